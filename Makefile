@@ -1,0 +1,70 @@
+# Top-level entry points.  This file is hand-written and committed; it
+# bootstraps autotools into build/ (an out-of-tree build, so the source tree
+# stays clean) and drives kbuild and the VM test rig.
+#
+#   make            build userspace and the module for the default kernel
+#   make check      install missing packages (as root), build, run every test
+#   make vmtest KERNEL=6.1|6.12 DRIVER=intree|ours   run the guest suite
+#   make modules    build virtser.ko for every supported kernel
+#   make distcheck  autotools distcheck of the userspace tarball
+
+SHELL := /bin/bash
+srcdir := $(CURDIR)
+B ?= $(srcdir)/build
+KERNEL ?= 6.1
+DRIVER ?= intree
+KERNELS := 6.1 6.12
+CONFIGURE_FLAGS ?=
+
+.PHONY: all deps configure userspace modules module-% check unit-check \
+	kernel-check vmtest vmtest-all distcheck install clean distclean
+
+all: userspace modules
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(srcdir)/configure: configure.ac Makefile.am $(wildcard */local.mk)
+	./autogen.sh
+
+$(B)/config.status: $(srcdir)/configure
+	mkdir -p $(B)
+	cd $(B) && $(srcdir)/configure $(CONFIGURE_FLAGS)
+
+configure: $(B)/config.status
+
+userspace: $(B)/config.status
+	$(MAKE) -C $(B)
+
+# One object directory per kernel: build/kmod/<series>/virtser.ko
+modules: $(addprefix module-,$(KERNELS))
+module-%:
+	@set -e; read kver img hdr < <(sh scripts/kernel-paths.sh $*); \
+	sh kernel/scripts/build.sh $$hdr $(B)/kmod/$* $(KBUILD_FLAGS)
+
+unit-check: $(B)/config.status
+	$(MAKE) -C $(B) check
+
+# Style and static checks on the module, against both header sets.
+kernel-check:
+	@sh scripts/kernel-check.sh $(B)
+
+vmtest: userspace module-$(KERNEL)
+	@sh selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
+
+check: deps
+	@sh scripts/check.sh $(B)
+
+distcheck: $(B)/config.status
+	$(MAKE) -C $(B) distcheck
+
+install: $(B)/config.status
+	$(MAKE) -C $(B) install
+
+clean:
+	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean
+	rm -rf $(B)/kmod $(B)/selftests $(B)/vm
+
+distclean:
+	rm -rf $(B) autom4te.cache build-aux aclocal.m4 configure config.h.in \
+		$(shell find . -name Makefile.in)

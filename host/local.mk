@@ -1,0 +1,1 @@
+# automake fragment: the host daemon and its CLI.
