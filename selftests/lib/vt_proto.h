@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vt_proto.h - the side channel between the guest and host halves of a test.
+ *
+ * The device under test is the virtio-serial device, so the halves talk over
+ * the guest's second 8250 UART (ttyS1), which QEMU connects to a unix socket
+ * the host half listens on.  The line is raw (no echo, no CR/LF mapping).
+ *
+ * Everything the guest prints there is TAP, copied to the host's output,
+ * except lines that start with VT_TAG:
+ *
+ *   guest: "@@<seq> <command> <args...>\n"
+ *   host:  "@@<seq> OK <result>\n"  or  "@@<seq> ERR <reason>\n"
+ *   guest: "@@END <status>\n"         (the run is over; the guest powers off)
+ *
+ * The guest drives and the host obeys, so each test reads top to bottom in
+ * one place (the guest file), while everything done to the host end of a
+ * port (connect, send, hot-plug via QMP) is real socket and QMP traffic done
+ * by the host half.  Commands (PORT is the virtio-serial port id):
+ *
+ *   ports                      -> "ID:KIND:NAME ..." for every port QEMU has
+ *   connect PORT               open the host end (QEMU sends PORT_OPEN 1)
+ *   disconnect PORT            wait until QEMU has read everything we sent
+ *                              (SIOCOUTQ == 0), then close (PORT_OPEN 0)
+ *   reset PORT                 close the host end at once, drop any job
+ *   send PORT HEX              write these bytes
+ *   recv PORT N MS             -> HEX of exactly N bytes, ERR on timeout
+ *   expect PORT MS HEX         read until the bytes HEX were seen
+ *                              -> HEX of everything read
+ *   readable PORT MS           -> number of bytes that arrived within MS
+ *                              (read and discarded)
+ *   source PORT N SEED         stream N bytes of vt_stream(SEED) in random
+ *                              chunk sizes, in the background
+ *   sink PORT N                read and hash N bytes in the background
+ *   wait PORT MS               -> "SHA BYTES" when the background job on
+ *                              PORT finished; ERR on timeout
+ *   hotplug_add PORT NAME      chardev-add + device_add virtserialport
+ *   hotplug_del PORT           device_del + chardev-remove
+ */
+#ifndef VT_PROTO_H
+#define VT_PROTO_H
+
+#define VT_TAG		"@@"
+#define VT_LINE_MAX	65536	/* longest line either side sends */
+
+#endif

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vt_util.c - guest-side helpers shared by the test programs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sha256.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+short vt_poll(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do {
+		r = poll(&p, 1, ms);
+	} while (r < 0 && errno == EINTR);
+	return r > 0 ? p.revents : 0;
+}
+
+int vt_wait_host(int fd, bool connected, int ms)
+{
+	uint64_t end = vt_now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		short ev = vt_poll(fd, POLLIN | POLLOUT | POLLRDNORM, 0);
+		bool up = !(ev & POLLHUP);
+
+		if (up == connected)
+			return 0;
+		if (vt_now_ms() > end)
+			return -1;
+		/* A disconnected port polls ready at once: sleep, don't spin. */
+		usleep(10000);
+	}
+}
+
+int vt_wait_path(const char *path, bool gone, int ms)
+{
+	uint64_t end = vt_now_ms() + (uint64_t)ms;
+	struct stat st;
+
+	for (;;) {
+		bool exists = lstat(path, &st) == 0;
+
+		if (exists != gone)
+			return 0;
+		if (vt_now_ms() > end)
+			return -1;
+		usleep(20000);
+	}
+}
+
+int vt_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static void *call_thread(void *arg)
+{
+	struct vt_call *c = arg;
+
+	if (c->is_write)
+		c->ret = write(c->fd, c->buf, c->len);
+	else
+		c->ret = read(c->fd, c->buf, c->len);
+	c->err = c->ret < 0 ? errno : 0;
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void vt_call_start(struct vt_call *c, int fd, bool is_write, void *buf, size_t len)
+{
+	c->fd = fd;
+	c->is_write = is_write;
+	c->buf = buf;
+	c->len = len;
+	c->ret = 0;
+	c->err = 0;
+	c->done = 0;
+	pthread_create(&c->thread, NULL, call_thread, c);
+}
+
+int vt_call_join(struct vt_call *c, int ms)
+{
+	uint64_t end = vt_now_ms() + (uint64_t)ms;
+
+	while (!__atomic_load_n(&c->done, __ATOMIC_ACQUIRE)) {
+		if (vt_now_ms() > end)
+			return -1;
+		usleep(5000);
+	}
+	pthread_join(c->thread, NULL);
+	return 0;
+}
+
+long long vt_fill(int fd, struct sha256 *sha)
+{
+	static char buf[32768];
+	long long total = 0;
+	int fl = fcntl(fd, F_GETFL);
+	unsigned int i;
+
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	/* Bounded: the host socket plus a full vring is a few MiB at most. */
+	for (i = 0; total < (256ll << 20); i++) {
+		ssize_t n;
+
+		memset(buf, 'a' + (int)(i % 26), sizeof(buf));
+		n = write(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EAGAIN) {
+			/* The device may still be consuming: make sure it stays full. */
+			if (!(vt_poll(fd, POLLOUT, 200) & POLLOUT))
+				break;
+			continue;
+		}
+		if (n <= 0) {
+			total = -1;
+			break;
+		}
+		sha256_update(sha, buf, (size_t)n);
+		total += n;
+	}
+	fcntl(fd, F_SETFL, fl);
+	return total;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vt_util.h - small guest-side helpers shared by the test programs.
+ */
+#ifndef VT_UTIL_H
+#define VT_UTIL_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* poll() one fd for these events and return revents (0 on timeout). */
+short vt_poll(int fd, short events, int ms);
+
+/*
+ * Wait until the port's poll bits say the host end is (dis)connected:
+ * POLLHUP clears when the host connects and is set when it leaves.  The
+ * PORT_OPEN message reaches the guest asynchronously, after the host call
+ * returned, so tests wait for the state instead of assuming it.
+ */
+int vt_wait_host(int fd, bool connected, int ms);
+
+/* Wait until path exists (or, with gone, no longer exists). */
+int vt_wait_path(const char *path, bool gone, int ms);
+
+/* Read a small sysfs/debugfs file into buf, NUL-terminated; -1 on error. */
+int vt_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * A read() or write() running in its own thread, so a test can check that
+ * the call really blocks and then make it return.
+ */
+struct vt_call {
+	pthread_t thread;
+	int fd;
+	bool is_write;
+	void *buf;
+	size_t len;
+	ssize_t ret;
+	int err;
+	volatile int done;
+};
+void vt_call_start(struct vt_call *c, int fd, bool is_write, void *buf, size_t len);
+/* Join; returns -1 if the call did not finish within ms. */
+int vt_call_join(struct vt_call *c, int ms);
+
+/*
+ * Fill the port's transmit path (host not reading) with non-blocking writes
+ * until EAGAIN; returns the bytes written and adds them to sha.
+ */
+struct sha256;
+long long vt_fill(int fd, struct sha256 *sha);
+
+#endif

@@ -1,0 +1,78 @@
+#!/bin/bash
+# run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
+#
+# Boots a Debian guest kernel under QEMU with the driver under test and runs
+# the behaviour suite.  Prints TAP and ends with "N passed, M failed".
+# Logs are kept in BUILD/vm/<kernel>-<driver>/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+kernel=6.1
+driver=intree
+build=$top/build
+timeout=2400
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--driver) driver=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+case "$driver" in intree|ours) ;; *) echo "run.sh: DRIVER must be intree or ours" >&2; exit 2 ;; esac
+read -r kver img hdr < <(sh "$top/scripts/kernel-paths.sh" "$kernel")
+
+if [ "$driver" = ours ] && [ ! -f "$build/kmod/$kernel/virtser.ko" ]; then
+	echo "1..0 # SKIP virtser.ko for $kernel is not built"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+make -s -C "$top/selftests" B="$build"
+logs=$build/vm/$kernel-$driver
+mkdir -p "$logs"
+sh "$here/mkinitramfs.sh" "$kver" "$driver" "$logs/initramfs.cpio.gz" "$build"
+
+# Unix socket paths are short-lived and must stay under 108 bytes.
+work=$(mktemp -d /tmp/vt.XXXXXX)
+trap 'cp -f "$work"/*.log "$logs"/ 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# The ports the guest sees: a console on port 0, named generic ports after it.
+ports=(0:console:org.virtser.console.0 1:port:org.virtser.test.1
+       2:port:org.virtser.test.2 3:port:org.virtser.test.3)
+qemu_ports=()
+vmhost_ports=()
+for spec in "${ports[@]}"; do
+	IFS=: read -r id kind name <<< "$spec"
+	dev=virtserialport
+	[ "$kind" = console ] && dev=virtconsole
+	qemu_ports+=(-chardev "socket,id=c$id,path=$work/port$id.sock,server=on,wait=off"
+		     -device "$dev,bus=vser0.0,nr=$id,chardev=c$id,name=$name,id=p$id")
+	vmhost_ports+=(--port "$spec")
+done
+
+append="console=ttyS0,115200 panic=-1 vt.driver=$driver vt.nports=${#ports[@]}"
+# A built-in virtio_console (6.12) must not bind the device when we test ours.
+if [ "$driver" = ours ] && grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver"; then
+	append="$append initcall_blacklist=virtio_console_init"
+fi
+
+accel=(-accel tcg)
+if [ -w /dev/kvm ] && [ "${VT_NO_KVM:-0}" != 1 ]; then
+	accel=(-accel kvm -cpu host)
+fi
+
+echo "# vmtest: kernel $kver, driver $driver, ${accel[*]}"
+set +e
+"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" -- \
+	qemu-system-x86_64 "${accel[@]}" -m 768 -smp 2 -nodefaults -display none -no-reboot \
+	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
+	-serial "file:$work/console.log" \
+	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
+	-qmp "unix:$work/qmp.sock,server=on,wait=off" \
+	-device virtio-serial-pci,id=vser0 "${qemu_ports[@]}"
+rc=$?
+set -e
+exit $rc

@@ -1,0 +1,1012 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmhost - host half of the virtio-serial VM tests.
+ *
+ * Starts QEMU with one virtio-serial-pci device whose ports sit on unix
+ * socket chardevs, then serves the guest's side channel (see vt_proto.h):
+ * it copies the guest's TAP output to stdout and carries out the guest's
+ * commands on the host ends of the ports and on QMP.  At the end it checks
+ * the guest kernel log for splats and prints "N passed, M failed".
+ *
+ * Single-threaded: one poll() loop owns every fd and every piece of state.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include "sha256.h"
+#include "stream.h"
+#include "vt_proto.h"
+
+#define MAX_PORTS	32
+#define JOB_CHUNK	65536
+
+enum job { JOB_NONE, JOB_SOURCE, JOB_SINK };
+
+struct port {
+	bool present;		/* declared to QEMU (at boot or hot-plugged) */
+	bool console;		/* virtconsole rather than virtserialport */
+	char name[128];
+	char path[PATH_MAX];	/* the chardev's unix socket */
+	int fd;			/* our end of the chardev, -1 if closed */
+
+	/* Background job: stream data to, or hash data from, the port. */
+	enum job job;
+	bool job_done;
+	uint64_t left;		/* bytes the job still has to move */
+	uint64_t moved;		/* bytes it moved so far */
+	struct vt_stream st;	/* source: the data generator */
+	struct sha256 sha;	/* what was sent or received so far */
+	uint8_t chunk[JOB_CHUNK];
+	size_t chunk_len, chunk_off;	/* source: generated but unsent bytes */
+	char err[128];		/* first I/O error of the job */
+};
+
+/* The one command the guest is waiting for an answer to, if it is slow. */
+enum wait_kind { W_NONE, W_RECV, W_EXPECT, W_READABLE, W_JOB };
+struct pending {
+	enum wait_kind kind;
+	unsigned long seq;
+	int port;
+	uint64_t deadline;	/* monotonic ms */
+	uint8_t *buf;		/* recv/expect: bytes read so far */
+	size_t have, want, cap;
+	uint8_t pat[256];	/* expect: the bytes to look for */
+	size_t patlen;
+};
+
+static struct port ports[MAX_PORTS];
+static struct pending pend;
+static const char *workdir;
+static int ctl_fd = -1, qmp_fd = -1;
+static pid_t qemu_pid = -1;
+static int qemu_status = -1;
+static FILE *tap_log;
+static unsigned int n_pass, n_fail, n_skip;
+static bool guest_done;
+static int guest_status = -1;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmhost: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (qemu_pid > 0)
+		kill(qemu_pid, SIGKILL);
+	exit(2);
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# vmhost: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t r = write(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, 10000) <= 0)
+				return -1;
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* QEMU creates its server sockets shortly after it starts. */
+static int connect_retry(const char *path, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		int fd = connect_unix(path);
+
+		if (fd >= 0 || now_ms() > end)
+			return fd;
+		usleep(20000);
+	}
+}
+
+static void hex_encode(char *out, const uint8_t *p, size_t n)
+{
+	static const char d[] = "0123456789abcdef";
+
+	while (n--) {
+		*out++ = d[*p >> 4];
+		*out++ = d[*p++ & 15];
+	}
+	*out = 0;
+}
+
+static size_t hex_decode(uint8_t *out, size_t max, const char *hex)
+{
+	size_t n = 0;
+
+	while (hex[0] && hex[1] && n < max) {
+		unsigned int v;
+
+		if (sscanf(hex, "%2x", &v) != 1)
+			break;
+		out[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* QMP                                                                  */
+
+static char qmp_buf[65536];
+static size_t qmp_len;
+
+/* Read one line from QMP; events are logged and skipped by the caller. */
+static int qmp_line(char *out, size_t len, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		char *nl = memchr(qmp_buf, '\n', qmp_len);
+		struct pollfd pfd = { .fd = qmp_fd, .events = POLLIN };
+		ssize_t r;
+
+		if (nl) {
+			size_t n = (size_t)(nl - qmp_buf);
+
+			snprintf(out, len, "%.*s", (int)n, qmp_buf);
+			memmove(qmp_buf, nl + 1, qmp_len - n - 1);
+			qmp_len -= n + 1;
+			return 0;
+		}
+		if (now_ms() > end || poll(&pfd, 1, 100) < 0)
+			return -1;
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		r = read(qmp_fd, qmp_buf + qmp_len, sizeof(qmp_buf) - qmp_len - 1);
+		if (r <= 0)
+			return -1;
+		qmp_len += (size_t)r;
+	}
+}
+
+/* Run one QMP command; returns 0 on "return", -1 (error text in err). */
+static int qmp(char *err, size_t errlen, const char *fmt, ...)
+{
+	char cmd[2048], line[8192];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	va_end(ap);
+	cmd[n++] = '\n';
+	if (write_all(qmp_fd, cmd, (size_t)n))
+		goto broken;
+	for (;;) {
+		if (qmp_line(line, sizeof(line), 20000))
+			goto broken;
+		if (strstr(line, "\"return\""))
+			return 0;
+		if (strstr(line, "\"error\"")) {
+			snprintf(err, errlen, "%.*s", (int)errlen - 1, line);
+			return -1;
+		}
+		/* an event ("DEVICE_DELETED", "VSERPORT_CHANGE"): not ours */
+	}
+broken:
+	snprintf(err, errlen, "QMP connection lost");
+	return -1;
+}
+
+static void qmp_open(const char *path)
+{
+	char line[4096], err[256];
+
+	qmp_fd = connect_retry(path, 20000);
+	if (qmp_fd < 0)
+		die("connect %s: %s", path, strerror(errno));
+	if (qmp_line(line, sizeof(line), 20000) || !strstr(line, "QMP"))
+		die("no QMP greeting");
+	if (qmp(err, sizeof(err), "{\"execute\":\"qmp_capabilities\"}"))
+		die("qmp_capabilities: %s", err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers to the guest                                                 */
+
+static void reply(unsigned long seq, bool ok, const char *fmt, ...)
+{
+	static char line[VT_LINE_MAX + 64];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), VT_TAG "%lu %s ", seq, ok ? "OK" : "ERR");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write_all(ctl_fd, line, (size_t)n))
+		die("side channel write failed: %s", strerror(errno));
+}
+
+static struct port *port_arg(unsigned long seq, const char *arg, int *id)
+{
+	char *end;
+	long v = strtol(arg ? arg : "", &end, 10);
+
+	if (!arg || *end || v < 0 || v >= MAX_PORTS || !ports[v].present) {
+		reply(seq, false, "no such port '%s'", arg ? arg : "");
+		return NULL;
+	}
+	*id = (int)v;
+	return &ports[v];
+}
+
+static void port_close(struct port *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->job = JOB_NONE;
+}
+
+/*
+ * QEMU throws away whatever is still unread in the socket when we hang up,
+ * so never close while our send queue holds data.
+ */
+static int drain_outq(int fd, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	int q;
+
+	while (ioctl(fd, SIOCOUTQ, &q) == 0 && q > 0) {
+		if (now_ms() > end)
+			return -1;
+		usleep(2000);
+	}
+	return 0;
+}
+
+static void finish_pending(bool ok, const char *fmt, ...)
+{
+	char text[VT_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	reply(pend.seq, ok, "%s", text);
+	free(pend.buf);
+	memset(&pend, 0, sizeof(pend));
+}
+
+static void job_result(struct port *p)
+{
+	char hex[65];
+
+	if (p->err[0]) {
+		finish_pending(false, "%s", p->err);
+		return;
+	}
+	sha256_final_hex(&p->sha, hex);
+	finish_pending(true, "%s %llu", hex, (unsigned long long)p->moved);
+	p->job = JOB_NONE;
+}
+
+static void cmd_ports(unsigned long seq)
+{
+	char out[4096];
+	size_t n = 0;
+	int i;
+
+	out[0] = 0;
+	for (i = 0; i < MAX_PORTS; i++)
+		if (ports[i].present)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%d:%s:%s",
+					      n ? " " : "", i,
+					      ports[i].console ? "console" : "port",
+					      ports[i].name);
+	reply(seq, true, "%s", out);
+}
+
+static void cmd_hotplug_add(unsigned long seq, int id, const char *name)
+{
+	struct port *p = &ports[id];
+	char err[1024];
+
+	snprintf(p->path, sizeof(p->path), "%s/port%d.sock", workdir, id);
+	unlink(p->path);
+	if (qmp(err, sizeof(err),
+		"{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"c%d\","
+		"\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":\"unix\","
+		"\"data\":{\"path\":\"%s\"}},\"server\":true,\"wait\":false}}}}",
+		id, p->path)) {
+		reply(seq, false, "chardev-add: %s", err);
+		return;
+	}
+	if (qmp(err, sizeof(err),
+		"{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtserialport\","
+		"\"bus\":\"vser0.0\",\"nr\":%d,\"chardev\":\"c%d\",\"name\":\"%s\","
+		"\"id\":\"p%d\"}}", id, id, name, id)) {
+		reply(seq, false, "device_add: %s", err);
+		return;
+	}
+	p->present = true;
+	p->console = false;
+	p->fd = -1;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	reply(seq, true, "");
+}
+
+static void cmd_hotplug_del(unsigned long seq, int id)
+{
+	struct port *p = &ports[id];
+	char err[1024];
+	int tries;
+
+	if (qmp(err, sizeof(err),
+		"{\"execute\":\"device_del\",\"arguments\":{\"id\":\"p%d\"}}", id)) {
+		reply(seq, false, "device_del: %s", err);
+		return;
+	}
+	port_close(p);
+	p->present = false;
+	/* The chardev is busy until QEMU has finalised the port device. */
+	for (tries = 0; tries < 100; tries++) {
+		if (!qmp(err, sizeof(err),
+			 "{\"execute\":\"chardev-remove\",\"arguments\":{\"id\":\"c%d\"}}", id))
+			break;
+		usleep(50000);
+	}
+	if (tries == 100) {
+		reply(seq, false, "chardev-remove: %s", err);
+		return;
+	}
+	unlink(p->path);
+	reply(seq, true, "");
+}
+
+static void command(char *line)
+{
+	char *save, *tok, *args[4] = { 0 };
+	unsigned long seq;
+	struct port *p;
+	int id = -1, i;
+
+	seq = strtoul(line + strlen(VT_TAG), &save, 10);
+	tok = strtok_r(save, " ", &save);
+	for (i = 0; i < 4; i++)
+		args[i] = strtok_r(NULL, " ", &save);
+	if (!tok) {
+		reply(seq, false, "empty command");
+		return;
+	}
+	if (pend.kind != W_NONE) {
+		/* The guest waits for each answer, so this cannot happen. */
+		reply(seq, false, "busy");
+		return;
+	}
+
+	if (!strcmp(tok, "ports")) {
+		cmd_ports(seq);
+	} else if (!strcmp(tok, "connect")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd >= 0) {
+			reply(seq, false, "port %d already connected", id);
+			return;
+		}
+		p->fd = connect_retry(p->path, 5000);
+		if (p->fd < 0) {
+			reply(seq, false, "connect %s: %s", p->path, strerror(errno));
+			return;
+		}
+		fcntl(p->fd, F_SETFL, O_NONBLOCK);
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "disconnect")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0) {
+			reply(seq, false, "port %d not connected", id);
+			return;
+		}
+		if (drain_outq(p->fd, 30000)) {
+			reply(seq, false, "QEMU did not drain port %d", id);
+			return;
+		}
+		port_close(p);
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "reset")) {
+		/* Start a test from a known state: host end closed, no job. */
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		port_close(p);
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "send")) {
+		uint8_t buf[VT_LINE_MAX / 2];
+		size_t n;
+
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		n = hex_decode(buf, sizeof(buf), args[1] ? args[1] : "");
+		if (p->fd < 0 || write_all(p->fd, buf, n)) {
+			reply(seq, false, "send on port %d failed", id);
+			return;
+		}
+		reply(seq, true, "%zu", n);
+	} else if (!strcmp(tok, "recv")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1] || !args[2]) {
+			reply(seq, false, "usage: recv PORT N MS (connected)");
+			return;
+		}
+		pend.want = strtoul(args[1], NULL, 10);
+		if (!pend.want || pend.want > VT_LINE_MAX / 2 - 16) {
+			reply(seq, false, "recv size out of range");
+			return;
+		}
+		pend.kind = W_RECV;
+		pend.cap = pend.want;
+		pend.buf = malloc(pend.cap);
+		pend.deadline = now_ms() + strtoul(args[2], NULL, 10);
+		pend.seq = seq;
+		pend.port = id;
+	} else if (!strcmp(tok, "readable")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1]) {
+			reply(seq, false, "usage: readable PORT MS (connected)");
+			return;
+		}
+		pend.kind = W_READABLE;
+		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
+		pend.seq = seq;
+		pend.port = id;
+	} else if (!strcmp(tok, "expect")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1] || !args[2]) {
+			reply(seq, false, "usage: expect PORT MS HEX (connected)");
+			return;
+		}
+		pend.kind = W_EXPECT;
+		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
+		pend.patlen = hex_decode(pend.pat, sizeof(pend.pat), args[2]);
+		pend.cap = VT_LINE_MAX / 2 - 16;
+		pend.buf = malloc(pend.cap);
+		pend.seq = seq;
+		pend.port = id;
+	} else if (!strcmp(tok, "source") || !strcmp(tok, "sink")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1] || (tok[1] == 'o' && !args[2])) {
+			reply(seq, false, "usage: source PORT N SEED | sink PORT N");
+			return;
+		}
+		p->job = tok[1] == 'o' ? JOB_SOURCE : JOB_SINK;
+		p->job_done = false;
+		p->left = strtoull(args[1], NULL, 10);
+		p->moved = 0;
+		p->chunk_len = p->chunk_off = 0;
+		p->err[0] = 0;
+		sha256_init(&p->sha);
+		if (p->job == JOB_SOURCE)
+			vt_stream_seed(&p->st, strtoull(args[2], NULL, 10));
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "wait")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->job == JOB_NONE || !args[1]) {
+			reply(seq, false, "no job on port %d", id);
+			return;
+		}
+		pend.kind = W_JOB;
+		pend.seq = seq;
+		pend.port = id;
+		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
+		if (p->job_done)
+			job_result(p);
+	} else if (!strcmp(tok, "hotplug_add")) {
+		char *end;
+		long v = strtol(args[0] ? args[0] : "", &end, 10);
+
+		if (!args[0] || *end || v <= 0 || v >= MAX_PORTS || !args[1] ||
+		    ports[v].present) {
+			reply(seq, false, "usage: hotplug_add NEWPORT NAME");
+			return;
+		}
+		cmd_hotplug_add(seq, (int)v, args[1]);
+	} else if (!strcmp(tok, "hotplug_del")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		cmd_hotplug_del(seq, id);
+	} else {
+		reply(seq, false, "unknown command '%s'", tok);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Port I/O driven by poll()                                            */
+
+static void port_readable(int id)
+{
+	struct port *p = &ports[id];
+	uint8_t buf[JOB_CHUNK];
+	bool for_pend = pend.kind != W_NONE && pend.kind != W_JOB && pend.port == id;
+	size_t room = sizeof(buf);
+	ssize_t r;
+
+	/* Take no more than the waiting command asked for: the rest stays queued. */
+	if (for_pend && pend.kind == W_RECV)
+		room = pend.want - pend.have;
+	else if (p->job == JOB_SINK && !p->job_done && p->left < room)
+		room = (size_t)p->left;
+	if (!room)
+		return;
+	r = read(p->fd, buf, room);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		if (p->job == JOB_SINK && !p->job_done) {
+			snprintf(p->err, sizeof(p->err), "port %d: %s after %llu bytes", id,
+				 r ? strerror(errno) : "EOF",
+				 (unsigned long long)p->moved);
+			p->job_done = true;
+		}
+		if (for_pend)
+			finish_pending(false, "port %d closed by QEMU", id);
+		port_close(p);
+		return;
+	}
+	if (for_pend) {
+		size_t take = (size_t)r;
+
+		if (pend.kind == W_READABLE) {
+			pend.have += take;
+			return;
+		}
+		if (take > pend.cap - pend.have)
+			take = pend.cap - pend.have;
+		memcpy(pend.buf + pend.have, buf, take);
+		pend.have += take;
+		if (pend.kind == W_RECV && pend.have == pend.want) {
+			char *hex = malloc(2 * pend.have + 1);
+
+			hex_encode(hex, pend.buf, pend.have);
+			finish_pending(true, "%s", hex);
+			free(hex);
+		} else if (pend.kind == W_EXPECT &&
+			   memmem(pend.buf, pend.have, pend.pat, pend.patlen)) {
+			char *hex = malloc(2 * pend.have + 1);
+
+			hex_encode(hex, pend.buf, pend.have);
+			finish_pending(true, "%s", hex);
+			free(hex);
+		}
+		return;
+	}
+	/* a sink job */
+	sha256_update(&p->sha, buf, (size_t)r);
+	p->moved += (uint64_t)r;
+	p->left -= (uint64_t)r;
+	if (!p->left) {
+		p->job_done = true;
+		if (pend.kind == W_JOB && pend.port == id)
+			job_result(p);
+	}
+}
+
+static void port_writable(int id)
+{
+	struct port *p = &ports[id];
+	ssize_t r;
+
+	if (p->chunk_off == p->chunk_len) {
+		size_t n = vt_stream_chunk(&p->st, JOB_CHUNK);
+
+		if (n > p->left)
+			n = (size_t)p->left;
+		vt_stream_fill(&p->st, p->chunk, n);
+		sha256_update(&p->sha, p->chunk, n);
+		p->chunk_len = n;
+		p->chunk_off = 0;
+	}
+	r = write(p->fd, p->chunk + p->chunk_off, p->chunk_len - p->chunk_off);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		snprintf(p->err, sizeof(p->err), "port %d: write: %s after %llu bytes",
+			 id, strerror(errno), (unsigned long long)p->moved);
+		p->job_done = true;
+		if (pend.kind == W_JOB && pend.port == id)
+			job_result(p);
+		return;
+	}
+	p->chunk_off += (size_t)r;
+	p->moved += (uint64_t)r;
+	p->left -= (uint64_t)r;
+	if (!p->left) {
+		p->job_done = true;
+		if (pend.kind == W_JOB && pend.port == id)
+			job_result(p);
+	}
+}
+
+static void pending_timeout(void)
+{
+	char *hex;
+
+	switch (pend.kind) {
+	case W_READABLE:
+		finish_pending(true, "%zu", pend.have);
+		break;
+	case W_EXPECT:
+		hex = malloc(2 * pend.have + 1);
+		hex_encode(hex, pend.buf, pend.have);
+		finish_pending(false, "timeout; got %s", hex);
+		free(hex);
+		break;
+	case W_JOB:
+		finish_pending(false, "timeout: job on port %d moved %llu bytes, %llu left",
+			       pend.port, (unsigned long long)ports[pend.port].moved,
+			       (unsigned long long)ports[pend.port].left);
+		break;
+	default:
+		finish_pending(false, "timeout after %zu of %zu bytes", pend.have, pend.want);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The guest's output                                                   */
+
+static void tap_line(const char *line)
+{
+	bool skip = strstr(line, "# SKIP") || strstr(line, "# skip");
+
+	printf("%s\n", line);
+	fflush(stdout);
+	if (tap_log)
+		fprintf(tap_log, "%s\n", line);
+	if (!strncmp(line, "ok ", 3)) {
+		if (skip)
+			n_skip++;
+		else
+			n_pass++;
+	} else if (!strncmp(line, "not ok ", 7)) {
+		if (skip)
+			n_skip++;
+		else
+			n_fail++;
+	}
+}
+
+static char ctl_buf[2 * VT_LINE_MAX];
+static size_t ctl_len;
+
+static void ctl_readable(void)
+{
+	ssize_t r = read(ctl_fd, ctl_buf + ctl_len, sizeof(ctl_buf) - ctl_len - 1);
+	char *start = ctl_buf, *nl;
+
+	if (r <= 0) {
+		close(ctl_fd);
+		ctl_fd = -1;
+		return;
+	}
+	ctl_len += (size_t)r;
+	while ((nl = memchr(start, '\n', ctl_len - (size_t)(start - ctl_buf)))) {
+		*nl = 0;
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = 0;
+		if (!strncmp(start, VT_TAG "END", strlen(VT_TAG "END"))) {
+			guest_done = true;
+			guest_status = atoi(start + strlen(VT_TAG "END"));
+		} else if (!strncmp(start, VT_TAG, strlen(VT_TAG))) {
+			command(start);
+		} else {
+			tap_line(start);
+		}
+		start = nl + 1;
+	}
+	ctl_len -= (size_t)(start - ctl_buf);
+	memmove(ctl_buf, start, ctl_len);
+	if (ctl_len == sizeof(ctl_buf) - 1) {	/* a line longer than any we send */
+		ctl_buf[ctl_len] = 0;
+		tap_line(ctl_buf);
+		ctl_len = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* QEMU                                                                 */
+
+static void start_qemu(char **argv)
+{
+	char log[PATH_MAX];
+	int fd;
+
+	snprintf(log, sizeof(log), "%s/qemu.log", workdir);
+	qemu_pid = fork();
+	if (qemu_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (qemu_pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+}
+
+static bool qemu_exited(void)
+{
+	int st;
+
+	if (qemu_pid > 0 && waitpid(qemu_pid, &st, WNOHANG) == qemu_pid) {
+		qemu_status = st;
+		qemu_pid = -1;
+	}
+	return qemu_pid < 0;
+}
+
+/*
+ * Anything here in the guest's kernel log fails the run: these are the
+ * kernel's own reports of a bug, whichever test provoked them.
+ */
+static const char *const splats[] = {
+	"WARNING:", "BUG:", "Oops", "sleeping function called",
+	"blocked for more than", "general protection fault",
+	"Kernel panic", "kernel BUG", "UBSAN:", "KASAN:", "list_del corruption",
+	"refcount_t:", NULL,
+};
+
+static int check_kernel_log(void)
+{
+	char path[PATH_MAX], line[4096];
+	int bad = 0, i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/console.log", workdir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; splats[i]; i++) {
+			if (strstr(line, splats[i])) {
+				if (bad++ < 20)
+					printf("# kernel: %s", line);
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return bad;
+}
+
+static void add_port(const char *spec)
+{
+	char kind[32], name[128];
+	int id;
+
+	if (sscanf(spec, "%d:%31[^:]:%127s", &id, kind, name) != 3 || id < 0 ||
+	    id >= MAX_PORTS)
+		die("bad --port '%s' (want ID:console|port:NAME)", spec);
+	ports[id].present = true;
+	ports[id].console = !strcmp(kind, "console");
+	ports[id].fd = -1;
+	snprintf(ports[id].name, sizeof(ports[id].name), "%s", name);
+	snprintf(ports[id].path, sizeof(ports[id].path), "%s/port%d.sock", workdir, id);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: vmhost --dir DIR --port ID:console|port:NAME... [--timeout S]\n"
+		"              -- QEMU-COMMAND...\n"
+		"The QEMU command must use DIR/ctl.sock (side channel, server),\n"
+		"DIR/qmp.sock (QMP, server), DIR/console.log (kernel log) and\n"
+		"DIR/portID.sock for each port (server).\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[PATH_MAX];
+	char *specs[MAX_PORTS];
+	int nspecs = 0, timeout = 1800, c, i, splat;
+	uint64_t deadline, end_grace = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			workdir = optarg;
+			break;
+		case 'p':
+			if (nspecs < MAX_PORTS)
+				specs[nspecs++] = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!workdir || optind >= argc)
+		usage();
+	for (i = 0; i < MAX_PORTS; i++)
+		ports[i].fd = -1;
+	for (i = 0; i < nspecs; i++)
+		add_port(specs[i]);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(path, sizeof(path), "%s/tap.log", workdir);
+	tap_log = fopen(path, "w");
+
+	start_qemu(argv + optind);
+	snprintf(path, sizeof(path), "%s/ctl.sock", workdir);
+	ctl_fd = connect_retry(path, 30000);
+	if (ctl_fd < 0)
+		die("connect %s: %s (see %s/qemu.log)", path, strerror(errno), workdir);
+	snprintf(path, sizeof(path), "%s/qmp.sock", workdir);
+	qmp_open(path);
+	deadline = now_ms() + (uint64_t)timeout * 1000;
+
+	while (!qemu_exited()) {
+		struct pollfd pfd[MAX_PORTS + 1];
+		int map[MAX_PORTS + 1], n = 0, wait = 200;
+		uint64_t now = now_ms();
+
+		if (now > deadline) {
+			note("timeout after %d s: killing QEMU", timeout);
+			kill(qemu_pid, SIGKILL);
+			continue;
+		}
+		if (guest_done && !end_grace)
+			end_grace = now + 30000;
+		if (end_grace && now > end_grace) {
+			note("guest did not power off: killing QEMU");
+			kill(qemu_pid, SIGKILL);
+			continue;
+		}
+		if (pend.kind != W_NONE && now >= pend.deadline)
+			pending_timeout();
+
+		if (ctl_fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = ctl_fd, .events = POLLIN };
+			map[n++] = -1;
+		}
+		for (i = 0; i < MAX_PORTS; i++) {
+			struct port *p = &ports[i];
+			short ev = 0;
+
+			if (p->fd < 0)
+				continue;
+			if ((p->job == JOB_SINK && !p->job_done) ||
+			    (pend.kind != W_NONE && pend.kind != W_JOB && pend.port == i))
+				ev |= POLLIN;
+			if (p->job == JOB_SOURCE && !p->job_done)
+				ev |= POLLOUT;
+			if (!ev)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = p->fd, .events = ev };
+			map[n++] = i;
+		}
+		if (pend.kind != W_NONE && pend.deadline - now < (uint64_t)wait)
+			wait = (int)(pend.deadline - now) + 1;
+		if (poll(pfd, (nfds_t)n, wait) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (map[i] < 0) {
+				ctl_readable();
+				continue;
+			}
+			if (ports[map[i]].fd >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				port_readable(map[i]);
+			if (ports[map[i]].fd >= 0 && (pfd[i].revents & POLLOUT))
+				port_writable(map[i]);
+		}
+	}
+
+	if (!guest_done) {
+		note("QEMU exited before the guest finished (status %d); see %s/console.log",
+		     qemu_status, workdir);
+		tap_line("not ok - guest ran to completion");
+	} else if (guest_status != 0) {
+		note("guest test runner exited with status %d", guest_status);
+	}
+	splat = check_kernel_log();
+	if (splat)
+		tap_line(splat < 0 ? "not ok - guest kernel log readable"
+				   : "not ok - guest kernel log free of WARNING/BUG/Oops/hung tasks");
+	else
+		tap_line("ok - guest kernel log free of WARNING/BUG/Oops/hung tasks");
+	printf("%u passed, %u failed, %u skipped\n", n_pass, n_fail, n_skip);
+	return n_fail ? 1 : 0;
+}
