@@ -1,0 +1,1213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - virtserd.xml: libxml2 -> struct vs_config -> canonical XML.
+ *
+ * Two spellings are accepted for the user side of a port, so that a
+ * <channel> or <console> copied from a libvirt domain works unchanged:
+ * libvirt's (<source mode= path= host= service=>, <protocol type=>) and the
+ * 2007 RFC's (<listen addr= port=>, <connect>, <sendto>, <bind>, <nowait/>,
+ * <nodelay/>).  The formatter always writes libvirt's spelling with every
+ * default made explicit, which is what the golden tests compare.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+struct pctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static const char *const ep_names[VS_EP__COUNT] = {
+	[VS_EP_NULL] = "null", [VS_EP_PTY] = "pty", [VS_EP_FILE] = "file",
+	[VS_EP_PIPE] = "pipe", [VS_EP_UNIX] = "unix", [VS_EP_TCP] = "tcp",
+	[VS_EP_UDP] = "udp", [VS_EP_STDIO] = "stdio", [VS_EP_DEV] = "dev",
+};
+
+const char *vs_ep_type_name(enum vs_ep_type t)
+{
+	return (unsigned)t < VS_EP__COUNT ? ep_names[t] : "?";
+}
+
+const char *vs_port_kind_name(enum vs_port_kind k)
+{
+	switch (k) {
+	case VS_KIND_CHANNEL: return "channel";
+	case VS_KIND_CONSOLE: return "console";
+	case VS_KIND_SERIAL: return "serial";
+	}
+	return "?";
+}
+
+/* Only the first error is kept: later ones are usually consequences. */
+__attribute__((format(printf, 3, 4)))
+static void perr(struct pctx *c, const xmlNode *n, const char *fmt, ...)
+{
+	va_list ap;
+	int off;
+
+	if (c->failed)
+		return;
+	c->failed = true;
+	off = snprintf(c->err, c->errlen, "%s:%ld: %s: ", c->file,
+		       n ? xmlGetLineNo(n) : 0L, n ? (const char *)n->name : "xml");
+	if (off < 0 || (size_t)off >= c->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->err + off, c->errlen - off, fmt, ap);
+	va_end(ap);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d) {
+		fputs("virtserd: out of memory\n", stderr);
+		abort();
+	}
+	return d;
+}
+
+/* Returns a malloc'ed copy of the attribute, or NULL if absent. */
+static char *attr(const xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *r;
+
+	if (!v)
+		return NULL;
+	r = xstrdup((const char *)v);
+	xmlFree(v);
+	return r;
+}
+
+static bool is_el(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
+/*
+ * Every attribute of @n must be in @allowed (NULL terminated): a typo such
+ * as "sevice" must not silently fall back to a default.
+ */
+static bool check_attrs(struct pctx *c, const xmlNode *n, const char *const *allowed)
+{
+	for (const xmlAttr *a = n->properties; a; a = a->next) {
+		bool ok = false;
+
+		for (const char *const *p = allowed; *p; p++)
+			if (!strcmp(*p, (const char *)a->name))
+				ok = true;
+		if (!ok) {
+			perr(c, n, "unknown attribute '%s'", (const char *)a->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_bool(struct pctx *c, const xmlNode *n, const char *name,
+		       bool *out)
+{
+	char *v = attr(n, name);
+	bool ok = true;
+
+	if (!v)
+		return true;
+	if (!strcmp(v, "yes") || !strcmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "off"))
+		*out = false;
+	else {
+		perr(c, n, "%s='%s' is not one of yes, no, on, off", name, v);
+		ok = false;
+	}
+	free(v);
+	return ok;
+}
+
+/* Sizes take an optional K, M or G suffix (powers of 1024). */
+static bool parse_u64(struct pctx *c, const xmlNode *n, const char *name,
+		      uint64_t max, uint64_t *out)
+{
+	char *v = attr(n, name), *end;
+	unsigned long long x;
+	bool ok = false;
+
+	if (!v)
+		return true;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (end == v || v[0] == '-' || errno)
+		goto bad;
+	switch (*end) {
+	case 'K': case 'k': x <<= 10; end++; break;
+	case 'M': case 'm': x <<= 20; end++; break;
+	case 'G': case 'g': x <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		goto bad;
+	if (x > max) {
+		perr(c, n, "%s='%s' is larger than %llu", name, v,
+		     (unsigned long long)max);
+		free(v);
+		return false;
+	}
+	*out = x;
+	ok = true;
+bad:
+	if (!ok && !c->failed)
+		perr(c, n, "%s='%s' is not a number", name, v);
+	free(v);
+	return ok;
+}
+
+static bool parse_mode_attr(struct pctx *c, const xmlNode *n, const char *name,
+			    mode_t *out)
+{
+	char *v = attr(n, name), *end;
+	unsigned long x;
+
+	if (!v)
+		return true;
+	errno = 0;
+	x = strtoul(v, &end, 8);
+	if (end == v || *end || errno || x > 07777 || v[0] == '-') {
+		perr(c, n, "%s='%s' is not an octal file mode", name, v);
+		free(v);
+		return false;
+	}
+	*out = (mode_t)x;
+	free(v);
+	return true;
+}
+
+static bool parse_mode(struct pctx *c, const xmlNode *n, enum vs_mode *out)
+{
+	char *v = attr(n, "mode");
+	bool ok = true;
+
+	if (!v)
+		return true;
+	if (!strcmp(v, "bind"))
+		*out = VS_MODE_BIND;
+	else if (!strcmp(v, "connect"))
+		*out = VS_MODE_CONNECT;
+	else {
+		perr(c, n, "mode='%s' is not bind or connect", v);
+		ok = false;
+	}
+	free(v);
+	return ok;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-:", *s))
+			return false;
+	return true;
+}
+
+static void sock_free(struct vs_sockspec *s)
+{
+	free(s->path);
+	free(s->host);
+	free(s->service);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool parse_reconnect(struct pctx *c, const xmlNode *n, struct vs_sockspec *s)
+{
+	static const char *const ok[] = { "enabled", "timeout", "timeout-ms", NULL };
+	uint64_t v;
+
+	if (!check_attrs(c, n, ok) || !parse_bool(c, n, "enabled", &s->reconnect))
+		return false;
+	v = UINT64_MAX;
+	if (!parse_u64(c, n, "timeout", 86400, &v))
+		return false;
+	if (v != UINT64_MAX)
+		s->reconnect_ms = (unsigned)v * 1000;
+	v = UINT64_MAX;
+	if (!parse_u64(c, n, "timeout-ms", 86400000, &v))
+		return false;
+	if (v != UINT64_MAX)
+		s->reconnect_ms = (unsigned)v;
+	if (s->reconnect && s->reconnect_ms == 0) {
+		perr(c, n, "timeout must be at least 1 ms when enabled='yes'");
+		return false;
+	}
+	return true;
+}
+
+/* Children shared by <source>, <chardev>, <listen>, <connect>. */
+static bool parse_sock_children(struct pctx *c, const xmlNode *n,
+				struct vs_sockspec *s)
+{
+	for (const xmlNode *k = n->children; k; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_el(k, "reconnect")) {
+			if (!parse_reconnect(c, k, s))
+				return false;
+		} else if (is_el(k, "nodelay")) {
+			s->nodelay = true;
+		} else if (is_el(k, "nowait")) {
+			s->nowait = true;
+		} else if (is_el(k, "seclabel")) {
+			/* libvirt relabelling policy: meaningless here. */
+		} else {
+			perr(c, k, "unknown element inside <%s>", (const char *)n->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* <source mode= path= host= service=> in libvirt's spelling. */
+static bool parse_source_sock(struct pctx *c, const xmlNode *n,
+			      struct vs_sockspec *s, bool want_unix)
+{
+	s->is_unix = want_unix;
+	if (!parse_mode(c, n, &s->mode))
+		return false;
+	/* A daemon must not give up on its peer: retry unless told not to. */
+	if (s->mode == VS_MODE_CONNECT) {
+		s->reconnect = true;
+		s->reconnect_ms = VS_DEFAULT_RECONNECT_MS;
+	}
+	if (want_unix) {
+		s->path = attr(n, "path");
+	} else {
+		s->host = attr(n, "host");
+		s->service = attr(n, "service");
+	}
+	if (!parse_bool(c, n, "nodelay", &s->nodelay))
+		return false;
+	return parse_sock_children(c, n, s);
+}
+
+/* <listen addr= port=> / <connect ...> / <sendto> / <bind> (the RFC). */
+static bool parse_rfc_sock(struct pctx *c, const xmlNode *n,
+			   struct vs_sockspec *s, enum vs_mode mode)
+{
+	static const char *const ok[] = { "addr", "port", NULL };
+
+	if (!check_attrs(c, n, ok))
+		return false;
+	s->mode = mode;
+	s->is_unix = false;
+	s->reconnect = mode == VS_MODE_CONNECT;
+	s->reconnect_ms = s->reconnect ? VS_DEFAULT_RECONNECT_MS : 0;
+	s->host = attr(n, "addr");
+	s->service = attr(n, "port");
+	if (s->host && !*s->host) {
+		free(s->host);
+		s->host = NULL;
+	}
+	return parse_sock_children(c, n, s);
+}
+
+static bool parse_chardev(struct pctx *c, const xmlNode *n, struct vs_sockspec *s)
+{
+	static const char *const ok[] = { "type", "mode", "path", "host",
+					  "service", "nodelay", NULL };
+	char *type = attr(n, "type");
+	bool is_unix;
+
+	if (!check_attrs(c, n, ok)) {
+		free(type);
+		return false;
+	}
+	if (!type || !strcmp(type, "unix"))
+		is_unix = true;
+	else if (!strcmp(type, "tcp"))
+		is_unix = false;
+	else {
+		perr(c, n, "type='%s' is not unix or tcp", type);
+		free(type);
+		return false;
+	}
+	free(type);
+	s->mode = VS_MODE_CONNECT;
+	s->reconnect = true;
+	s->reconnect_ms = VS_DEFAULT_RECONNECT_MS;
+	if (!parse_source_sock(c, n, s, is_unix))
+		return false;
+	if (is_unix && (!s->path || !*s->path)) {
+		perr(c, n, "unix chardev needs path=");
+		return false;
+	}
+	if (!is_unix && (!s->service || !*s->service)) {
+		perr(c, n, "tcp chardev needs service=");
+		return false;
+	}
+	if (!is_unix && !s->host)
+		s->host = xstrdup(s->mode == VS_MODE_BIND ? "127.0.0.1" : "localhost");
+	if (s->mode == VS_MODE_BIND) {
+		s->reconnect = false;
+		s->reconnect_ms = 0;
+	}
+	return true;
+}
+
+static bool parse_source(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
+			 int *nsrc)
+{
+	struct vs_endpoint *e = &p->ep;
+	uint64_t v;
+
+	(*nsrc)++;
+	switch (e->type) {
+	case VS_EP_UNIX:
+		if (*nsrc > 1)
+			break;
+		return parse_source_sock(c, n, &e->sock, true);
+	case VS_EP_TCP:
+		if (*nsrc > 1)
+			break;
+		return parse_source_sock(c, n, &e->sock, false);
+	case VS_EP_UDP: {
+		struct vs_sockspec tmp = { 0 };
+
+		if (!parse_source_sock(c, n, &tmp, false)) {
+			sock_free(&tmp);
+			return false;
+		}
+		if (tmp.mode == VS_MODE_BIND && !e->udp_local.service) {
+			e->udp_local = tmp;
+		} else if (tmp.mode != VS_MODE_BIND && !e->sock.service) {
+			tmp.mode = VS_MODE_CONNECT;
+			e->sock = tmp;
+		} else {
+			sock_free(&tmp);
+			perr(c, n, "udp takes one <source mode='bind'> and one <source mode='connect'>");
+			return false;
+		}
+		return true;
+	}
+	case VS_EP_FILE:
+		if (*nsrc > 1)
+			break;
+		free(e->path);
+		e->path = attr(n, "path");
+		if (!parse_bool(c, n, "append", &e->append))
+			return false;
+		v = e->max_size;
+		if (!parse_u64(c, n, "max-size", UINT64_MAX >> 1, &v))
+			return false;
+		e->max_size = v;
+		v = e->backups;
+		if (!parse_u64(c, n, "backups", 100, &v))
+			return false;
+		e->backups = (unsigned)v;
+		return true;
+	case VS_EP_PTY:
+	case VS_EP_PIPE:
+	case VS_EP_DEV:
+		if (*nsrc > 1)
+			break;
+		free(e->path);
+		e->path = attr(n, "path");
+		return true;
+	case VS_EP_NULL:
+	case VS_EP_STDIO:
+		perr(c, n, "type '%s' takes no <source>", vs_ep_type_name(e->type));
+		return false;
+	case VS_EP__COUNT:
+		break;
+	}
+	perr(c, n, "more than one <source> for type '%s'", vs_ep_type_name(e->type));
+	return false;
+}
+
+static bool parse_log(struct pctx *c, const xmlNode *n, struct vs_log *l)
+{
+	static const char *const ok[] = { "file", "append", "max-size", "backups", NULL };
+	uint64_t v;
+
+	if (!check_attrs(c, n, ok))
+		return false;
+	free(l->file);
+	l->file = attr(n, "file");
+	if (!l->file || !*l->file) {
+		perr(c, n, "needs file=");
+		return false;
+	}
+	if (!parse_bool(c, n, "append", &l->append))
+		return false;
+	v = l->max_size;
+	if (!parse_u64(c, n, "max-size", UINT64_MAX >> 1, &v))
+		return false;
+	l->max_size = v;
+	v = l->backups;
+	if (!parse_u64(c, n, "backups", 100, &v))
+		return false;
+	l->backups = (unsigned)v;
+	return true;
+}
+
+static bool parse_perms(struct pctx *c, const xmlNode *n, struct vs_perms *pm)
+{
+	static const char *const ok[] = { "mode", "owner", "group", NULL };
+
+	if (!check_attrs(c, n, ok))
+		return false;
+	pm->set = true;
+	if (!parse_mode_attr(c, n, "mode", &pm->mode))
+		return false;
+	free(pm->owner);
+	free(pm->group);
+	pm->owner = attr(n, "owner");
+	pm->group = attr(n, "group");
+	return true;
+}
+
+static bool parse_ep_type(struct pctx *c, const xmlNode *n, struct vs_endpoint *e)
+{
+	char *t = attr(n, "type");
+	bool ok = false;
+
+	if (!t) {
+		/* The RFC made pty the default; so do we. */
+		e->type = VS_EP_PTY;
+		return true;
+	}
+	for (int i = 0; i < VS_EP__COUNT; i++)
+		if (!strcmp(t, ep_names[i])) {
+			e->type = i;
+			ok = true;
+		}
+	if (!strcmp(t, "telnet")) {	/* the RFC's spelling */
+		e->type = VS_EP_TCP;
+		e->telnet = true;
+		ok = true;
+	}
+	if (!ok)
+		perr(c, n, "unsupported type '%s'", t);
+	free(t);
+	return ok;
+}
+
+/* Cross-field checks, done once the element is complete. */
+static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p)
+{
+	struct vs_endpoint *e = &p->ep;
+
+	if (!p->chardev.mode) {
+		perr(c, n, "missing <chardev> (QEMU's socket for this port)");
+		return false;
+	}
+	switch (e->type) {
+	case VS_EP_UNIX:
+		if (!e->sock.path || !*e->sock.path) {
+			perr(c, n, "type 'unix' needs <source path=''/>");
+			return false;
+		}
+		break;
+	case VS_EP_TCP:
+		if (!e->sock.service || !*e->sock.service) {
+			perr(c, n, "type 'tcp' needs a service (port)");
+			return false;
+		}
+		if (!e->sock.host)
+			e->sock.host = xstrdup(e->sock.mode == VS_MODE_CONNECT ?
+					       "localhost" : "127.0.0.1");
+		break;
+	case VS_EP_UDP:
+		if (!e->sock.service || !*e->sock.service) {
+			perr(c, n, "type 'udp' needs a remote address (<source mode='connect'> or <sendto>)");
+			return false;
+		}
+		if (!e->sock.host)
+			e->sock.host = xstrdup("localhost");
+		if (e->udp_local.mode && !e->udp_local.host)
+			e->udp_local.host = xstrdup("127.0.0.1");
+		break;
+	case VS_EP_FILE:
+	case VS_EP_PIPE:
+	case VS_EP_DEV:
+		if (!e->path || !*e->path) {
+			perr(c, n, "type '%s' needs <source path=''/>", vs_ep_type_name(e->type));
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	if (e->type == VS_EP_UNIX || e->type == VS_EP_TCP) {
+		if (!e->sock.mode)
+			e->sock.mode = VS_MODE_BIND;
+		if (e->sock.mode == VS_MODE_BIND && e->sock.reconnect) {
+			perr(c, n, "<reconnect> is only valid with mode='connect'");
+			return false;
+		}
+		if (e->sock.mode == VS_MODE_CONNECT && !e->sock.reconnect_ms)
+			e->sock.reconnect_ms = VS_DEFAULT_RECONNECT_MS;
+	}
+	if (e->telnet && e->type != VS_EP_TCP) {
+		perr(c, n, "<protocol type='telnet'/> needs type 'tcp'");
+		return false;
+	}
+	if (e->perms.set && e->type != VS_EP_UNIX && e->type != VS_EP_PTY) {
+		perr(c, n, "<perms> applies to unix and pty only");
+		return false;
+	}
+	if (e->perms.set && e->type == VS_EP_UNIX && e->sock.mode != VS_MODE_BIND) {
+		perr(c, n, "<perms> needs mode='bind'");
+		return false;
+	}
+	if (!p->name) {
+		perr(c, n, "port needs a name (<alias name=''/> or <target name=''/>)");
+		return false;
+	}
+	if (!valid_name(p->name)) {
+		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-]", p->name);
+		return false;
+	}
+	if (p->buffer_size < 4096) {
+		perr(c, n, "buffer size %zu is below the minimum of 4096", p->buffer_size);
+		return false;
+	}
+	if (p->replay > p->buffer_size) {
+		perr(c, n, "replay %zu is larger than the buffer (%zu)", p->replay,
+		     p->buffer_size);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
+		       size_t default_buffer)
+{
+	struct vs_endpoint *e = &p->ep;
+	int nsrc = 0;
+	uint64_t v;
+
+	p->line = (int)xmlGetLineNo(n);
+	p->kind = is_el(n, "console") ? VS_KIND_CONSOLE :
+		  is_el(n, "serial") ? VS_KIND_SERIAL : VS_KIND_CHANNEL;
+	p->buffer_size = default_buffer;
+	p->replay = VS_DEFAULT_REPLAY;
+	p->max_clients = VS_DEFAULT_CLIENTS;
+	e->max_size = VS_DEFAULT_MAX_SIZE;
+	e->backups = VS_DEFAULT_BACKUPS;
+	p->log.max_size = VS_DEFAULT_MAX_SIZE;
+	p->log.backups = VS_DEFAULT_BACKUPS;
+	p->log.append = true;
+	e->append = true;
+
+	{
+		static const char *const ok[] = { "type", "name", "tty", NULL };
+
+		if (!check_attrs(c, n, ok))
+			return false;
+	}
+	if (!parse_ep_type(c, n, e))
+		return false;
+	p->name = attr(n, "name");
+
+	for (const xmlNode *k = n->children; k; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_el(k, "source")) {
+			static const char *const ok[] = { "mode", "path", "host", "service",
+				"append", "max-size", "backups", "nodelay", "tls", NULL };
+
+			if (!check_attrs(c, k, ok) || !parse_source(c, k, p, &nsrc))
+				return false;
+		} else if (is_el(k, "protocol")) {
+			char *t = attr(k, "type");
+
+			if (t && !strcmp(t, "telnet"))
+				e->telnet = true;
+			else if (!t || strcmp(t, "raw")) {
+				perr(c, k, "type='%s' is not raw or telnet", t ? t : "");
+				free(t);
+				return false;
+			}
+			free(t);
+		} else if (is_el(k, "listen") || is_el(k, "connect")) {
+			if (e->type != VS_EP_TCP) {
+				perr(c, k, "only valid for type 'tcp' or 'telnet'");
+				return false;
+			}
+			if (e->sock.mode) {
+				perr(c, k, "the endpoint address is already set");
+				return false;
+			}
+			if (!parse_rfc_sock(c, k, &e->sock, is_el(k, "listen") ?
+					    VS_MODE_BIND : VS_MODE_CONNECT))
+				return false;
+		} else if (is_el(k, "sendto") || is_el(k, "bind")) {
+			struct vs_sockspec *s = is_el(k, "sendto") ? &e->sock : &e->udp_local;
+
+			if (e->type != VS_EP_UDP) {
+				perr(c, k, "only valid for type 'udp'");
+				return false;
+			}
+			if (s->mode) {
+				perr(c, k, "given twice");
+				return false;
+			}
+			if (!parse_rfc_sock(c, k, s, is_el(k, "sendto") ?
+					    VS_MODE_CONNECT : VS_MODE_BIND))
+				return false;
+		} else if (is_el(k, "chardev")) {
+			if (p->chardev.mode) {
+				perr(c, k, "given twice");
+				return false;
+			}
+			if (!parse_chardev(c, k, &p->chardev))
+				return false;
+		} else if (is_el(k, "log")) {
+			if (!parse_log(c, k, &p->log))
+				return false;
+		} else if (is_el(k, "perms")) {
+			if (!parse_perms(c, k, &e->perms))
+				return false;
+		} else if (is_el(k, "buffer")) {
+			static const char *const ok[] = { "size", NULL };
+
+			v = p->buffer_size;
+			if (!check_attrs(c, k, ok) || !parse_u64(c, k, "size", 1u << 30, &v))
+				return false;
+			p->buffer_size = v;
+		} else if (is_el(k, "clients")) {
+			static const char *const ok[] = { "max", "replay", NULL };
+
+			if (!check_attrs(c, k, ok))
+				return false;
+			v = p->max_clients;
+			if (!parse_u64(c, k, "max", 1024, &v))
+				return false;
+			if (v == 0) {
+				perr(c, k, "max must be at least 1");
+				return false;
+			}
+			p->max_clients = (unsigned)v;
+			v = p->replay;
+			if (!parse_u64(c, k, "replay", 1u << 30, &v))
+				return false;
+			p->replay = v;
+		} else if (is_el(k, "target")) {
+			free(p->target_type);
+			free(p->target_name);
+			p->target_type = attr(k, "type");
+			p->target_name = attr(k, "name");
+		} else if (is_el(k, "alias")) {
+			free(p->alias);
+			p->alias = attr(k, "name");
+		} else if (is_el(k, "address")) {
+			/* libvirt's guest-side bus address: not ours to use. */
+		} else {
+			perr(c, k, "unknown element inside <%s>", (const char *)n->name);
+			return false;
+		}
+	}
+	if (!p->name)
+		p->name = xstrdup(p->alias ? p->alias : p->target_name);
+	return validate_port(c, n, p);
+}
+
+static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
+		     size_t default_buffer)
+{
+	static const char *const ok[] = { "name", NULL };
+
+	if (!check_attrs(c, n, ok))
+		return false;
+	vm->name = attr(n, "name");
+	if (!vm->name || !valid_name(vm->name)) {
+		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
+		return false;
+	}
+	for (const xmlNode *k = n->children; k; k = k->next) {
+		struct vs_port_cfg *p;
+
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (!is_el(k, "channel") && !is_el(k, "console") && !is_el(k, "serial")) {
+			perr(c, k, "unknown element inside <vm> (expected channel, console or serial)");
+			return false;
+		}
+		p = realloc(vm->ports, (vm->nports + 1) * sizeof(*p));
+		if (!p)
+			abort();
+		vm->ports = p;
+		p = &vm->ports[vm->nports++];
+		memset(p, 0, sizeof(*p));
+		if (!parse_port(c, k, p, default_buffer))
+			return false;
+		for (size_t i = 0; i + 1 < vm->nports; i++)
+			if (!strcmp(vm->ports[i].name, p->name)) {
+				perr(c, k, "duplicate port name '%s' in vm '%s'", p->name,
+				     vm->name);
+				return false;
+			}
+	}
+	return true;
+}
+
+static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cfg)
+{
+	static const char *const ok[] = { NULL };
+	uint64_t v;
+
+	if (!is_el(root, "virtserd")) {
+		perr(c, root, "root element must be <virtserd>");
+		return false;
+	}
+	if (!check_attrs(c, root, ok))
+		return false;
+	cfg->control_mode = 0600;
+	cfg->default_buffer = VS_DEFAULT_BUFFER;
+	/* <buffer> applies to all ports, so it is read before any <vm>. */
+	for (const xmlNode *k = root->children; k; k = k->next)
+		if (is_el(k, "buffer")) {
+			static const char *const bok[] = { "size", NULL };
+
+			v = cfg->default_buffer;
+			if (!check_attrs(c, k, bok) || !parse_u64(c, k, "size", 1u << 30, &v))
+				return false;
+			if (v < 4096) {
+				perr(c, k, "size %llu is below the minimum of 4096",
+				     (unsigned long long)v);
+				return false;
+			}
+			cfg->default_buffer = v;
+		}
+	for (const xmlNode *k = root->children; k; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE || is_el(k, "buffer"))
+			continue;
+		if (is_el(k, "control")) {
+			static const char *const cok[] = { "path", "group", "mode", NULL };
+
+			if (!check_attrs(c, k, cok))
+				return false;
+			free(cfg->control_path);
+			free(cfg->control_group);
+			cfg->control_path = attr(k, "path");
+			cfg->control_group = attr(k, "group");
+			if (!parse_mode_attr(c, k, "mode", &cfg->control_mode))
+				return false;
+			if (cfg->control_mode & 0007) {
+				perr(c, k, "mode %04o gives access to others; use group=",
+				     (unsigned)cfg->control_mode);
+				return false;
+			}
+		} else if (is_el(k, "vm")) {
+			struct vs_vm_cfg *vm = realloc(cfg->vms, (cfg->nvms + 1) * sizeof(*vm));
+
+			if (!vm)
+				abort();
+			cfg->vms = vm;
+			vm = &cfg->vms[cfg->nvms++];
+			memset(vm, 0, sizeof(*vm));
+			if (!parse_vm(c, k, vm, cfg->default_buffer))
+				return false;
+			for (size_t i = 0; i + 1 < cfg->nvms; i++)
+				if (!strcmp(cfg->vms[i].name, vm->name)) {
+					perr(c, k, "duplicate vm name '%s'", vm->name);
+					return false;
+				}
+		} else {
+			perr(c, k, "unknown element inside <virtserd>");
+			return false;
+		}
+	}
+	if (!cfg->control_path)
+		cfg->control_path = xstrdup(VS_DEFAULT_CONTROL);
+	return true;
+}
+
+/* libxml2 reports syntax errors through this; keep the first one. */
+static void xml_error(void *data, const xmlError *e)
+{
+	struct pctx *c = data;
+	char msg[256];
+	size_t n;
+
+	if (c->failed || !e)
+		return;
+	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "syntax error");
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	c->failed = true;
+	snprintf(c->err, c->errlen, "%s:%d: xml: %s", c->file, e->line, msg);
+}
+
+static void xml_error_cb(void *data, xmlErrorPtr e)
+{
+	xml_error(data, e);
+}
+
+struct vs_config *vs_config_parse(const char *buf, size_t len,
+				  const char *filename, char *err, size_t errlen)
+{
+	struct pctx c = { .file = filename, .err = err, .errlen = errlen };
+	struct vs_config *cfg;
+	xmlDoc *doc;
+
+	if (errlen)
+		err[0] = '\0';
+	if (len > 64u << 20 || len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "%s:0: xml: file too large", filename);
+		return NULL;
+	}
+	xmlSetStructuredErrorFunc(&c, xml_error_cb);
+	doc = xmlReadMemory(buf, (int)len, filename, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (!doc) {
+		if (!c.failed)
+			snprintf(err, errlen, "%s:0: xml: cannot parse", filename);
+		return NULL;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		abort();
+	if (!xmlDocGetRootElement(doc)) {
+		perr(&c, NULL, "empty document");
+	} else if (!c.failed) {
+		parse_root(&c, xmlDocGetRootElement(doc), cfg);
+	}
+	xmlFreeDoc(doc);
+	if (c.failed) {
+		vs_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct vs_config *vs_config_load(const char *filename, char *err, size_t errlen)
+{
+	FILE *f = fopen(filename, "re");
+	struct vs_config *cfg;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f) {
+		snprintf(err, errlen, "%s:0: config: %s", filename, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0 && len < (64u << 20) + 1);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s:0: config: read error", filename);
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	cfg = vs_config_parse(buf, len, filename, err, errlen);
+	free(buf);
+	return cfg;
+}
+
+static void port_free(struct vs_port_cfg *p)
+{
+	free(p->name);
+	free(p->target_type);
+	free(p->target_name);
+	free(p->alias);
+	sock_free(&p->chardev);
+	free(p->ep.path);
+	sock_free(&p->ep.sock);
+	sock_free(&p->ep.udp_local);
+	free(p->ep.perms.owner);
+	free(p->ep.perms.group);
+	free(p->log.file);
+}
+
+void vs_config_free(struct vs_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nvms; i++) {
+		for (size_t j = 0; j < cfg->vms[i].nports; j++)
+			port_free(&cfg->vms[i].ports[j]);
+		free(cfg->vms[i].ports);
+		free(cfg->vms[i].name);
+	}
+	free(cfg->vms);
+	free(cfg->control_path);
+	free(cfg->control_group);
+	free(cfg);
+}
+
+/* ---- formatting -------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += n;
+			return;
+		}
+		size_t ncap = (b->cap + n + 1) * 2;
+		char *np = realloc(b->p, ncap);
+
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+/* An attribute, escaped for single quotes; skipped when @v is NULL. */
+static void sb_attr(struct sbuf *b, const char *name, const char *v)
+{
+	if (!v)
+		return;
+	sb_printf(b, " %s='", name);
+	for (; *v; v++) {
+		switch (*v) {
+		case '&': sb_printf(b, "&amp;"); break;
+		case '<': sb_printf(b, "&lt;"); break;
+		case '>': sb_printf(b, "&gt;"); break;
+		case '\'': sb_printf(b, "&apos;"); break;
+		case '"': sb_printf(b, "&quot;"); break;
+		default: sb_printf(b, "%c", *v); break;
+		}
+	}
+	sb_printf(b, "'");
+}
+
+static void fmt_reconnect(struct sbuf *b, const struct vs_sockspec *s, const char *ind)
+{
+	if (s->mode != VS_MODE_CONNECT)
+		return;
+	if (!s->reconnect) {
+		sb_printf(b, "%s<reconnect enabled='no'/>\n", ind);
+		return;
+	}
+	if (s->reconnect_ms % 1000)
+		sb_printf(b, "%s<reconnect enabled='yes' timeout-ms='%u'/>\n", ind,
+			  s->reconnect_ms);
+	else
+		sb_printf(b, "%s<reconnect enabled='yes' timeout='%u'/>\n", ind,
+			  s->reconnect_ms / 1000);
+}
+
+static const char *mode_name(enum vs_mode m)
+{
+	return m == VS_MODE_BIND ? "bind" : m == VS_MODE_CONNECT ? "connect" : NULL;
+}
+
+static void fmt_sock(struct sbuf *b, const char *el, const char *type,
+		     const struct vs_sockspec *s, const char *ind)
+{
+	bool kids = s->mode == VS_MODE_CONNECT || s->nowait;
+
+	sb_printf(b, "%s<%s", ind, el);
+	sb_attr(b, "type", type);
+	sb_attr(b, "mode", mode_name(s->mode));
+	sb_attr(b, "path", s->path);
+	sb_attr(b, "host", s->host);
+	sb_attr(b, "service", s->service);
+	if (s->nodelay)
+		sb_attr(b, "nodelay", "on");
+	if (!kids) {
+		sb_printf(b, "/>\n");
+		return;
+	}
+	sb_printf(b, ">\n");
+	char sub[32];
+
+	snprintf(sub, sizeof(sub), "%s  ", ind);
+	if (s->nowait)
+		sb_printf(b, "%s<nowait/>\n", sub);
+	fmt_reconnect(b, s, sub);
+	sb_printf(b, "%s</%s>\n", ind, el);
+}
+
+static void fmt_port(struct sbuf *b, const struct vs_port_cfg *p)
+{
+	const char *el = p->kind == VS_KIND_CONSOLE ? "console" :
+			 p->kind == VS_KIND_SERIAL ? "serial" : "channel";
+	const struct vs_endpoint *e = &p->ep;
+	const char *ind = "      ";
+
+	sb_printf(b, "    <%s", el);
+	sb_attr(b, "type", vs_ep_type_name(e->type));
+	sb_attr(b, "name", p->name);
+	sb_printf(b, ">\n");
+	switch (e->type) {
+	case VS_EP_UNIX:
+		fmt_sock(b, "source", NULL, &e->sock, ind);
+		break;
+	case VS_EP_TCP:
+		fmt_sock(b, "source", NULL, &e->sock, ind);
+		sb_printf(b, "%s<protocol type='%s'/>\n", ind, e->telnet ? "telnet" : "raw");
+		break;
+	case VS_EP_UDP:
+		if (e->udp_local.mode)
+			fmt_sock(b, "source", NULL, &e->udp_local, ind);
+		sb_printf(b, "%s<source mode='connect'", ind);
+		sb_attr(b, "host", e->sock.host);
+		sb_attr(b, "service", e->sock.service);
+		sb_printf(b, "/>\n");
+		break;
+	case VS_EP_FILE:
+		sb_printf(b, "%s<source", ind);
+		sb_attr(b, "path", e->path);
+		sb_printf(b, " append='%s' max-size='%llu' backups='%u'/>\n",
+			  e->append ? "on" : "off", (unsigned long long)e->max_size,
+			  e->backups);
+		break;
+	case VS_EP_PTY:
+	case VS_EP_PIPE:
+	case VS_EP_DEV:
+		if (e->path) {
+			sb_printf(b, "%s<source", ind);
+			sb_attr(b, "path", e->path);
+			sb_printf(b, "/>\n");
+		}
+		break;
+	default:
+		break;
+	}
+	if (e->perms.set) {
+		sb_printf(b, "%s<perms", ind);
+		if (e->perms.mode)
+			sb_printf(b, " mode='%04o'", (unsigned)e->perms.mode);
+		sb_attr(b, "owner", e->perms.owner);
+		sb_attr(b, "group", e->perms.group);
+		sb_printf(b, "/>\n");
+	}
+	fmt_sock(b, "chardev", p->chardev.is_unix ? "unix" : "tcp", &p->chardev, ind);
+	if (p->log.file) {
+		sb_printf(b, "%s<log", ind);
+		sb_attr(b, "file", p->log.file);
+		sb_printf(b, " append='%s' max-size='%llu' backups='%u'/>\n",
+			  p->log.append ? "on" : "off",
+			  (unsigned long long)p->log.max_size, p->log.backups);
+	}
+	sb_printf(b, "%s<buffer size='%zu'/>\n", ind, p->buffer_size);
+	sb_printf(b, "%s<clients max='%u' replay='%zu'/>\n", ind, p->max_clients,
+		  p->replay);
+	if (p->target_type || p->target_name) {
+		sb_printf(b, "%s<target", ind);
+		sb_attr(b, "type", p->target_type);
+		sb_attr(b, "name", p->target_name);
+		sb_printf(b, "/>\n");
+	}
+	if (p->alias) {
+		sb_printf(b, "%s<alias", ind);
+		sb_attr(b, "name", p->alias);
+		sb_printf(b, "/>\n");
+	}
+	sb_printf(b, "    </%s>\n", el);
+}
+
+char *vs_config_format(const struct vs_config *cfg)
+{
+	struct sbuf b = { 0 };
+
+	sb_printf(&b, "<virtserd>\n  <control");
+	sb_attr(&b, "path", cfg->control_path);
+	sb_attr(&b, "group", cfg->control_group);
+	sb_printf(&b, " mode='%04o'/>\n", (unsigned)cfg->control_mode);
+	sb_printf(&b, "  <buffer size='%zu'/>\n", cfg->default_buffer);
+	for (size_t i = 0; i < cfg->nvms; i++) {
+		sb_printf(&b, "  <vm");
+		sb_attr(&b, "name", cfg->vms[i].name);
+		sb_printf(&b, ">\n");
+		for (size_t j = 0; j < cfg->vms[i].nports; j++)
+			fmt_port(&b, &cfg->vms[i].ports[j]);
+		sb_printf(&b, "  </vm>\n");
+	}
+	sb_printf(&b, "</virtserd>\n");
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* ---- comparison (reload) ---------------------------------------------- */
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool sock_eq(const struct vs_sockspec *a, const struct vs_sockspec *b)
+{
+	return a->mode == b->mode && a->is_unix == b->is_unix &&
+	       str_eq(a->path, b->path) && str_eq(a->host, b->host) &&
+	       str_eq(a->service, b->service) && a->nodelay == b->nodelay &&
+	       a->nowait == b->nowait && a->reconnect == b->reconnect &&
+	       a->reconnect_ms == b->reconnect_ms;
+}
+
+bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b)
+{
+	const struct vs_endpoint *x = &a->ep, *y = &b->ep;
+
+	return str_eq(a->name, b->name) && a->kind == b->kind &&
+	       sock_eq(&a->chardev, &b->chardev) && x->type == y->type &&
+	       str_eq(x->path, y->path) && x->append == y->append &&
+	       x->max_size == y->max_size && x->backups == y->backups &&
+	       x->telnet == y->telnet && sock_eq(&x->sock, &y->sock) &&
+	       sock_eq(&x->udp_local, &y->udp_local) &&
+	       x->perms.set == y->perms.set && x->perms.mode == y->perms.mode &&
+	       str_eq(x->perms.owner, y->perms.owner) &&
+	       str_eq(x->perms.group, y->perms.group) &&
+	       str_eq(a->log.file, b->log.file) && a->log.append == b->log.append &&
+	       a->log.max_size == b->log.max_size &&
+	       a->log.backups == b->log.backups &&
+	       a->buffer_size == b->buffer_size && a->replay == b->replay &&
+	       a->max_clients == b->max_clients;
+}

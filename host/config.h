@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - virtserd.xml parsed into plain data.
+ *
+ * The parser never opens sockets or files: it only turns XML into these
+ * structs, so the same code serves start-up, SIGHUP reload and the unit
+ * tests.  Errors are reported as "file:line: element: message" into a
+ * caller-supplied buffer so that the daemon can route them to stderr or to
+ * the control client that asked for a reload.
+ */
+#ifndef VIRTSERD_CONFIG_H
+#define VIRTSERD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum vs_ep_type {
+	VS_EP_NULL,
+	VS_EP_PTY,
+	VS_EP_FILE,
+	VS_EP_PIPE,
+	VS_EP_UNIX,
+	VS_EP_TCP,
+	VS_EP_UDP,
+	VS_EP_STDIO,
+	VS_EP_DEV,
+	VS_EP__COUNT
+};
+
+/* Which side opens the connection, in libvirt's words. */
+enum vs_mode {
+	VS_MODE_NONE,
+	VS_MODE_BIND,
+	VS_MODE_CONNECT,
+};
+
+/* How QEMU treats the port when our socket is full (see README of host/). */
+enum vs_port_kind {
+	VS_KIND_CHANNEL,	/* virtserialport: QEMU throttles, we backpressure */
+	VS_KIND_CONSOLE,	/* virtconsole: QEMU drops, so we always drain */
+	VS_KIND_SERIAL,		/* <serial>: treated like a channel */
+};
+
+/* A socket address as written in the file; resolved when used. */
+struct vs_sockspec {
+	enum vs_mode mode;
+	bool is_unix;		/* path is set; otherwise host/service */
+	char *path;
+	char *host;
+	char *service;
+	bool nodelay;
+	bool nowait;
+	bool reconnect;		/* connect mode: retry after failure/EOF */
+	unsigned reconnect_ms;
+};
+
+struct vs_perms {
+	bool set;
+	mode_t mode;		/* 0 = default for the endpoint type */
+	char *owner;
+	char *group;
+};
+
+struct vs_endpoint {
+	enum vs_ep_type type;
+	char *path;		/* pty link, file, pipe base, dev */
+	bool append;		/* file */
+	uint64_t max_size;	/* file rotation; 0 disables it */
+	unsigned backups;	/* file rotation */
+	bool telnet;		/* tcp only */
+	struct vs_sockspec sock;	/* unix, tcp; udp: remote (sendto) */
+	struct vs_sockspec udp_local;	/* udp: local (bind) */
+	struct vs_perms perms;	/* unix bind socket, pty slave */
+};
+
+struct vs_log {
+	char *file;		/* NULL: no log */
+	bool append;
+	uint64_t max_size;
+	unsigned backups;
+};
+
+struct vs_port_cfg {
+	char *name;		/* unique within the VM */
+	enum vs_port_kind kind;
+	char *target_type;	/* echoed back, unused */
+	char *target_name;
+	char *alias;
+	struct vs_sockspec chardev;	/* QEMU's side */
+	struct vs_endpoint ep;		/* the user side */
+	struct vs_log log;
+	size_t buffer_size;	/* per direction */
+	size_t replay;		/* bytes replayed to a new client */
+	unsigned max_clients;
+	int line;		/* for messages at run time */
+};
+
+struct vs_vm_cfg {
+	char *name;
+	struct vs_port_cfg *ports;
+	size_t nports;
+};
+
+struct vs_config {
+	char *control_path;
+	char *control_group;
+	mode_t control_mode;
+	size_t default_buffer;
+	struct vs_vm_cfg *vms;
+	size_t nvms;
+};
+
+#define VS_DEFAULT_BUFFER	(256u * 1024)
+#define VS_DEFAULT_REPLAY	4096u
+#define VS_DEFAULT_CLIENTS	8u
+#define VS_DEFAULT_MAX_SIZE	(2u * 1024 * 1024)
+#define VS_DEFAULT_BACKUPS	3u
+#define VS_DEFAULT_RECONNECT_MS	1000u
+#define VS_DEFAULT_CONTROL	"/run/virtserd/control"
+
+/*
+ * Parse @buf (@len bytes) that came from @filename.  Returns NULL and writes
+ * one line into @err on failure.
+ */
+struct vs_config *vs_config_parse(const char *buf, size_t len,
+				  const char *filename, char *err, size_t errlen);
+struct vs_config *vs_config_load(const char *filename, char *err, size_t errlen);
+void vs_config_free(struct vs_config *cfg);
+
+/* Canonical XML (libvirt spelling); caller frees.  NULL on ENOMEM. */
+char *vs_config_format(const struct vs_config *cfg);
+
+const char *vs_ep_type_name(enum vs_ep_type t);
+const char *vs_port_kind_name(enum vs_port_kind k);
+
+/* Both compare the semantic content used at run time (for reload). */
+bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b);
+
+#endif

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test-config: golden round trips (parse -> format -> compare with the
+ * recorded canonical form, then parse that again and require a fixed
+ * point) and a table of bad configurations with their exact messages.
+ */
+#include "host/config.h"
+#include "tests/tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static void golden(const char *dir, const char *name)
+{
+	char in[512], out[512], err[512];
+	struct vs_config *c1, *c2;
+	char *want, *got, *again;
+
+	snprintf(in, sizeof(in), "%s/%s.in.xml", dir, name);
+	snprintf(out, sizeof(out), "%s/%s.out.xml", dir, name);
+	c1 = vs_config_load(in, err, sizeof(err));
+	if (!tap_check(c1 != NULL, "%s: parses", name)) {
+		tap_diag("%s", err);
+		return;
+	}
+	got = vs_config_format(c1);
+	want = slurp(out);
+	if (!tap_check(want && got && !strcmp(want, got), "%s: matches %s.out.xml", name, name))
+		tap_diag("got:\n%s", got ? got : "(null)");
+	c2 = vs_config_parse(got, strlen(got), out, err, sizeof(err));
+	again = c2 ? vs_config_format(c2) : NULL;
+	tap_check(again && !strcmp(again, got), "%s: canonical form is a fixed point", name);
+	if (c2 && c1->nvms && c1->vms[0].nports)
+		tap_check(vs_port_cfg_equal(&c1->vms[0].ports[0], &c2->vms[0].ports[0]),
+			  "%s: reparsed port compares equal", name);
+	free(want);
+	free(got);
+	free(again);
+	vs_config_free(c1);
+	vs_config_free(c2);
+}
+
+struct bad {
+	const char *xml;
+	const char *err;
+};
+
+#define CD "<chardev path='/q'/>"
+#define VM(x) "<virtserd>\n<vm name='v'>\n" x "\n</vm>\n</virtserd>\n"
+
+static const struct bad bad[] = {
+	{ "<virtserd>", "t.xml:1: xml: Premature end of data in tag virtserd line 1" },
+	{ "<servers/>", "t.xml:1: servers: root element must be <virtserd>" },
+	{ "<virtserd foo='1'/>", "t.xml:1: virtserd: unknown attribute 'foo'" },
+	{ "<virtserd>\n<port/>\n</virtserd>", "t.xml:2: port: unknown element inside <virtserd>" },
+	{ "<virtserd>\n<vm/>\n</virtserd>", "t.xml:2: vm: needs name= of 1-64 of [A-Za-z0-9._:-]" },
+	{ "<virtserd>\n<vm name='a/b'/>\n</virtserd>", "t.xml:2: vm: needs name= of 1-64 of [A-Za-z0-9._:-]" },
+	{ "<virtserd>\n<vm name='a'/>\n<vm name='a'/>\n</virtserd>", "t.xml:3: vm: duplicate vm name 'a'" },
+	{ "<virtserd>\n<control mode='0666'/>\n</virtserd>", "t.xml:2: control: mode 0666 gives access to others; use group=" },
+	{ "<virtserd>\n<control mode='rw'/>\n</virtserd>", "t.xml:2: control: mode='rw' is not an octal file mode" },
+	{ "<virtserd>\n<buffer size='12'/>\n</virtserd>", "t.xml:2: buffer: size 12 is below the minimum of 4096" },
+	{ VM("<channel type='bogus' name='x'>" CD "</channel>"), "t.xml:3: channel: unsupported type 'bogus'" },
+	{ VM("<channel type='null' name='x'/>"), "t.xml:3: channel: missing <chardev> (QEMU's socket for this port)" },
+	{ VM("<channel type='null'>" CD "</channel>"), "t.xml:3: channel: port needs a name (<alias name=''/> or <target name=''/>)" },
+	{ VM("<channel type='null' name='x'>" CD "</channel>\n<console type='null' name='x'>" CD "</console>"),
+	  "t.xml:4: console: duplicate port name 'x' in vm 'v'" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind'/>" CD "</channel>"), "t.xml:3: channel: type 'unix' needs <source path=''/>" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='listen' path='/a'/>" CD "</channel>"), "t.xml:4: source: mode='listen' is not bind or connect" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind' path='/a' sevice='1'/>" CD "</channel>"), "t.xml:4: source: unknown attribute 'sevice'" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind' path='/a'>\n<reconnect enabled='yes' timeout='1'/></source>" CD "</channel>"),
+	  "t.xml:3: channel: <reconnect> is only valid with mode='connect'" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='connect' path='/a'>\n<reconnect enabled='maybe'/></source>" CD "</channel>"),
+	  "t.xml:5: reconnect: enabled='maybe' is not one of yes, no, on, off" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='connect' path='/a'>\n<reconnect enabled='yes' timeout='0'/></source>" CD "</channel>"),
+	  "t.xml:5: reconnect: timeout must be at least 1 ms when enabled='yes'" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' host='::1'/>" CD "</channel>"), "t.xml:3: channel: type 'tcp' needs a service (port)" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='1'/>\n<protocol type='ssh'/>" CD "</channel>"), "t.xml:5: protocol: type='ssh' is not raw or telnet" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind' path='/a'/>\n<protocol type='telnet'/>" CD "</channel>"), "t.xml:3: channel: <protocol type='telnet'/> needs type 'tcp'" },
+	{ VM("<channel type='file' name='x'>" CD "</channel>"), "t.xml:3: channel: type 'file' needs <source path=''/>" },
+	{ VM("<channel type='file' name='x'>\n<source path='/f' max-size='lots'/>" CD "</channel>"), "t.xml:4: source: max-size='lots' is not a number" },
+	{ VM("<channel type='file' name='x'>\n<source path='/f' backups='1000'/>" CD "</channel>"), "t.xml:4: source: backups='1000' is larger than 100" },
+	{ VM("<channel type='null' name='x'>\n<source path='/f'/>" CD "</channel>"), "t.xml:4: source: type 'null' takes no <source>" },
+	{ VM("<channel type='pty' name='x'>\n<source path='/a'/>\n<source path='/b'/>" CD "</channel>"), "t.xml:5: source: more than one <source> for type 'pty'" },
+	{ VM("<channel type='udp' name='x'>\n<source mode='bind' service='1'/>" CD "</channel>"),
+	  "t.xml:3: channel: type 'udp' needs a remote address (<source mode='connect'> or <sendto>)" },
+	{ VM("<channel type='tcp' name='x'>\n<sendto port='1'/>" CD "</channel>"), "t.xml:4: sendto: only valid for type 'udp'" },
+	{ VM("<channel type='udp' name='x'>\n<listen port='1'/>" CD "</channel>"), "t.xml:4: listen: only valid for type 'tcp' or 'telnet'" },
+	{ VM("<channel type='tcp' name='x'>\n<listen port='1'/>\n<connect port='2'/>" CD "</channel>"), "t.xml:5: connect: the endpoint address is already set" },
+	{ VM("<channel type='tcp' name='x'>\n<listen port='1'><keepalive/></listen>" CD "</channel>"), "t.xml:4: keepalive: unknown element inside <listen>" },
+	{ VM("<channel type='null' name='x'>\n<chardev type='vsock' path='/q'/></channel>"), "t.xml:4: chardev: type='vsock' is not unix or tcp" },
+	{ VM("<channel type='null' name='x'>\n<chardev type='unix'/></channel>"), "t.xml:4: chardev: unix chardev needs path=" },
+	{ VM("<channel type='null' name='x'>\n<chardev type='tcp' host='h'/></channel>"), "t.xml:4: chardev: tcp chardev needs service=" },
+	{ VM("<channel type='null' name='x'>" CD "\n" CD "</channel>"), "t.xml:4: chardev: given twice" },
+	{ VM("<channel type='null' name='x'>" CD "\n<log/></channel>"), "t.xml:4: log: needs file=" },
+	{ VM("<channel type='null' name='x'>" CD "\n<buffer size='1G1'/></channel>"), "t.xml:4: buffer: size='1G1' is not a number" },
+	{ VM("<channel type='null' name='x'>" CD "\n<buffer size='2G'/></channel>"), "t.xml:4: buffer: size='2G' is larger than 1073741824" },
+	{ VM("<channel type='null' name='x'>" CD "\n<buffer size='100'/></channel>"), "t.xml:3: channel: buffer size 100 is below the minimum of 4096" },
+	{ VM("<channel type='null' name='x'>" CD "\n<clients max='0'/></channel>"), "t.xml:4: clients: max must be at least 1" },
+	{ VM("<channel type='null' name='x'>" CD "\n<buffer size='8192'/><clients replay='9000'/></channel>"),
+	  "t.xml:3: channel: replay 9000 is larger than the buffer (8192)" },
+	{ VM("<channel type='file' name='x'>\n<source path='/f'/><perms mode='0600'/>" CD "</channel>"), "t.xml:3: channel: <perms> applies to unix and pty only" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='connect' path='/f'/><perms mode='0600'/>" CD "</channel>"), "t.xml:3: channel: <perms> needs mode='bind'" },
+	{ VM("<channel type='null' name='x'>" CD "\n<frobnicate/></channel>"), "t.xml:4: frobnicate: unknown element inside <channel>" },
+	{ VM("<disk type='null' name='x'/>"), "t.xml:3: disk: unknown element inside <vm> (expected channel, console or serial)" },
+	{ VM("<channel type='null' name='bad name'>" CD "</channel>"), "t.xml:3: channel: port name 'bad name' must be 1-64 of [A-Za-z0-9._:-]" },
+};
+
+int main(void)
+{
+	const char *top = getenv("top_srcdir");
+	char dir[400], err[512];
+
+	snprintf(dir, sizeof(dir), "%s/host/tests/data", top ? top : ".");
+	golden(dir, "libvirt");
+	golden(dir, "rfc");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vs_config *c = vs_config_parse(bad[i].xml, strlen(bad[i].xml),
+						      "t.xml", err, sizeof(err));
+
+		if (!tap_check(!c && !strcmp(err, bad[i].err), "bad config %zu: %s", i, bad[i].err))
+			tap_diag("got: %s", c ? "(parsed fine)" : err);
+		vs_config_free(c);
+	}
+	{
+		struct vs_config *c = vs_config_load("/nonexistent/virtserd.xml", err, sizeof(err));
+
+		tap_check(!c && !strcmp(err, "/nonexistent/virtserd.xml:0: config: No such file or directory"),
+			  "missing file is named");
+	}
+	return tap_done();
+}
