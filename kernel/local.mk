@@ -1,4 +1,22 @@
-# automake fragment: userspace builds of kernel/ code (protocol parser unit
-# tests and fuzzers).  The module itself is built by kbuild, see kernel/Kbuild.
-EXTRA_DIST += kernel/Kbuild kernel/virtser_main.c kernel/virtser_compat.h \
-	kernel/scripts/probe.sh kernel/scripts/build.sh kernel/probes
+# automake fragment: userspace builds of kernel/ code.  The module itself is
+# built by kbuild (kernel/Kbuild, kernel/scripts/build.sh); here the same
+# freestanding protocol code in kernel/proto/ is linked into unit tests and,
+# with --enable-fuzzing, into a libFuzzer target.
+EXTRA_DIST += kernel/Kbuild kernel/virtser_compat.h kernel/virtser_internal.h \
+	kernel/virtser.conf kernel/README.md \
+	kernel/scripts/probe.sh kernel/scripts/build.sh kernel/probes \
+	$(wildcard $(srcdir)/kernel/*.c)
+
+kernel_proto_sources = kernel/proto/virtser_proto.c \
+	kernel/proto/virtser_proto.h kernel/proto/virtser_types.h
+
+check_PROGRAMS += kernel/tests/test_proto
+kernel_tests_test_proto_SOURCES = kernel/tests/test_proto.c $(kernel_proto_sources)
+TESTS += kernel/tests/test_proto
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += kernel/tests/fuzz_proto
+kernel_tests_fuzz_proto_SOURCES = kernel/tests/fuzz_proto.c $(kernel_proto_sources)
+kernel_tests_fuzz_proto_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+kernel_tests_fuzz_proto_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+endif

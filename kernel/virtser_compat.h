@@ -11,6 +11,9 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/virtio_config.h>
 
 /* Linux 6.4 dropped the owner argument of class_create(). */
 static inline struct class *virtser_class_create(const char *name)
@@ -30,6 +33,58 @@ static inline struct class *virtser_class_create(const char *name)
 #define VIRTSER_NO_LLSEEK	no_llseek
 #else
 #define VIRTSER_NO_LLSEEK	NULL
+#endif
+
+/*
+ * Linux 6.5 replaced generic_file_splice_read() by copy_splice_read() for
+ * files that are not in the page cache.  Both feed read_iter a pipe.
+ */
+#ifdef HAVE_COPY_SPLICE_READ
+#define VIRTSER_SPLICE_READ	copy_splice_read
+#else
+#define VIRTSER_SPLICE_READ	generic_file_splice_read
+#endif
+
+/* Linux 6.11 passes virtqueue callbacks and names as struct virtqueue_info. */
+static inline int virtser_find_vqs(struct virtio_device *vdev,
+				   unsigned int nvqs, struct virtqueue **vqs,
+				   vq_callback_t **cbs, const char **names)
+{
+#ifdef HAVE_VIRTQUEUE_INFO
+	struct virtqueue_info *info;
+	unsigned int i;
+	int err;
+
+	info = kcalloc(nvqs, sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	for (i = 0; i < nvqs; i++) {
+		info[i].name = names[i];
+		info[i].callback = cbs[i];
+	}
+	err = virtio_find_vqs(vdev, nvqs, vqs, info, NULL);
+	kfree(info);
+	return err;
+#else
+	return virtio_find_vqs(vdev, nvqs, vqs, cbs, names, NULL);
+#endif
+}
+
+/*
+ * hvc_console.h is private to the kernel tree.  kernel/scripts/build.sh
+ * extracts the copy matching the target kernel from its Debian
+ * linux-source package into the object directory; see kernel/README.md.
+ * Linux 6.8 changed the get_chars/put_chars types (u8, size_t, ssize_t).
+ */
+#include "hvc_console.h"
+#ifdef HAVE_HVC_SIZE_T_OPS
+typedef u8 VS_HVC_CHAR;
+typedef size_t VS_HVC_COUNT;
+typedef ssize_t VS_HVC_RET;
+#else
+typedef char VS_HVC_CHAR;
+typedef int VS_HVC_COUNT;
+typedef int VS_HVC_RET;
 #endif
 
 #endif /* VIRTSER_COMPAT_H */

@@ -1,24 +1,157 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser - a virtio console (virtio ID 3) driver.
+ * virtser - a virtio console (virtio ID 3) driver, drop-in compatible with
+ * drivers/char/virtio_console.c: same class, device names, sysfs and
+ * debugfs files and control protocol, so udev rules, guest agents and QEMU
+ * see no difference.
  *
- * Module entry points.  For now the module only registers and unregisters
- * itself so the kbuild path, both supported header sets and the compat
- * probes are exercised; the driver proper grows in the files beside this one.
+ * This file: module parameters, the class and debugfs root, the device
+ * list used to find a port by char device number, and module init/exit.
  */
+#include <linux/debugfs.h>
+#include <linux/device.h>
 #include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/path.h>
+#include <linux/spinlock.h>
 
+#include "virtser_internal.h"
 #include "virtser_compat.h"
+
+bool vs_keep_unread;
+module_param_named(keep_unread, vs_keep_unread, bool, 0644);
+MODULE_PARM_DESC(keep_unread,
+		 "keep unread data at close, and data that arrives while closed, for the next open (default: drop it, like virtio_console)");
+
+static struct class *vs_port_class;
+struct dentry *vs_debugfs_root;
+
+/* All bound devices; protects vs_dev.list. */
+static DEFINE_SPINLOCK(vs_devices_lock);
+static LIST_HEAD(vs_devices);
+
+/**
+ * vs_class() - the "virtio-ports" class
+ *
+ * Context: any, while the module is loaded.
+ * Return: the class.
+ */
+struct class *vs_class(void)
+{
+	return vs_port_class;
+}
+
+/**
+ * vs_dev_register() - make a device's ports findable by open()
+ * @vsdev: the device
+ *
+ * Context: any.
+ */
+void vs_dev_register(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vs_devices_lock, flags);
+	list_add_tail(&vsdev->list, &vs_devices);
+	spin_unlock_irqrestore(&vs_devices_lock, flags);
+}
+
+/**
+ * vs_dev_unregister() - undo vs_dev_register()
+ * @vsdev: the device
+ *
+ * Context: any.
+ */
+void vs_dev_unregister(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vs_devices_lock, flags);
+	list_del_init(&vsdev->list);
+	spin_unlock_irqrestore(&vs_devices_lock, flags);
+}
+
+/**
+ * vs_port_get_by_devt() - find the live port behind a char device number
+ * @devt: device number from the inode
+ *
+ * Context: any.
+ * Return: the port with a reference taken, or NULL if it is gone.
+ */
+struct vs_port *vs_port_get_by_devt(dev_t devt)
+{
+	struct vs_port *port = NULL;
+	struct vs_dev *vsdev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vs_devices_lock, flags);
+	list_for_each_entry(vsdev, &vs_devices, list) {
+		if (MAJOR(vsdev->devt_base) != MAJOR(devt))
+			continue;
+		port = vs_port_get(vsdev, MINOR(devt));
+		break;
+	}
+	spin_unlock_irqrestore(&vs_devices_lock, flags);
+	return port;
+}
+
+/*
+ * The driver core has no exported "does this class exist" call, and
+ * creating a duplicate class makes sysfs print a warning with a stack
+ * dump.  Looking the directory up in sysfs answers the question quietly;
+ * if sysfs is not mounted yet, class creation still fails with -EEXIST.
+ */
+static bool vs_class_exists(const char *name)
+{
+	char buf[64];
+	struct path path;
+
+	snprintf(buf, sizeof(buf), "/sys/class/%s", name);
+	if (kern_path(buf, LOOKUP_FOLLOW, &path))
+		return false;
+	path_put(&path);
+	return true;
+}
 
 static int __init virtser_init(void)
 {
-	pr_info("virtser: loaded\n");
+	int err;
+
+	/*
+	 * The in-tree driver owns the same class name.  Fail loudly rather
+	 * than with a bare -EEXIST from the driver core.
+	 */
+	if (vs_class_exists("virtio-ports")) {
+		pr_err("virtser: class virtio-ports already exists: virtio_console is loaded or built in (blacklist it, or boot with initcall_blacklist=virtio_console_init)\n");
+		return -EEXIST;
+	}
+	vs_port_class = virtser_class_create("virtio-ports");
+	if (IS_ERR(vs_port_class)) {
+		err = PTR_ERR(vs_port_class);
+		pr_err("virtser: cannot create class virtio-ports: %d\n", err);
+		return err;
+	}
+	vs_debugfs_root = debugfs_create_dir("virtio-ports", NULL);
+	if (IS_ERR(vs_debugfs_root))
+		vs_debugfs_root = NULL;
+
+	err = register_virtio_driver(&vs_virtio_driver);
+	if (err) {
+		pr_err("virtser: cannot register the virtio driver: %d\n", err);
+		goto fail;
+	}
 	return 0;
+fail:
+	debugfs_remove_recursive(vs_debugfs_root);
+	class_destroy(vs_port_class);
+	return err;
 }
 
 static void __exit virtser_exit(void)
 {
-	pr_info("virtser: unloaded\n");
+	unregister_virtio_driver(&vs_virtio_driver);
+	debugfs_remove_recursive(vs_debugfs_root);
+	class_destroy(vs_port_class);
 }
 
 module_init(virtser_init);

@@ -26,9 +26,13 @@ if [ -d "$src/proto" ]; then
 		ln -sf "$f" "$objdir/proto/$(basename "$f")"
 	done
 fi
-# Probe again only when the probes or the kernel tree changed.
+# The private hvc header of the target kernel (see hvc-header.sh).
+if [ ! -s "$objdir/hvc/hvc_console.h" ]; then
+	sh "$src/scripts/hvc-header.sh" "$kdir" "$objdir/hvc"
+fi
+# Probe again only when the probes, the kernel tree or the header changed.
 stamp="$objdir/.probe-stamp"
-want="$kdir $(cat "$src"/probes/*.c | cksum)"
+want="$kdir $(cat "$src"/probes/*.c "$objdir/hvc/hvc_console.h" | cksum)"
 if [ ! -f "$objdir/virtser_config.h" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	sh "$src/scripts/probe.sh" "$kdir" "$objdir/virtser_config.h" >/dev/null
 	echo "$want" > "$stamp"

@@ -26,7 +26,11 @@ for f in "$here"/probes/*.c; do
 	cp "$f" "$tmp/$n.c"
 	objs="$objs $n.o"
 done
-printf 'obj-m := %s\nccflags-y := -Werror\n' "$objs" > "$tmp/Kbuild"
+# Probes of private headers see the copies build.sh put next to OUTFILE.
+inc=
+hvc=$(cd "$(dirname "$out")" 2>/dev/null && pwd)/hvc
+[ -d "$hvc" ] && inc="-I$hvc"
+printf 'obj-m := %s\nccflags-y := -Werror %s\n' "$objs" "$inc" > "$tmp/Kbuild"
 make -k -C "$kdir" M="$tmp" $objs >"$tmp/build.log" 2>&1 || true
 
 mkdir -p "$(dirname "$out")"

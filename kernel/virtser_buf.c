@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_buf.c - buffers handed to the device, and their return.
+ *
+ * Receive buffers are one page each.  They are posted only once a port is
+ * first opened (or becomes a console), not when it is added: a port that
+ * is never opened costs no receive memory.  Transmit buffers are built from
+ * order-0 pages described by a scatterlist, so a 256 KiB write is one
+ * virtqueue entry (one indirect descriptor) without a high-order
+ * allocation.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "virtser_internal.h"
+
+static struct vs_buf *vs_buf_alloc_sg(unsigned int nents, gfp_t gfp)
+{
+	struct vs_buf *buf;
+
+	buf = kzalloc(struct_size(buf, sg, nents), gfp);
+	if (!buf)
+		return NULL;
+	INIT_LIST_HEAD(&buf->list);
+	sg_init_table(buf->sg, nents);
+	return buf;
+}
+
+/**
+ * vs_buf_alloc_data() - allocate a single-segment kernel buffer
+ * @size: capacity in bytes
+ * @gfp: allocation flags
+ *
+ * Context: any, according to @gfp.
+ * Return: the buffer, or NULL.
+ */
+struct vs_buf *vs_buf_alloc_data(size_t size, gfp_t gfp)
+{
+	struct vs_buf *buf = vs_buf_alloc_sg(1, gfp);
+
+	if (!buf)
+		return NULL;
+	buf->data = kmalloc(size, gfp);
+	if (!buf->data) {
+		kfree(buf);
+		return NULL;
+	}
+	buf->size = size;
+	sg_set_buf(buf->sg, buf->data, size);
+	return buf;
+}
+
+/**
+ * vs_buf_alloc_rx() - allocate one page-sized receive buffer
+ * @gfp: allocation flags
+ *
+ * Context: any, according to @gfp.
+ * Return: the buffer, or NULL.
+ */
+struct vs_buf *vs_buf_alloc_rx(gfp_t gfp)
+{
+	return vs_buf_alloc_data(PAGE_SIZE, gfp);
+}
+
+/**
+ * vs_buf_alloc_tx() - allocate a page-backed transmit buffer
+ * @len: bytes needed, at most VS_TX_MAX_PAGES pages
+ *
+ * The scatterlist covers exactly @len bytes; vs_buf_trim_tx() shortens it
+ * when fewer bytes could be copied in.
+ *
+ * Context: process; may sleep.
+ * Return: the buffer, or NULL.
+ */
+struct vs_buf *vs_buf_alloc_tx(size_t len)
+{
+	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE), i;
+	struct vs_buf *buf;
+
+	if (!n || n > VS_TX_MAX_PAGES)
+		return NULL;
+	buf = vs_buf_alloc_sg(n, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	buf->pages = kcalloc(n, sizeof(*buf->pages), GFP_KERNEL);
+	if (!buf->pages)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		buf->pages[i] = alloc_page(GFP_KERNEL);
+		if (!buf->pages[i])
+			goto fail;
+		buf->nr_pages++;
+		sg_set_page(&buf->sg[i], buf->pages[i],
+			    min_t(size_t, len - i * PAGE_SIZE, PAGE_SIZE), 0);
+	}
+	buf->size = len;
+	return buf;
+fail:
+	vs_buf_free(buf);
+	return NULL;
+}
+
+/**
+ * vs_buf_fill_tx() - copy user data into a transmit buffer
+ * @buf: buffer from vs_buf_alloc_tx()
+ * @from: source iterator, advanced by the bytes copied
+ *
+ * On a partial copy (a fault part way) the scatterlist is shortened to the
+ * bytes actually copied.
+ *
+ * Context: process; may fault.
+ * Return: bytes copied (0 if nothing could be copied).
+ */
+size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from)
+{
+	size_t done = 0, want, got;
+	unsigned int i;
+
+	for (i = 0; i < buf->nr_pages; i++) {
+		want = min_t(size_t, buf->size - done, PAGE_SIZE);
+		got = copy_page_from_iter(buf->pages[i], 0, want, from);
+		done += got;
+		if (got < want) {
+			unsigned int used = got ? i + 1 : i;
+
+			if (got)
+				buf->sg[i].length = got;
+			if (used)
+				sg_mark_end(&buf->sg[used - 1]);
+			buf->nr_sg = used;
+			buf->len = done;
+			return done;
+		}
+	}
+	buf->nr_sg = buf->nr_pages;
+	buf->len = done;
+	return done;
+}
+
+/**
+ * vs_buf_free() - free a buffer the caller owns
+ * @buf: buffer, or NULL
+ *
+ * Context: any (no sleeping calls).
+ */
+void vs_buf_free(struct vs_buf *buf)
+{
+	unsigned int i;
+
+	if (!buf)
+		return;
+	for (i = 0; i < buf->nr_pages; i++)
+		__free_page(buf->pages[i]);
+	kfree(buf->pages);
+	kfree(buf->data);
+	kfree(buf);
+}
+
+/* Called with port->inbuf_lock held; returns whether a kick is needed. */
+static bool vs_port_post_rx_locked(struct vs_port *port, struct vs_buf *buf)
+{
+	buf->len = 0;
+	buf->offset = 0;
+	if (port->in_vq &&
+	    !virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf, GFP_ATOMIC))
+		return true;	/* the virtqueue owns @buf now */
+	vs_buf_free(buf);
+	return false;
+}
+
+/**
+ * vs_port_fill_rx() - post receive buffers until the virtqueue is full
+ * @port: the port
+ * @gfp: allocation flags
+ *
+ * Context: process (with GFP_KERNEL).
+ * Return: 0 if at least one buffer is posted, else a negative error.
+ */
+int vs_port_fill_rx(struct vs_port *port, gfp_t gfp)
+{
+	struct virtqueue *kick_vq = NULL;
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool posted = false;
+	int err = 0;
+
+	for (;;) {
+		buf = vs_buf_alloc_rx(gfp);
+		if (!buf) {
+			err = -ENOMEM;
+			break;
+		}
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		if (!port->in_vq) {
+			err = -ENODEV;
+		} else {
+			err = virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf,
+						  GFP_ATOMIC);
+			if (!err) {
+				posted = true;	/* the virtqueue owns @buf */
+				buf = NULL;
+				if (virtqueue_kick_prepare(port->in_vq))
+					kick_vq = port->in_vq;
+			}
+		}
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		if (buf) {
+			vs_buf_free(buf);
+			break;
+		}
+	}
+	if (kick_vq)
+		virtqueue_notify(kick_vq);
+	if (posted || err == -ENOSPC)
+		return 0;
+	return err;
+}
+
+/**
+ * vs_port_rx_intr() - take filled buffers from the receive virtqueue
+ * @port: the port (the caller holds a reference)
+ *
+ * Filled buffers move to @port->rxq.  Data for a port nobody has open is
+ * dropped and counted, as the in-tree driver does, unless the
+ * keep_unread parameter asks to keep it; then the buffers are simply not
+ * re-posted, so the host runs out of room and stops sending (the memory
+ * kept is bounded by the ring size).
+ *
+ * Context: any (virtqueue callback).
+ */
+void vs_port_rx_intr(struct vs_port *port)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool kick = false, got = false;
+	unsigned int used;
+	u32 len;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	while (port->in_vq &&
+	       (buf = virtqueue_get_buf(port->in_vq, &used))) {
+		/* The port owns @buf now. */
+		port->bytes_received += used;
+		if (vs_used_len(used, buf->size, &len) &&
+		    !port->rx_overflow_warned) {
+			port->rx_overflow_warned = true;
+			dev_warn(&port->vsdev->vdev->dev,
+				 "port %u: device used %u bytes of a %zu-byte buffer\n",
+				 port->id, used, buf->size);
+		}
+		if (!len || (!port->guest_connected && !vs_keep_unread)) {
+			port->bytes_discarded += len;
+			kick |= vs_port_post_rx_locked(port, buf);
+			continue;
+		}
+		buf->len = len;
+		buf->offset = 0;
+		list_add_tail(&buf->list, &port->rxq);
+		port->rx_bytes += len;
+		got = true;
+	}
+	if (kick && !virtqueue_kick_prepare(port->in_vq))
+		kick = false;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (kick)
+		virtqueue_notify(port->in_vq);
+	if (!got)
+		return;
+	wake_up_interruptible(&port->waitqueue);
+	if (port->is_console)
+		vs_cons_rx(port);
+	vs_port_signal(port);
+}
+
+/**
+ * vs_port_repost_rx() - give consumed receive buffers back to the device
+ * @port: the port
+ * @done: list of buffers the caller owns; emptied
+ *
+ * Context: any.
+ */
+void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
+{
+	struct vs_buf *buf, *tmp;
+	struct virtqueue *vq;
+	unsigned long flags;
+	bool kick = false;
+
+	if (list_empty(done))
+		return;
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	list_for_each_entry_safe(buf, tmp, done, list) {
+		list_del_init(&buf->list);
+		kick |= vs_port_post_rx_locked(port, buf);
+	}
+	vq = port->in_vq;
+	if (kick && !virtqueue_kick_prepare(vq))
+		kick = false;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (kick)
+		virtqueue_notify(vq);
+}
+
+/**
+ * vs_port_discard_rx() - drop all unread data and re-post the buffers
+ * @port: the port; for generic ports the caller holds @port->read_mutex
+ *
+ * Context: any.
+ */
+void vs_port_discard_rx(struct vs_port *port)
+{
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->bytes_discarded += port->rx_bytes;
+	port->rx_bytes = 0;
+	list_splice_init(&port->rxq, &done);	/* we own them now */
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	vs_port_repost_rx(port, &done);
+}
+
+/**
+ * vs_port_reclaim_tx() - free transmit buffers the device has consumed
+ * @port: the port
+ *
+ * Context: any.
+ */
+void vs_port_reclaim_tx(struct vs_port *port)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	unsigned int len;
+
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	while (port->out_vq && (buf = virtqueue_get_buf(port->out_vq, &len))) {
+		/* Back from the device: ours to free. */
+		port->tx_inflight -= min(port->tx_inflight, buf->len);
+		port->outvq_full = false;
+		vs_buf_free(buf);
+	}
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+}
+
+/**
+ * vs_port_detach_bufs() - forget the port's virtqueues
+ * @port: the port
+ *
+ * After this the port no longer touches its virtqueues.  Buffers still
+ * posted to them stay with the virtqueues and are freed by
+ * vs_vq_free_all() when the device is reset; unread data on @port->rxq
+ * is dropped and counted.
+ *
+ * Context: process; the caller holds @port->read_mutex for generic ports.
+ */
+void vs_port_detach_bufs(struct vs_port *port)
+{
+	struct vs_buf *buf, *tmp;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	vs_port_reclaim_tx(port);
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	port->out_vq = NULL;
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->in_vq = NULL;
+	port->bytes_discarded += port->rx_bytes;
+	port->rx_bytes = 0;
+	list_splice_init(&port->rxq, &done);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	list_for_each_entry_safe(buf, tmp, &done, list)
+		vs_buf_free(buf);
+}
+
+/**
+ * vs_vq_free_all() - free every buffer a virtqueue still holds
+ * @vq: a virtqueue of a device that has been reset
+ *
+ * Context: process, after virtio_reset_device().
+ */
+void vs_vq_free_all(struct virtqueue *vq)
+{
+	struct vs_buf *buf;
+	unsigned int len;
+
+	while ((buf = virtqueue_get_buf(vq, &len)))
+		vs_buf_free(buf);
+	while ((buf = virtqueue_detach_unused_buf(vq)))
+		vs_buf_free(buf);
+}

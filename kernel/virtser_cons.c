@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_cons.c - console ports as /dev/hvcN through the hvc layer.
+ *
+ * The hvc core calls back with a terminal number (vtermno) only, so console
+ * ports sit on a module-wide list searched by vtermno.  The list and each
+ * port's hvc pointer are RCU-protected: the callbacks run in atomic
+ * context, and hvc_poll() calls back into vs_get_chars(), so a spinlock
+ * around either would self-deadlock.  Removal unpublishes, waits for a
+ * grace period, and only then calls hvc_remove().
+ *
+ * Output never waits for the host to consume it (the in-tree put_chars
+ * spins until the host returns the buffer).  When the ring is full we
+ * wait for room at most VS_CONS_SPIN_US; past that the chunk is dropped
+ * and counted, so a stalled host cannot hang a CPU that is printing.
+ * During a panic, with VIRTIO_CONSOLE_F_EMERG_WRITE, output goes through
+ * the emerg_wr config field instead, which needs no interrupts and no ring.
+ *
+ * The hvc header is private to the kernel tree; see kernel/README.md for
+ * how the build obtains the copy matching the target kernel.
+ */
+#include <linux/delay.h>
+#include <linux/idr.h>
+#include <linux/panic.h>
+#include <linux/printk.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+#include <uapi/linux/virtio_console.h>
+
+#include "virtser_internal.h"
+#include "virtser_compat.h"
+
+/* Longest wait for ring space in put_chars, in microseconds. */
+#define VS_CONS_SPIN_US	10000
+
+static DEFINE_MUTEX(vs_cons_mutex);	/* serialises list updates */
+static LIST_HEAD(vs_cons_list);		/* RCU; vs_port.cons_list */
+static DEFINE_IDA(vs_vterm_ida);	/* vtermnos, from 1 like 6.2+ */
+
+/* Caller holds rcu_read_lock(). */
+static struct vs_port *vs_cons_find(u32 vtermno)
+{
+	struct vs_port *port;
+
+	list_for_each_entry_rcu(port, &vs_cons_list, cons_list)
+		if (port->vtermno == vtermno)
+			return port;
+	return NULL;
+}
+
+static void vs_cons_emerg(struct vs_port *port, const u8 *buf, size_t count)
+{
+	size_t i;
+	u32 c;
+
+	for (i = 0; i < count; i++) {
+		c = buf[i];
+		virtio_cwrite(port->vsdev->vdev, struct virtio_console_config,
+			      emerg_wr, &c);
+	}
+}
+
+static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
+			       VS_HVC_COUNT count)
+{
+	struct vs_port *port;
+	struct vs_buf *b;
+	unsigned long flags;
+	unsigned int waited = 0;
+	VS_HVC_RET ret = count;
+	int err;
+
+	if (count <= 0)
+		return 0;
+	rcu_read_lock();
+	port = vs_cons_find(vtermno);
+	if (!port) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if (unlikely(oops_in_progress) && port->vsdev->emerg) {
+		vs_cons_emerg(port, (const u8 *)buf, count);
+		goto out;
+	}
+	b = vs_buf_alloc_data(count, GFP_ATOMIC);
+	if (!b) {
+		ret = 0;
+		goto out;
+	}
+	memcpy(b->data, buf, count);
+	b->len = count;
+	b->nr_sg = 1;
+	for (;;) {
+		vs_port_reclaim_tx(port);
+		spin_lock_irqsave(&port->outvq_lock, flags);
+		err = port->out_vq ? virtqueue_add_outbuf(port->out_vq, b->sg, 1,
+							  b, GFP_ATOMIC) : -ENODEV;
+		if (!err) {
+			/* The device owns @b; vs_port_reclaim_tx() frees it. */
+			port->tx_inflight += count;
+			port->bytes_sent += count;
+			virtqueue_kick(port->out_vq);
+		}
+		port->outvq_full = err == -ENOSPC;
+		spin_unlock_irqrestore(&port->outvq_lock, flags);
+		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US)
+			break;
+		udelay(10);
+		waited += 10;
+	}
+	if (err) {
+		vs_buf_free(b);
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		port->bytes_discarded += count;
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	}
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
+			       VS_HVC_COUNT count)
+{
+	struct vs_port *port;
+	struct vs_buf *b;
+	unsigned long flags;
+	size_t done = 0, n;
+	LIST_HEAD(consumed);
+
+	if (count <= 0)
+		return 0;
+	rcu_read_lock();
+	port = vs_cons_find(vtermno);
+	if (!port) {
+		rcu_read_unlock();
+		return -EPIPE;
+	}
+	/* Console ports have no other reader, so inbuf_lock is enough. */
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	while (done < count &&
+	       (b = list_first_entry_or_null(&port->rxq, struct vs_buf, list))) {
+		n = min_t(size_t, b->len - b->offset, count - done);
+		memcpy((u8 *)buf + done, b->data + b->offset, n);
+		b->offset += n;
+		port->rx_bytes -= n;
+		done += n;
+		if (b->offset == b->len)
+			list_move_tail(&b->list, &consumed);	/* ours now */
+	}
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	vs_port_repost_rx(port, &consumed);
+	rcu_read_unlock();
+	return done;
+}
+
+static void vs_apply_size(struct hvc_struct *hp, struct vs_port *port)
+{
+	struct winsize ws = { .ws_row = port->rows, .ws_col = port->cols };
+
+	if (!ws.ws_row && !ws.ws_col)
+		return;
+	hvc_resize(hp, ws);
+}
+
+static int vs_notifier_add(struct hvc_struct *hp, int data)
+{
+	struct vs_port *port;
+
+	/* We kick hvc from the rx callback; khvcd need not poll us. */
+	hp->irq_requested = 1;
+	rcu_read_lock();
+	port = vs_cons_find(hp->vtermno);
+	if (port)
+		vs_apply_size(hp, port);
+	rcu_read_unlock();
+	return 0;
+}
+
+static void vs_notifier_del(struct hvc_struct *hp, int data)
+{
+	hp->irq_requested = 0;
+}
+
+static const struct hv_ops vs_hv_ops = {
+	.get_chars	= vs_get_chars,
+	.put_chars	= vs_put_chars,
+	.notifier_add	= vs_notifier_add,
+	.notifier_del	= vs_notifier_del,
+	.notifier_hangup = vs_notifier_del,
+};
+
+/**
+ * vs_cons_init() - make a port an hvc console
+ * @port: the port (not yet a console)
+ *
+ * Does not send PORT_OPEN: the caller does, as the specification asks.
+ *
+ * Context: process, ports_mutex held.
+ * Return: 0 or a negative error.
+ */
+int vs_cons_init(struct vs_port *port)
+{
+	struct hvc_struct *hp;
+	unsigned long flags;
+	int vtermno;
+
+	vtermno = ida_alloc_min(&vs_vterm_ida, 1, GFP_KERNEL);
+	if (vtermno < 0)
+		return vtermno;
+	port->vtermno = vtermno;
+
+	/* Consoles always accept input, and need buffers for it now. */
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->guest_connected = true;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (!port->rx_allocated && !vs_port_fill_rx(port, GFP_KERNEL))
+		port->rx_allocated = true;
+
+	/* Published first: hvc_alloc() may print through us at once. */
+	mutex_lock(&vs_cons_mutex);
+	list_add_tail_rcu(&port->cons_list, &vs_cons_list);
+	mutex_unlock(&vs_cons_mutex);
+	port->is_console = true;
+
+	hp = hvc_alloc(vtermno, 0, &vs_hv_ops, PAGE_SIZE);
+	if (IS_ERR(hp)) {
+		port->is_console = false;
+		mutex_lock(&vs_cons_mutex);
+		list_del_rcu(&port->cons_list);
+		mutex_unlock(&vs_cons_mutex);
+		synchronize_rcu();
+		ida_free(&vs_vterm_ida, vtermno);
+		port->vtermno = 0;
+		return PTR_ERR(hp);
+	}
+	rcu_assign_pointer(port->hvc, hp);
+	return 0;
+}
+
+/**
+ * vs_cons_remove() - tear down a console port's hvc
+ * @port: a console port
+ *
+ * Context: process, ports_mutex held.
+ */
+void vs_cons_remove(struct vs_port *port)
+{
+	struct hvc_struct *hp = rcu_dereference_protected(port->hvc, true);
+
+	mutex_lock(&vs_cons_mutex);
+	list_del_rcu(&port->cons_list);
+	mutex_unlock(&vs_cons_mutex);
+	RCU_INIT_POINTER(port->hvc, NULL);
+	synchronize_rcu();	/* no callback still sees the port or @hp */
+	if (hp)
+		hvc_remove(hp);
+	ida_free(&vs_vterm_ida, port->vtermno);
+}
+
+/**
+ * vs_cons_resize() - record and apply a console size from the host
+ * @port: the port
+ * @cols: columns
+ * @rows: rows
+ *
+ * Context: process, ports_mutex held.
+ */
+void vs_cons_resize(struct vs_port *port, u16 cols, u16 rows)
+{
+	struct hvc_struct *hp;
+
+	port->cols = cols;
+	port->rows = rows;
+	rcu_read_lock();
+	hp = rcu_dereference(port->hvc);
+	if (hp)
+		vs_apply_size(hp, port);
+	rcu_read_unlock();
+}
+
+/**
+ * vs_cons_rx() - console input arrived
+ * @port: a console port
+ *
+ * Context: any (rx virtqueue callback).
+ */
+void vs_cons_rx(struct vs_port *port)
+{
+	struct hvc_struct *hp;
+	bool kick = false;
+
+	rcu_read_lock();
+	hp = rcu_dereference(port->hvc);
+	if (hp)
+		kick = hvc_poll(hp);
+	rcu_read_unlock();
+	if (kick)
+		hvc_kick();
+}
+
+/**
+ * vs_cons_tx_done() - console output space was freed
+ * @port: a console port
+ *
+ * Lets hvc push output it held back while the ring was full.
+ *
+ * Context: any.
+ */
+void vs_cons_tx_done(struct vs_port *port)
+{
+	hvc_kick();
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_ctrl.c - the control virtqueues.
+ *
+ * Receiving: the c_ivq callback only queues ctrl_work.  The work takes one
+ * buffer at a time, checks it with vs_ctrl_parse(), copies what it needs,
+ * gives the buffer straight back to the device and only then acts on the
+ * message.  Re-posting before acting matters: acting on PORT_ADD sends
+ * PORT_READY, to which QEMU answers with up to three more messages, and
+ * QEMU silently drops control messages when it finds no free buffer.
+ *
+ * Sending: each message gets its own small buffer, which the c_ovq
+ * callback frees when the device returns it.  The sender never waits for
+ * the device to consume a message (the in-tree driver spins with a
+ * spinlock held until it does); it waits only for ring space, on a
+ * waitqueue, with a timeout, so a stalled host costs a warning rather than
+ * a hung CPU.  Messages keep their order because the ring does.
+ */
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+#include <uapi/linux/virtio_console.h>
+
+#include "virtser_internal.h"
+
+/* Free control messages the device has consumed.  c_ovq_lock held. */
+static void vs_ctrl_reclaim_locked(struct vs_dev *vsdev)
+{
+	struct vs_buf *buf;
+	unsigned int len;
+
+	while (vsdev->c_ovq && (buf = virtqueue_get_buf(vsdev->c_ovq, &len)))
+		vs_buf_free(buf);	/* returned by the device: ours */
+}
+
+/**
+ * vs_ctrl_reclaim() - c_ovq callback body: free consumed messages
+ * @vsdev: the device
+ *
+ * Context: any.
+ */
+void vs_ctrl_reclaim(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+	vs_ctrl_reclaim_locked(vsdev);
+	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+	wake_up(&vsdev->c_ovq_wait);
+}
+
+static bool vs_ctrl_room(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+	bool room;
+
+	spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+	vs_ctrl_reclaim_locked(vsdev);
+	room = !vsdev->c_ovq || vsdev->c_ovq->num_free ||
+	       virtqueue_is_broken(vsdev->c_ovq);
+	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+	return room;
+}
+
+/**
+ * vs_ctrl_send() - queue a control message to the device
+ * @vsdev: the device
+ * @id: port id or VS_CTRL_BAD_ID
+ * @event: event code
+ * @value: event value
+ *
+ * Context: process; may sleep (for ring space, at most VS_CTRL_TIMEOUT).
+ * Return: 0 if queued, -ENODEV without a control queue (non-multiport,
+ * frozen or removed device), -ETIMEDOUT or -ENOMEM.
+ */
+int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
+{
+	struct virtqueue *kick_vq = NULL;
+	struct vs_buf *buf;
+	unsigned long flags;
+	int err;
+
+	buf = vs_buf_alloc_data(VS_CTRL_HDR_LEN, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	vs_ctrl_encode(buf->data, id, event, value);
+	buf->len = VS_CTRL_HDR_LEN;
+
+	for (;;) {
+		spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+		if (!vsdev->c_ovq || virtqueue_is_broken(vsdev->c_ovq)) {
+			err = -ENODEV;
+		} else {
+			vs_ctrl_reclaim_locked(vsdev);
+			err = virtqueue_add_outbuf(vsdev->c_ovq, buf->sg, 1, buf,
+						   GFP_ATOMIC);
+			/* On success the device owns @buf until it is used. */
+			if (!err && virtqueue_kick_prepare(vsdev->c_ovq))
+				kick_vq = vsdev->c_ovq;
+		}
+		spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+		if (err != -ENOSPC)
+			break;
+		if (!wait_event_timeout(vsdev->c_ovq_wait, vs_ctrl_room(vsdev),
+					VS_CTRL_TIMEOUT)) {
+			err = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (kick_vq)
+		virtqueue_notify(kick_vq);
+	if (err) {
+		vs_buf_free(buf);
+		if (err != -ENODEV)
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control message %u for port %u not sent: %d\n",
+					     event, id, err);
+	}
+	return err;
+}
+
+/**
+ * vs_ctrl_fill() - post receive buffers on the control queue
+ * @vsdev: the device
+ *
+ * Context: process.
+ * Return: 0 if at least one buffer was posted, else -ENOMEM.
+ */
+int vs_ctrl_fill(struct vs_dev *vsdev)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool posted = false;
+	int err;
+
+	for (;;) {
+		buf = vs_buf_alloc_rx(GFP_KERNEL);
+		if (!buf)
+			break;
+		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+		err = vsdev->c_ivq ?
+		      virtqueue_add_inbuf(vsdev->c_ivq, buf->sg, 1, buf,
+					  GFP_ATOMIC) : -ENODEV;
+		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+		if (err) {
+			vs_buf_free(buf);
+			break;
+		}
+		posted = true;	/* the device owns @buf */
+	}
+	if (posted)
+		virtqueue_kick(vsdev->c_ivq);
+	return posted ? 0 : -ENOMEM;
+}
+
+static void vs_ctrl_repost(struct vs_dev *vsdev, struct vs_buf *buf)
+{
+	struct virtqueue *kick_vq = NULL;
+	unsigned long flags;
+	int err = -ENODEV;
+
+	spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+	if (vsdev->c_ivq) {
+		err = virtqueue_add_inbuf(vsdev->c_ivq, buf->sg, 1, buf,
+					  GFP_ATOMIC);
+		if (!err && virtqueue_kick_prepare(vsdev->c_ivq))
+			kick_vq = vsdev->c_ivq;
+	}
+	spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+	if (err)
+		vs_buf_free(buf);
+	if (kick_vq)
+		virtqueue_notify(kick_vq);
+}
+
+/* Act on one validated message.  ports_mutex held. */
+static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
+			   const char *name)
+{
+	struct vs_port_view view = { };
+	struct vs_port *port;
+
+	port = vs_port_get(vsdev, msg->id);
+	if (port) {
+		view.exists = true;
+		view.is_console = port->is_console;
+		view.has_name = !!port->name;
+	}
+
+	switch (vs_ctrl_decide(msg, &view)) {
+	case VS_ACT_ADD_PORT:
+		vs_port_add(vsdev, msg->id);
+		break;
+	case VS_ACT_RESEND_READY:
+		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, 1);
+		break;
+	case VS_ACT_REMOVE_PORT:
+		vs_port_unplug(port);
+		break;
+	case VS_ACT_MAKE_CONSOLE:
+		if (vs_cons_init(port) == 0)
+			vs_ctrl_send(vsdev, port->id, VS_CTRL_PORT_OPEN, 1);
+		break;
+	case VS_ACT_RESIZE:
+		if (virtio_has_feature(vsdev->vdev, VIRTIO_CONSOLE_F_SIZE))
+			vs_cons_resize(port, msg->cols, msg->rows);
+		break;
+	case VS_ACT_HOST_OPEN:
+		vs_port_host_open(port, msg->value);
+		break;
+	case VS_ACT_SET_NAME:
+		vs_port_set_name(port, name, msg->name_len);
+		break;
+	case VS_ACT_IGNORE:
+		dev_dbg(&vsdev->vdev->dev, "ignoring event %u for port %u\n",
+			msg->event, msg->id);
+		break;
+	}
+	if (port)
+		vs_port_put(port);
+}
+
+/**
+ * vs_ctrl_work() - process received control messages
+ * @work: vs_dev.ctrl_work
+ *
+ * Context: process (system workqueue).
+ */
+void vs_ctrl_work(struct work_struct *work)
+{
+	struct vs_dev *vsdev = container_of(work, struct vs_dev, ctrl_work);
+	char name[VS_NAME_MAX + 1];
+	struct vs_ctrl_msg msg;
+	struct vs_buf *buf;
+	unsigned long flags;
+	unsigned int used;
+	u32 len;
+	int err;
+
+	for (;;) {
+		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+		buf = vsdev->c_ivq ? virtqueue_get_buf(vsdev->c_ivq, &used) :
+		      NULL;
+		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+		if (!buf)
+			break;
+		/* The device gave @buf back; we own it until re-posted. */
+		if (vs_used_len(used, buf->size, &len))
+			dev_warn_once(&vsdev->vdev->dev,
+				      "control buffer overrun (%u bytes)\n",
+				      used);
+		err = vs_ctrl_parse(buf->data, len, vsdev->max_nr_ports, &msg);
+		if (!err && msg.event == VS_CTRL_PORT_NAME) {
+			memcpy(name, msg.name, msg.name_len);
+			name[msg.name_len] = '\0';
+		}
+		vs_ctrl_repost(vsdev, buf);
+		if (err) {
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "dropping invalid control message (%u bytes): %d\n",
+					     len, err);
+			continue;
+		}
+		mutex_lock(&vsdev->ports_mutex);
+		vs_ctrl_handle(vsdev, &msg, name);
+		mutex_unlock(&vsdev->ports_mutex);
+	}
+}
+
+/**
+ * vs_config_work() - handle a config-space change
+ * @work: vs_dev.config_work
+ *
+ * Only meaningful without multiport: then the config cols/rows are the
+ * size of the port 0 console (multiport devices send RESIZE instead).
+ *
+ * Context: process.
+ */
+void vs_config_work(struct work_struct *work)
+{
+	struct vs_dev *vsdev = container_of(work, struct vs_dev, config_work);
+	struct vs_port *port;
+	u16 cols, rows;
+
+	if (vsdev->multiport ||
+	    !virtio_has_feature(vsdev->vdev, VIRTIO_CONSOLE_F_SIZE))
+		return;
+	virtio_cread(vsdev->vdev, struct virtio_console_config, cols, &cols);
+	virtio_cread(vsdev->vdev, struct virtio_console_config, rows, &rows);
+	mutex_lock(&vsdev->ports_mutex);
+	port = vs_port_get(vsdev, 0);
+	if (port) {
+		vs_cons_resize(port, cols, rows);
+		vs_port_put(port);
+	}
+	mutex_unlock(&vsdev->ports_mutex);
+}

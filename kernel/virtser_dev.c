@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_dev.c - binding to a virtio console device: probe, remove,
+ * freeze/restore, virtqueue setup and the virtqueue callbacks.
+ *
+ * Callbacks stay short: rx moves filled buffers to the port and wakes
+ * readers, tx frees consumed buffers and wakes writers, control rx queues
+ * work.  A callback for a queue whose port is gone (unplugged) frees what
+ * the device returns, under ports_lock so a port cannot be published in
+ * between.
+ */
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <uapi/linux/virtio_console.h>
+
+#include "virtser_internal.h"
+#include "virtser_compat.h"
+
+#define VS_CTRL_RX_VQ	2
+#define VS_CTRL_TX_VQ	3
+
+static u32 vs_vq_port_id(struct virtqueue *vq)
+{
+	return vq->index < 2 ? 0 : (vq->index - 2) / 2;
+}
+
+/* Free what the device returned on a queue that has no port. */
+static void vs_vq_drain_orphan(struct vs_dev *vsdev, struct virtqueue *vq)
+{
+	struct vs_buf *buf;
+	unsigned int len;
+
+	while ((buf = virtqueue_get_buf(vq, &len)))
+		vs_buf_free(buf);
+}
+
+static struct vs_port *vs_vq_port(struct virtqueue *vq)
+{
+	struct vs_dev *vsdev = vq->vdev->priv;
+	struct vs_port *port = NULL;
+	unsigned long flags;
+	u32 id = vs_vq_port_id(vq);
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	if (vsdev->ready) {
+		port = id < vsdev->max_nr_ports ? vsdev->ports[id] : NULL;
+		if (port)
+			kref_get(&port->kref);
+		else
+			vs_vq_drain_orphan(vsdev, vq);
+	}
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+	return port;
+}
+
+static void vs_rx_intr(struct virtqueue *vq)
+{
+	struct vs_port *port = vs_vq_port(vq);
+
+	if (!port)
+		return;
+	vs_port_rx_intr(port);
+	vs_port_put(port);
+}
+
+static void vs_tx_intr(struct virtqueue *vq)
+{
+	struct vs_port *port = vs_vq_port(vq);
+
+	if (!port)
+		return;
+	vs_port_reclaim_tx(port);
+	wake_up_interruptible(&port->waitqueue);
+	if (port->is_console)
+		vs_cons_tx_done(port);
+	vs_port_put(port);
+}
+
+static void vs_ctrl_rx_intr(struct virtqueue *vq)
+{
+	struct vs_dev *vsdev = vq->vdev->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	if (vsdev->ready)
+		schedule_work(&vsdev->ctrl_work);
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+}
+
+static void vs_ctrl_tx_intr(struct virtqueue *vq)
+{
+	vs_ctrl_reclaim(vq->vdev->priv);
+}
+
+static void vs_config_changed(struct virtio_device *vdev)
+{
+	struct vs_dev *vsdev = vdev->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	if (vsdev->ready)
+		schedule_work(&vsdev->config_work);
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+}
+
+static void vs_set_ready(struct vs_dev *vsdev, bool ready)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	vsdev->ready = ready;
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+}
+
+/* Queue layout: port 0 rx/tx, control rx/tx, then ports 1.. rx/tx. */
+static int vs_init_vqs(struct vs_dev *vsdev)
+{
+	vq_callback_t **cbs;
+	const char **names;
+	unsigned int i;
+	int err = -ENOMEM;
+
+	cbs = kcalloc(vsdev->nvqs, sizeof(*cbs), GFP_KERNEL);
+	names = kcalloc(vsdev->nvqs, sizeof(*names), GFP_KERNEL);
+	if (!cbs || !names)
+		goto out;
+	for (i = 0; i < vsdev->nvqs; i++) {
+		if (vsdev->multiport && i == VS_CTRL_RX_VQ) {
+			cbs[i] = vs_ctrl_rx_intr;
+			names[i] = "control-i";
+		} else if (vsdev->multiport && i == VS_CTRL_TX_VQ) {
+			cbs[i] = vs_ctrl_tx_intr;
+			names[i] = "control-o";
+		} else {
+			cbs[i] = i % 2 ? vs_tx_intr : vs_rx_intr;
+			names[i] = i % 2 ? "output" : "input";
+		}
+	}
+	err = virtser_find_vqs(vsdev->vdev, vsdev->nvqs, vsdev->vqs, cbs,
+			       names);
+	if (err)
+		goto out;
+	if (vsdev->multiport) {
+		vsdev->c_ivq = vsdev->vqs[VS_CTRL_RX_VQ];
+		vsdev->c_ovq = vsdev->vqs[VS_CTRL_TX_VQ];
+	}
+out:
+	kfree(cbs);
+	kfree(names);
+	return err;
+}
+
+/* After a reset: forget the control queues and free every buffer. */
+static void vs_del_vqs(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+	vsdev->c_ivq = NULL;
+	spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+	spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+	vsdev->c_ovq = NULL;
+	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+	wake_up_all(&vsdev->c_ovq_wait);
+	for (i = 0; i < vsdev->nvqs; i++)
+		vs_vq_free_all(vsdev->vqs[i]);
+	vsdev->vdev->config->del_vqs(vsdev->vdev);
+}
+
+static void vs_unplug_all(struct vs_dev *vsdev)
+{
+	struct vs_port *port;
+	u32 id;
+
+	mutex_lock(&vsdev->ports_mutex);
+	for (id = 0; id < vsdev->max_nr_ports; id++) {
+		port = vs_port_get(vsdev, id);
+		if (!port)
+			continue;
+		vs_port_unplug(port);
+		vs_port_put(port);
+	}
+	mutex_unlock(&vsdev->ports_mutex);
+}
+
+static int vs_probe(struct virtio_device *vdev)
+{
+	struct vs_dev *vsdev;
+	u32 raw = 0;
+	int err;
+
+	if (!vdev->config->get &&
+	    (virtio_has_feature(vdev, VIRTIO_CONSOLE_F_MULTIPORT) ||
+	     virtio_has_feature(vdev, VIRTIO_CONSOLE_F_SIZE))) {
+		dev_err(&vdev->dev, "transport cannot read config space\n");
+		return -EINVAL;
+	}
+	vsdev = kzalloc(sizeof(*vsdev), GFP_KERNEL);
+	if (!vsdev)
+		return -ENOMEM;
+	kref_init(&vsdev->kref);
+	vsdev->vdev = vdev;
+	vdev->priv = vsdev;
+	mutex_init(&vsdev->ports_mutex);
+	spin_lock_init(&vsdev->ports_lock);
+	spin_lock_init(&vsdev->c_ivq_lock);
+	spin_lock_init(&vsdev->c_ovq_lock);
+	init_waitqueue_head(&vsdev->c_ovq_wait);
+	INIT_WORK(&vsdev->ctrl_work, vs_ctrl_work);
+	INIT_WORK(&vsdev->config_work, vs_config_work);
+	INIT_LIST_HEAD(&vsdev->list);
+
+	vsdev->multiport = virtio_has_feature(vdev, VIRTIO_CONSOLE_F_MULTIPORT);
+	vsdev->emerg = virtio_has_feature(vdev, VIRTIO_CONSOLE_F_EMERG_WRITE);
+	if (vsdev->multiport)
+		virtio_cread(vdev, struct virtio_console_config, max_nr_ports,
+			     &raw);
+	err = vs_config_max_ports(vsdev->multiport, raw, &vsdev->max_nr_ports);
+	if (err) {
+		dev_err(&vdev->dev, "invalid max_nr_ports %u\n", raw);
+		goto free;
+	}
+	vsdev->nvqs = vsdev->multiport ? (vsdev->max_nr_ports + 1) * 2 : 2;
+	vsdev->ports = kvcalloc(vsdev->max_nr_ports, sizeof(*vsdev->ports),
+				GFP_KERNEL);
+	vsdev->vqs = kcalloc(vsdev->nvqs, sizeof(*vsdev->vqs), GFP_KERNEL);
+	if (!vsdev->ports || !vsdev->vqs) {
+		err = -ENOMEM;
+		goto free;
+	}
+	err = alloc_chrdev_region(&vsdev->devt_base, 0, vsdev->max_nr_ports,
+				  "virtio-portsdev");
+	if (err)
+		goto free;
+	err = vs_init_vqs(vsdev);
+	if (err) {
+		dev_err(&vdev->dev, "cannot set up %u virtqueues: %d\n",
+			vsdev->nvqs, err);
+		goto free_chrdev;
+	}
+	vs_dev_register(vsdev);
+	vs_set_ready(vsdev, true);
+	virtio_device_ready(vdev);
+
+	if (vsdev->multiport) {
+		err = vs_ctrl_fill(vsdev);
+		vs_ctrl_send(vsdev, VS_CTRL_BAD_ID, VS_CTRL_DEVICE_READY, !err);
+		if (err) {
+			dev_err(&vdev->dev, "cannot post control buffers\n");
+			goto teardown;
+		}
+	} else {
+		mutex_lock(&vsdev->ports_mutex);
+		vs_port_add(vsdev, 0);
+		mutex_unlock(&vsdev->ports_mutex);
+	}
+	return 0;
+
+teardown:
+	vs_dev_unregister(vsdev);
+	vs_set_ready(vsdev, false);
+	virtio_reset_device(vdev);
+	cancel_work_sync(&vsdev->ctrl_work);
+	cancel_work_sync(&vsdev->config_work);
+	vs_unplug_all(vsdev);
+	vs_del_vqs(vsdev);
+free_chrdev:
+	unregister_chrdev_region(vsdev->devt_base, vsdev->max_nr_ports);
+free:
+	vs_dev_put(vsdev);
+	return err;
+}
+
+/*
+ * Order: stop new opens and new work; break the device so nothing can wait
+ * on it any more; let running work finish; reset so the device stops
+ * touching memory; unplug the ports (open files then see -ENODEV); free
+ * the buffers and queues.  The struct itself lives until the last port
+ * reference is gone.
+ */
+static void vs_remove(struct virtio_device *vdev)
+{
+	struct vs_dev *vsdev = vdev->priv;
+
+	vs_dev_unregister(vsdev);
+	vs_set_ready(vsdev, false);
+	virtio_break_device(vdev);
+	wake_up_all(&vsdev->c_ovq_wait);
+	cancel_work_sync(&vsdev->ctrl_work);
+	cancel_work_sync(&vsdev->config_work);
+	virtio_reset_device(vdev);
+	vs_unplug_all(vsdev);
+	vs_del_vqs(vsdev);
+	unregister_chrdev_region(vsdev->devt_base, vsdev->max_nr_ports);
+	vs_dev_put(vsdev);
+}
+
+#ifdef CONFIG_PM_SLEEP
+static int vs_freeze(struct virtio_device *vdev)
+{
+	struct vs_dev *vsdev = vdev->priv;
+	struct vs_port *port;
+	u32 id;
+
+	vs_set_ready(vsdev, false);
+	virtio_reset_device(vdev);
+	cancel_work_sync(&vsdev->ctrl_work);
+	cancel_work_sync(&vsdev->config_work);
+
+	mutex_lock(&vsdev->ports_mutex);
+	for (id = 0; id < vsdev->max_nr_ports; id++) {
+		port = vs_port_get(vsdev, id);
+		if (!port)
+			continue;
+		WRITE_ONCE(port->host_connected, false);
+		mutex_lock(&port->read_mutex);
+		vs_port_detach_bufs(port);
+		mutex_unlock(&port->read_mutex);
+		vs_port_put(port);
+	}
+	vs_del_vqs(vsdev);
+	mutex_unlock(&vsdev->ports_mutex);
+	return 0;
+}
+
+/*
+ * Unlike the in-tree driver, restore sends DEVICE_READY again: QEMU then
+ * announces every port it has, so ports hot-plugged while the guest was
+ * suspended appear.  Known ports answer the repeated PORT_ADD with
+ * PORT_READY, which makes QEMU resend their console/name/open state.
+ */
+static int vs_restore(struct virtio_device *vdev)
+{
+	struct vs_dev *vsdev = vdev->priv;
+	struct vs_port *port;
+	unsigned long flags;
+	u32 id;
+	int err;
+
+	err = vs_init_vqs(vsdev);
+	if (err)
+		return err;
+	mutex_lock(&vsdev->ports_mutex);
+	for (id = 0; id < vsdev->max_nr_ports; id++) {
+		port = vs_port_get(vsdev, id);
+		if (!port)
+			continue;
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		port->in_vq = vsdev->vqs[vs_port_rx_vq(id)];
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		spin_lock_irqsave(&port->outvq_lock, flags);
+		port->out_vq = vsdev->vqs[vs_port_tx_vq(id)];
+		port->tx_inflight = 0;
+		spin_unlock_irqrestore(&port->outvq_lock, flags);
+		if (!vsdev->multiport)
+			WRITE_ONCE(port->host_connected, true);
+		vs_port_put(port);
+	}
+	vs_set_ready(vsdev, true);
+	virtio_device_ready(vdev);
+	if (vsdev->multiport)
+		vs_ctrl_fill(vsdev);
+	for (id = 0; id < vsdev->max_nr_ports; id++) {
+		port = vs_port_get(vsdev, id);
+		if (!port)
+			continue;
+		if (port->rx_allocated)
+			vs_port_fill_rx(port, GFP_KERNEL);
+		if (READ_ONCE(port->guest_connected))
+			vs_ctrl_send(vsdev, id, VS_CTRL_PORT_OPEN, 1);
+		vs_port_put(port);
+	}
+	if (vsdev->multiport)
+		vs_ctrl_send(vsdev, VS_CTRL_BAD_ID, VS_CTRL_DEVICE_READY, 1);
+	mutex_unlock(&vsdev->ports_mutex);
+	return 0;
+}
+#endif
+
+static const struct virtio_device_id vs_id_table[] = {
+	{ VIRTIO_ID_CONSOLE, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+MODULE_DEVICE_TABLE(virtio, vs_id_table);
+
+static const unsigned int vs_features[] = {
+	VIRTIO_CONSOLE_F_SIZE,
+	VIRTIO_CONSOLE_F_MULTIPORT,
+	VIRTIO_CONSOLE_F_EMERG_WRITE,
+};
+
+struct virtio_driver vs_virtio_driver = {
+	.feature_table		= vs_features,
+	.feature_table_size	= ARRAY_SIZE(vs_features),
+	.driver.name		= KBUILD_MODNAME,
+	.driver.owner		= THIS_MODULE,
+	.id_table		= vs_id_table,
+	.probe			= vs_probe,
+	.remove			= vs_remove,
+	.config_changed		= vs_config_changed,
+#ifdef CONFIG_PM_SLEEP
+	.freeze			= vs_freeze,
+	.restore		= vs_restore,
+#endif
+};

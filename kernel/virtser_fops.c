@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_fops.c - file operations of /dev/vportNpM.
+ *
+ * The user-visible rules are the in-tree driver's (see the table in
+ * kernel/README.md); what differs is underneath:
+ *  - a read returns all queued data up to the requested size, not at most
+ *    one 4 KiB buffer;
+ *  - a write is split into page-backed scatter-gather buffers of up to
+ *    256 KiB, queued back to back with one kick, instead of one kmalloc'd
+ *    buffer of at most 32 KiB per call;
+ *  - read_iter/write_iter honour IOCB_NOWAIT as well as O_NONBLOCK, so
+ *    readv/writev and io_uring work, and splice works in both directions.
+ */
+#include <linux/fs.h>
+#include <linux/freezer.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+
+#include "virtser_internal.h"
+#include "virtser_compat.h"
+
+/* Upper bound on one write call, so a huge write cannot pin the CPU. */
+#define VS_WRITE_MAX	(4U << 20)
+
+static bool vs_has_data(struct vs_port *port)
+{
+	return READ_ONCE(port->rx_bytes) != 0;
+}
+
+/* The condition a blocked reader waits to become false. */
+static bool vs_will_read_block(struct vs_port *port)
+{
+	if (READ_ONCE(port->unplugged))
+		return false;
+	return !vs_has_data(port) && READ_ONCE(port->host_connected);
+}
+
+static bool vs_tx_room(struct vs_port *port)
+{
+	unsigned long flags;
+	bool room;
+
+	vs_port_reclaim_tx(port);
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	room = port->out_vq && port->out_vq->num_free &&
+	       port->tx_inflight < VS_TX_INFLIGHT_MAX;
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	return room;
+}
+
+/* The condition a blocked writer waits to become false. */
+static bool vs_will_write_block(struct vs_port *port)
+{
+	if (READ_ONCE(port->unplugged))
+		return false;
+	if (!READ_ONCE(port->host_connected))
+		return true;
+	return !vs_tx_room(port);
+}
+
+static bool vs_nonblock(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
+/*
+ * Copy queued data to @to until it is full or the queue is empty.  Only
+ * holders of read_mutex remove buffers from rxq, so the head buffer stays
+ * put while we copy from it without the spinlock.  Consumed buffers are
+ * given back to the device in one batch with one kick.
+ */
+static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	size_t done = 0, n, got;
+	LIST_HEAD(consumed);
+
+	mutex_lock(&port->read_mutex);
+	while (iov_iter_count(to)) {
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		buf = list_first_entry_or_null(&port->rxq, struct vs_buf, list);
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		if (!buf)
+			break;
+		n = min(buf->len - buf->offset, iov_iter_count(to));
+		got = copy_to_iter(buf->data + buf->offset, n, to);
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		buf->offset += got;
+		port->rx_bytes -= got;
+		if (buf->offset == buf->len)
+			list_move_tail(&buf->list, &consumed);	/* ours now */
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		done += got;
+		if (got < n)
+			break;
+	}
+	mutex_unlock(&port->read_mutex);
+	vs_port_repost_rx(port, &consumed);
+	if (!done && iov_iter_count(to) && vs_has_data(port))
+		return -EFAULT;
+	return done;
+}
+
+static ssize_t vs_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct vs_port *port = iocb->ki_filp->private_data;
+	int ret;
+
+	if (READ_ONCE(port->unplugged))
+		return -ENODEV;
+	if (!vs_has_data(port)) {
+		/* No host: end of file now, as in-tree, even when blocking. */
+		if (!READ_ONCE(port->host_connected))
+			return 0;
+		if (vs_nonblock(iocb))
+			return -EAGAIN;
+		ret = wait_event_freezable(port->waitqueue,
+					   !vs_will_read_block(port));
+		if (ret < 0)
+			return ret;
+	}
+	if (READ_ONCE(port->unplugged))
+		return -ENODEV;
+	/* Data that raced with a host close is still delivered first. */
+	if (!vs_has_data(port) && !READ_ONCE(port->host_connected))
+		return 0;
+	return vs_fill_readbuf(port, to);
+}
+
+static int vs_wait_writable(struct vs_port *port, bool nonblock)
+{
+	int ret;
+
+	if (vs_will_write_block(port)) {
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_freezable(port->waitqueue,
+					   !vs_will_write_block(port));
+		if (ret < 0)
+			return ret;
+	}
+	if (READ_ONCE(port->unplugged))
+		return -ENODEV;
+	return 0;
+}
+
+/* Queue one buffer; on success the virtqueue owns it. */
+static int vs_queue_tx(struct vs_port *port, struct vs_buf *buf)
+{
+	unsigned long flags;
+	int err;
+
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	if (!port->out_vq || READ_ONCE(port->unplugged)) {
+		err = -ENODEV;
+	} else if (port->tx_inflight >= VS_TX_INFLIGHT_MAX) {
+		err = -ENOSPC;
+	} else {
+		err = virtqueue_add_outbuf(port->out_vq, buf->sg, buf->nr_sg,
+					   buf, GFP_ATOMIC);
+		if (!err) {
+			port->tx_inflight += buf->len;
+			port->bytes_sent += buf->len;
+		}
+		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;
+	}
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	return err;
+}
+
+static void vs_kick_tx(struct vs_port *port)
+{
+	struct virtqueue *vq = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	if (port->out_vq && virtqueue_kick_prepare(port->out_vq))
+		vq = port->out_vq;
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	if (vq)
+		virtqueue_notify(vq);
+}
+
+static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vs_port *port = iocb->ki_filp->private_data;
+	bool nonblock = vs_nonblock(iocb);
+	size_t total = 0, len, got;
+	struct vs_buf *buf;
+	ssize_t ret = 0;
+
+	if (!iov_iter_count(from))
+		return 0;
+	while (iov_iter_count(from) && total < VS_WRITE_MAX) {
+		/* Only the first buffer may wait; later ones are a bonus. */
+		ret = vs_wait_writable(port, nonblock || total);
+		if (ret)
+			break;
+		len = min_t(size_t, iov_iter_count(from),
+			    VS_TX_MAX_PAGES * PAGE_SIZE);
+		buf = vs_buf_alloc_tx(len);
+		if (!buf) {
+			ret = -ENOMEM;
+			break;
+		}
+		got = vs_buf_fill_tx(buf, from);
+		if (!got) {
+			vs_buf_free(buf);
+			ret = -EFAULT;
+			break;
+		}
+		ret = vs_queue_tx(port, buf);
+		if (ret) {
+			iov_iter_revert(from, got);
+			vs_buf_free(buf);
+			if (ret == -ENOSPC && !total && !nonblock)
+				continue;	/* lost a race for room: wait */
+			if (ret == -ENOSPC && nonblock && !total)
+				ret = -EAGAIN;
+			break;
+		}
+		total += got;
+		if (got < len)
+			break;
+	}
+	if (total)
+		vs_kick_tx(port);
+	return total ? total : ret;
+}
+
+static __poll_t vs_poll(struct file *filp, poll_table *wait)
+{
+	struct vs_port *port = filp->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &port->waitqueue, wait);
+	if (READ_ONCE(port->unplugged))
+		return EPOLLHUP;
+	if (!vs_will_read_block(port))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!vs_will_write_block(port))
+		mask |= EPOLLOUT;
+	if (!READ_ONCE(port->host_connected))
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+static int vs_open(struct inode *inode, struct file *filp)
+{
+	struct vs_port *port;
+	unsigned long flags;
+	int err;
+
+	port = vs_port_get_by_devt(inode->i_rdev);
+	if (!port)
+		return -ENXIO;
+	/* Console ports are used through /dev/hvcN. */
+	if (port->is_console) {
+		err = -ENXIO;
+		goto put;
+	}
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (port->guest_connected || port->unplugged) {
+		err = port->unplugged ? -ENXIO : -EBUSY;
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		goto put;
+	}
+	port->guest_connected = true;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+
+	/* First open: now the port is worth its receive buffers. */
+	mutex_lock(&port->read_mutex);
+	if (!port->rx_allocated) {
+		err = vs_port_fill_rx(port, GFP_KERNEL);
+		if (!err)
+			port->rx_allocated = true;
+	}
+	mutex_unlock(&port->read_mutex);
+
+	vs_port_reclaim_tx(port);
+	nonseekable_open(inode, filp);
+	filp->private_data = port;	/* the file's reference */
+	vs_ctrl_send(port->vsdev, port->id, VS_CTRL_PORT_OPEN, 1);
+	return 0;
+put:
+	vs_port_put(port);
+	return err;
+}
+
+static int vs_release(struct inode *inode, struct file *filp)
+{
+	struct vs_port *port = filp->private_data;
+	unsigned long flags;
+
+	if (!READ_ONCE(port->unplugged))
+		vs_ctrl_send(port->vsdev, port->id, VS_CTRL_PORT_OPEN, 0);
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->guest_connected = false;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+
+	/*
+	 * In-tree behaviour by default: unread data is dropped (and counted
+	 * in bytes_discarded) so the next open starts fresh.
+	 */
+	if (!vs_keep_unread) {
+		mutex_lock(&port->read_mutex);
+		vs_port_discard_rx(port);
+		mutex_unlock(&port->read_mutex);
+	}
+	vs_port_reclaim_tx(port);
+	vs_port_put(port);
+	return 0;
+}
+
+static int vs_fasync(int fd, struct file *filp, int mode)
+{
+	struct vs_port *port = filp->private_data;
+
+	return fasync_helper(fd, filp, mode, &port->async_queue);
+}
+
+const struct file_operations vs_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vs_open,
+	.release	= vs_release,
+	.read_iter	= vs_read_iter,
+	.write_iter	= vs_write_iter,
+	.splice_read	= VIRTSER_SPLICE_READ,
+	.splice_write	= iter_file_splice_write,
+	.poll		= vs_poll,
+	.fasync		= vs_fasync,
+	.llseek		= VIRTSER_NO_LLSEEK,
+};

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtser_internal.h - structures shared by the files of virtser.ko.
+ *
+ * Lifetimes:
+ *   struct vs_driver   the module (one, static in virtser_main.c)
+ *   struct vs_dev      one bound virtio device; kref'd, because ports and
+ *                      their open files may outlive the device
+ *   struct vs_port     one port; kref'd, because open files, the port
+ *                      table and in-flight virtqueue callbacks all use it
+ *   struct vs_buf      one buffer handed to a virtqueue; owned either by
+ *                      the virtqueue (between add and get) or by whoever
+ *                      took it out, as noted at each handoff
+ *
+ * Lock order (outer first):
+ *   vs_dev.ports_mutex -> vs_port.read_mutex ->
+ *   vs_dev.ports_lock -> vs_port.inbuf_lock / vs_port.outvq_lock ->
+ *   vs_dev.c_ivq_lock / vs_dev.c_ovq_lock
+ * No spinlock is held across a sleep, and no spinlock is held while
+ * waiting for the device: control sends and writes sleep on waitqueues
+ * with a timeout or a signal instead of spinning on the ring.
+ */
+#ifndef VIRTSER_INTERNAL_H
+#define VIRTSER_INTERNAL_H
+
+#include <linux/cdev.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/virtio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "proto/virtser_proto.h"
+
+struct hvc_struct;
+
+/* Largest single transmit buffer: 64 order-0 pages, one indirect chain. */
+#define VS_TX_MAX_PAGES		64
+/* Bytes a port may have in flight to the host before writers wait. */
+#define VS_TX_INFLIGHT_MAX	(4U << 20)
+/* How long a control send waits for ring space before giving up. */
+#define VS_CTRL_TIMEOUT		(5 * HZ)
+
+/**
+ * struct vs_buf - one buffer posted to a virtqueue
+ * @list: link in vs_port.rxq (receive) while the reader owns it
+ * @data: kernel mapping of a single receive or control buffer, or NULL
+ *	for transmit buffers built from pages
+ * @size: capacity of @data or total length of @pages
+ * @len: valid bytes (receive: as clamped by vs_used_len())
+ * @offset: bytes already consumed by readers
+ * @nr_pages: number of entries in @pages and @sg (transmit only)
+ * @nr_sg: entries of @sg holding data (transmit only)
+ * @pages: pages of a transmit buffer
+ * @sg: scatterlist describing the buffer to the virtqueue
+ *
+ * Receive buffers are one page; transmit buffers are up to VS_TX_MAX_PAGES
+ * order-0 pages so that large writes never need high-order allocations.
+ */
+struct vs_buf {
+	struct list_head list;
+	void *data;
+	size_t size;
+	size_t len;
+	size_t offset;
+	unsigned int nr_pages;
+	unsigned int nr_sg;
+	struct page **pages;
+	struct scatterlist sg[];
+};
+
+/**
+ * struct vs_port - one virtio-serial port
+ *
+ * Set once before the port is published, then constant:
+ * @kref: the port table, each open file and each running vq callback
+ *	hold a reference; vs_port_release() frees the port
+ * @vsdev: the device; a reference is held until the port is freed, but
+ *	the virtio device behind it may be gone (see @unplugged)
+ * @id: port id
+ * @devt: char device number
+ *
+ * Protected by vs_dev.ports_mutex (sleeping paths: control work, unplug):
+ * @cdev: NULL once unplugged
+ * @dev: class device, NULL once unplugged
+ * @debugfs: debugfs file, NULL once unplugged
+ * @name: port name from PORT_NAME, NULL until named; freed with the port
+ * @rx_allocated: receive buffers have been posted for this port
+ *
+ * Protected by @inbuf_lock (irq-safe: taken from the rx vq callback):
+ * @in_vq: receive virtqueue, NULL while the device is frozen or removed
+ * @rxq: filled buffers taken from @in_vq, oldest first; a buffer on this
+ *	list belongs to the port.  Buffers are appended under @inbuf_lock
+ *	only; they are removed under @inbuf_lock *and* @read_mutex for
+ *	generic ports (so a reader can copy to user space from the head
+ *	buffer without holding the spinlock), under @inbuf_lock alone for
+ *	console ports (hvc reads from atomic context; console ports cannot
+ *	be opened, so there is no other reader)
+ * @rx_bytes: sum of unread bytes on @rxq
+ * @guest_connected: a file is open (always true for consoles); written
+ *	under @inbuf_lock, read locklessly in wait conditions
+ * @bytes_received: bytes the device reported, before clamping
+ * @bytes_discarded: bytes dropped without being read
+ * @rx_overflow_warned: a too-long used length was already reported
+ *
+ * Protected by @outvq_lock (irq-safe: tx callback, hvc put_chars):
+ * @out_vq: transmit virtqueue, NULL while frozen or removed
+ * @outvq_full: the last add found no room (debugfs only)
+ * @tx_inflight: bytes handed to the device and not yet returned
+ * @bytes_sent: bytes handed to the device
+ *
+ * Protected by @read_mutex: serialises readers (see @rxq).
+ *
+ * Written from control work without a lock, read locklessly
+ * (READ_ONCE/WRITE_ONCE) by wait conditions and poll:
+ * @host_connected: the host has the port open
+ * @unplugged: the port was removed; I/O on open files returns -ENODEV
+ *
+ * Other:
+ * @waitqueue: readers, writers and poll sleep here
+ * @async_queue: fasync list (fasync_helper locks it internally)
+ * @hvc: hvc console, NULL if not a console; set and cleared under
+ *	vs_dev.ports_mutex and the global console list lock
+ * @is_console: the port is or was a console (ports_mutex)
+ * @vtermno: hvc terminal number (0 if not a console)
+ * @cons_list: link in the global console list (console list lock)
+ * @cols: last console width from the host (ports_mutex)
+ * @rows: last console height from the host (ports_mutex)
+ */
+struct vs_port {
+	struct kref kref;
+	struct vs_dev *vsdev;
+	u32 id;
+	dev_t devt;
+
+	struct cdev *cdev;
+	struct device *dev;
+	struct dentry *debugfs;
+	char *name;
+	bool rx_allocated;
+
+	spinlock_t inbuf_lock;
+	struct virtqueue *in_vq;
+	struct list_head rxq;
+	size_t rx_bytes;
+	bool guest_connected;
+	unsigned long bytes_received;
+	unsigned long bytes_discarded;
+	bool rx_overflow_warned;
+
+	spinlock_t outvq_lock;
+	struct virtqueue *out_vq;
+	bool outvq_full;
+	size_t tx_inflight;
+	unsigned long bytes_sent;
+
+	struct mutex read_mutex;
+
+	bool host_connected;
+	bool unplugged;
+
+	wait_queue_head_t waitqueue;
+	struct fasync_struct *async_queue;
+
+	struct hvc_struct __rcu *hvc;
+	bool is_console;
+	u32 vtermno;
+	struct list_head cons_list;
+	u16 cols;
+	u16 rows;
+};
+
+/**
+ * struct vs_dev - one virtio console device
+ *
+ * Constant after probe (until remove):
+ * @vdev: the virtio device
+ * @kref: held by the device binding and by every port
+ * @multiport: VIRTIO_CONSOLE_F_MULTIPORT negotiated
+ * @emerg: VIRTIO_CONSOLE_F_EMERG_WRITE negotiated
+ * @max_nr_ports: number of port ids, validated by vs_config_max_ports()
+ * @devt_base: first char device number of the region (minor = port id)
+ * @nvqs: number of virtqueues
+ *
+ * @vqs: all virtqueues; replaced on restore.  Ports copy their own two
+ *	under their locks; the control queues are below.
+ * @ports_mutex: serialises port creation, unplug, naming and console
+ *	setup (all from control work, probe, remove and PM)
+ * @ports_lock: irq-safe; protects @ports, the id-indexed port table that
+ *	vq callbacks and open() look ports up in
+ * @ports: port pointers indexed by id; each holds a port reference
+ * @c_ivq_lock: protects @c_ivq
+ * @c_ivq: control receive queue, NULL when there is none or frozen
+ * @c_ovq_lock: protects @c_ovq
+ * @c_ovq: control transmit queue, NULL when there is none or frozen
+ * @c_ovq_wait: control senders waiting for ring space
+ * @ctrl_work: parses control messages (process context)
+ * @config_work: handles config changes (non-multiport resize)
+ * @list: link in the module's device list (vs_driver lock)
+ * @ready: callbacks may queue work; cleared first on remove/freeze
+ *	(ports_lock)
+ */
+struct vs_dev {
+	struct virtio_device *vdev;
+	struct kref kref;
+	bool multiport;
+	bool emerg;
+	u32 max_nr_ports;
+	dev_t devt_base;
+	unsigned int nvqs;
+
+	struct virtqueue **vqs;
+	struct mutex ports_mutex;
+	spinlock_t ports_lock;
+	struct vs_port **ports;
+
+	spinlock_t c_ivq_lock;
+	struct virtqueue *c_ivq;
+	spinlock_t c_ovq_lock;
+	struct virtqueue *c_ovq;
+	wait_queue_head_t c_ovq_wait;
+
+	struct work_struct ctrl_work;
+	struct work_struct config_work;
+	struct list_head list;
+	bool ready;
+};
+
+/* virtser_main.c */
+struct class *vs_class(void);
+extern struct dentry *vs_debugfs_root;
+extern bool vs_keep_unread;
+struct vs_port *vs_port_get_by_devt(dev_t devt);
+void vs_dev_register(struct vs_dev *vsdev);
+void vs_dev_unregister(struct vs_dev *vsdev);
+
+/* virtser_buf.c */
+struct vs_buf *vs_buf_alloc_rx(gfp_t gfp);
+struct vs_buf *vs_buf_alloc_data(size_t size, gfp_t gfp);
+struct vs_buf *vs_buf_alloc_tx(size_t len);
+size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from);
+void vs_vq_free_all(struct virtqueue *vq);
+void vs_buf_free(struct vs_buf *buf);
+int vs_port_fill_rx(struct vs_port *port, gfp_t gfp);
+void vs_port_rx_intr(struct vs_port *port);
+void vs_port_discard_rx(struct vs_port *port);
+void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
+void vs_port_reclaim_tx(struct vs_port *port);
+void vs_port_detach_bufs(struct vs_port *port);
+
+/* virtser_ctrl.c */
+int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value);
+void vs_ctrl_work(struct work_struct *work);
+void vs_config_work(struct work_struct *work);
+int vs_ctrl_fill(struct vs_dev *vsdev);
+void vs_ctrl_reclaim(struct vs_dev *vsdev);
+
+/* virtser_port.c */
+int vs_port_add(struct vs_dev *vsdev, u32 id);
+void vs_port_unplug(struct vs_port *port);
+void vs_port_put(struct vs_port *port);
+struct vs_port *vs_port_get(struct vs_dev *vsdev, u32 id);
+void vs_port_set_name(struct vs_port *port, const char *name, u32 len);
+void vs_port_host_open(struct vs_port *port, bool open);
+void vs_port_signal(struct vs_port *port);
+void vs_dev_put(struct vs_dev *vsdev);
+extern const struct attribute_group *vs_port_groups[];
+
+/* virtser_fops.c */
+extern const struct file_operations vs_fops;
+
+/* virtser_cons.c */
+int vs_cons_init(struct vs_port *port);
+void vs_cons_remove(struct vs_port *port);
+void vs_cons_resize(struct vs_port *port, u16 cols, u16 rows);
+void vs_cons_rx(struct vs_port *port);
+void vs_cons_tx_done(struct vs_port *port);
+
+/* virtser_debugfs.c */
+void vs_debugfs_add(struct vs_port *port);
+void vs_debugfs_remove(struct vs_port *port);
+
+/* virtser_dev.c */
+extern struct virtio_driver vs_virtio_driver;
+
+#endif /* VIRTSER_INTERNAL_H */
