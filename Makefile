@@ -54,7 +54,7 @@ vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
 
 check: deps
-	@sh scripts/check.sh $(B)
+	@bash scripts/check.sh $(B)
 
 distcheck: $(B)/config.status
 	$(MAKE) -C $(B) distcheck

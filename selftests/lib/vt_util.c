@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,9 @@
 #include "sha256.h"
 #include "vt_guest.h"
 #include "vt_util.h"
+
+/* Even a late check gets a moment for a node udev is still creating. */
+#define STATE_WAIT_FLOOR_MS 100
 
 short vt_poll(int fd, short events, int ms)
 {
@@ -55,6 +59,22 @@ int vt_wait_path(const char *path, bool gone, int ms)
 			return -1;
 		usleep(20000);
 	}
+}
+
+int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms)
+{
+	uint64_t end = vt_now_ms() + (uint64_t)ms;
+	char attr[PATH_MAX];
+
+	while (vt_port_node(id, node, len)) {
+		if (vt_now_ms() > end)
+			return -1;
+		usleep(20000);
+	}
+	snprintf(attr, sizeof(attr), "/sys/class/virtio-ports/%s/name", node + strlen("/dev/"));
+	if (vt_wait_path(attr, false, (int)(end - vt_now_ms())))
+		return -1;
+	return vt_wait_path(node, false, STATE_WAIT_FLOOR_MS + (int)(end > vt_now_ms() ? end - vt_now_ms() : 0));
 }
 
 int vt_read_file(const char *path, char *buf, size_t len)

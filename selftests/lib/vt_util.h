@@ -25,6 +25,15 @@ int vt_wait_host(int fd, bool connected, int ms);
 /* Wait until path exists (or, with gone, no longer exists). */
 int vt_wait_path(const char *path, bool gone, int ms);
 
+/*
+ * Wait until port id is ready to open and return its node.  The node
+ * appears before the driver is done with the port (the in-tree driver
+ * answers open() with ENXIO in that window); the sysfs name attribute is
+ * created last, once the host named the port, and is what udev waits for
+ * too.  All the rig's ports are named.
+ */
+int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
+
 /* Read a small sysfs/debugfs file into buf, NUL-terminated; -1 on error. */
 int vt_read_file(const char *path, char *buf, size_t len);
 

@@ -1,0 +1,118 @@
+#!/bin/bash
+# check.sh BUILDDIR - everything `make check` runs, in order, with one
+# summary line at the end ("N passed, M failed, K skipped").
+#
+#   1. userspace build with -Werror and the unit tests (TAP, every case counted)
+#   2. the unit tests again under ASan/UBSan, and under valgrind
+#   3. the module for every supported kernel, warning-free with W=1, plus
+#      scripts/kernel-check.sh (checkpatch, sparse) when present
+#   4. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#
+# Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
+# "intree"), CHECK_SKIP_VM=1 to stop after step 3.
+set -uo pipefail
+
+B=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$B"
+B=$(cd "$B" && pwd)
+kernels=${VM_KERNELS:-6.1 6.12}
+drivers=${VM_DRIVERS:-intree}
+pass=0 fail=0 skip=0
+log=$B/check.log
+: > "$log"
+start=$(date +%s)
+
+step() { printf '\n== %s\n' "$*"; }
+count() {	# count NAME STATUS
+	case "$2" in
+	0) pass=$((pass + 1)); echo "ok - $1" ;;
+	77) skip=$((skip + 1)); echo "ok - $1 # SKIP" ;;
+	*) fail=$((fail + 1)); echo "not ok - $1" ;;
+	esac
+}
+# Add a "# PASS: N / # FAIL: N" automake summary to the totals.
+add_automake() {
+	local p f s e
+	p=$(sed -n 's/^# PASS: *\([0-9]*\)$/\1/p' "$1" | tail -n 1)
+	f=$(sed -n 's/^# FAIL: *\([0-9]*\)$/\1/p' "$1" | tail -n 1)
+	e=$(sed -n 's/^# ERROR: *\([0-9]*\)$/\1/p' "$1" | tail -n 1)
+	s=$(sed -n 's/^# SKIP: *\([0-9]*\)$/\1/p' "$1" | tail -n 1)
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0})); skip=$((skip + ${s:-0}))
+	[ -n "$p" ] || { fail=$((fail + 1)); echo "not ok - $2 produced no summary"; }
+}
+# Add the VM suite's own "N passed, M failed, K skipped" line.
+add_vm() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		fail=$((fail + 1)); echo "not ok - $2 produced no summary"; return
+	fi
+	set -- $line
+	pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))
+}
+
+cd "$top" || exit 1
+
+step "configure and build (userspace, -Werror)"
+if [ ! -f "$B/config.status" ]; then
+	./autogen.sh >>"$log" 2>&1 && (cd "$B" && "$top/configure" --enable-werror) >>"$log" 2>&1
+	count "configure" $?
+fi
+make -C "$B" -j2 >>"$log" 2>&1
+count "userspace build" $?
+
+step "unit tests"
+make -C "$B" -j2 check > "$B/unit.log" 2>&1
+grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL):|^# (TOTAL|PASS|FAIL|SKIP|ERROR)' "$B/unit.log"
+add_automake "$B/unit.log" "unit tests"
+
+step "unit tests under ASan/UBSan"
+mkdir -p "$B/san"
+if [ ! -f "$B/san/config.status" ]; then
+	(cd "$B/san" && "$top/configure" --enable-werror --enable-sanitizers) >>"$log" 2>&1
+fi
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	make -C "$B/san" -j2 check > "$B/san.log" 2>&1
+grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/san.log"
+add_automake "$B/san.log" "sanitizer unit tests"
+
+step "unit tests under valgrind"
+make -C "$B" check LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	> "$B/valgrind.log" 2>&1
+grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind.log"
+add_automake "$B/valgrind.log" "valgrind unit tests"
+
+step "kernel module on every supported kernel (W=1)"
+for k in 6.1 6.12; do
+	make -s module-$k B="$B" KBUILD_FLAGS=W=1 > "$B/module-$k.log" 2>&1
+	st=$?
+	if [ $st = 0 ] && grep -q 'warning:' "$B/module-$k.log"; then
+		grep 'warning:' "$B/module-$k.log"
+		st=1
+	fi
+	count "virtser.ko builds warning-free against $k" $st
+done
+if [ -f scripts/kernel-check.sh ]; then
+	sh scripts/kernel-check.sh "$B" > "$B/kernel-check.log" 2>&1
+	st=$?
+	tail -n 5 "$B/kernel-check.log"
+	count "kernel-check (checkpatch --strict, sparse)" $st
+fi
+
+if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
+	for d in $drivers; do
+		for k in $kernels; do
+			step "VM behaviour suite: KERNEL=$k DRIVER=$d"
+			make -s vmtest KERNEL=$k DRIVER=$d B="$B" > "$B/vmtest-$k-$d.log" 2>&1
+			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d.log" | grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d.log"
+			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
+		done
+	done
+fi
+
+step "summary"
+echo "wall time: $(( $(date +%s) - start )) s; logs in $B"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]
