@@ -28,7 +28,8 @@ for f in "$here"/probes/*.c; do
 done
 # Probes of private headers see the copies build.sh put next to OUTFILE.
 inc=
-hvc=$(cd "$(dirname "$out")" 2>/dev/null && pwd)/hvc
+mkdir -p "$(dirname "$out")"
+hvc=$(cd "$(dirname "$out")" && pwd)/hvc
 [ -d "$hvc" ] && inc="-I$hvc"
 printf 'obj-m := %s\nccflags-y := -Werror %s\n' "$objs" "$inc" > "$tmp/Kbuild"
 make -k -C "$kdir" M="$tmp" $objs >"$tmp/build.log" 2>&1 || true
