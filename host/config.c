@@ -1176,6 +1176,43 @@ char *vs_config_format(const struct vs_config *cfg)
 	return b.p;
 }
 
+static void sock_dup(struct vs_sockspec *d, const struct vs_sockspec *s)
+{
+	*d = *s;
+	d->path = xstrdup(s->path);
+	d->host = xstrdup(s->host);
+	d->service = xstrdup(s->service);
+}
+
+struct vs_port_cfg *vs_port_cfg_dup(const struct vs_port_cfg *p)
+{
+	struct vs_port_cfg *d = malloc(sizeof(*d));
+
+	if (!d)
+		abort();
+	*d = *p;
+	d->name = xstrdup(p->name);
+	d->target_type = xstrdup(p->target_type);
+	d->target_name = xstrdup(p->target_name);
+	d->alias = xstrdup(p->alias);
+	sock_dup(&d->chardev, &p->chardev);
+	d->ep.path = xstrdup(p->ep.path);
+	sock_dup(&d->ep.sock, &p->ep.sock);
+	sock_dup(&d->ep.udp_local, &p->ep.udp_local);
+	d->ep.perms.owner = xstrdup(p->ep.perms.owner);
+	d->ep.perms.group = xstrdup(p->ep.perms.group);
+	d->log.file = xstrdup(p->log.file);
+	return d;
+}
+
+void vs_port_cfg_free(struct vs_port_cfg *p)
+{
+	if (!p)
+		return;
+	port_free(p);
+	free(p);
+}
+
 /* ---- comparison (reload) ---------------------------------------------- */
 
 static bool str_eq(const char *a, const char *b)

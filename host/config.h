@@ -135,6 +135,10 @@ char *vs_config_format(const struct vs_config *cfg);
 const char *vs_ep_type_name(enum vs_ep_type t);
 const char *vs_port_kind_name(enum vs_port_kind k);
 
+/* Deep copy of one port (the daemon keeps ports across reloads). */
+struct vs_port_cfg *vs_port_cfg_dup(const struct vs_port_cfg *p);
+void vs_port_cfg_free(struct vs_port_cfg *p);
+
 /* Both compare the semantic content used at run time (for reload). */
 bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b);
 

@@ -20,3 +20,15 @@ TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
+
+sbin_PROGRAMS += host/virtserd
+host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c \
+	host/virtserd.h host/udata.h
+host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
+	-DVIRTSERD_VERSION='"$(PACKAGE_VERSION)"'
+host_virtserd_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) $(LIBXML2_CFLAGS)
+host_virtserd_LDADD = host/libvirtserd.a $(LIBURING_LIBS) $(LIBXML2_LIBS)
+
+bin_PROGRAMS += host/virtserctl
+host_virtserctl_SOURCES = host/virtserctl.c
+host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctl.c - the control socket.
+ *
+ * Protocol (version 1, documented in virtserctl(1)): the client sends one
+ * line, the daemon answers and closes, except for "attach", after which
+ * the connection becomes a client of the port.
+ *
+ *   list [json]            one line per port / a JSON document
+ *   status PORT [json]     one port in detail
+ *   attach PORT [ro|rw|force]
+ *   reload
+ *   version
+ *
+ * Access: the socket is created 0600 (or with the configured group and
+ * mode), and every connection's SO_PEERCRED is checked again, so a socket
+ * that was made more open by hand does not grant anything.
+ */
+#include "virtserd.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define CTL_LINE_MAX	512
+
+struct ctl_listener {
+	uint32_t slot, gen;
+	int fd;
+	bool busy;		/* ACCEPT in flight */
+	bool closing;
+	char *path;		/* unlinked on exit */
+	gid_t gid;		/* (gid_t)-1: no group access */
+	char *group;
+};
+
+/* One control connection; owner: ctl.c.  out is lent to the kernel while wr_busy. */
+struct ctl_conn {
+	uint32_t slot, gen;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	char in[CTL_LINE_MAX];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+	bool rd_busy, wr_busy;
+	struct ctl_conn *next;
+};
+
+static struct ctl_listener *lis;
+static struct ctl_conn *conns;
+
+struct obuf {
+	char *p;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void ob(struct obuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += n;
+			return;
+		}
+		b->cap = (b->cap + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+}
+
+static void ob_json_str(struct obuf *b, const char *s)
+{
+	ob(b, "\"");
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			ob(b, "\\%c", c);
+		else if (c < 0x20)
+			ob(b, "\\u%04x", c);
+		else
+			ob(b, "%c", c);
+	}
+	ob(b, "\"");
+}
+
+static const char *client_kind(enum vs_cl_kind k)
+{
+	switch (k) {
+	case CL_SOCK: return "socket";
+	case CL_CTL: return "attach";
+	case CL_FILE: return "file";
+	case CL_LOG: return "log";
+	case CL_PTY: return "pty";
+	case CL_PIPE: return "pipe";
+	case CL_UDP: return "udp";
+	case CL_STDIO: return "stdio";
+	case CL_DEV: return "dev";
+	}
+	return "?";
+}
+
+static const char *user_state(const struct vs_port *p)
+{
+	if (!p->started)
+		return "pending";
+	if (p->stopping)
+		return "stopping";
+	switch (p->cfg->ep.type) {
+	case VS_EP_NULL:
+		return "null";
+	case VS_EP_UNIX:
+	case VS_EP_TCP:
+		if (p->cfg->ep.sock.mode == VS_MODE_BIND)
+			return p->lfd >= 0 ? "listening" : "retrying";
+		return p->writer ? "connected" : "connecting";
+	default:
+		return p->writer || p->clients ? "open" : "retrying";
+	}
+}
+
+static void count_clients(const struct vs_port *p, unsigned *rw, unsigned *ro)
+{
+	*rw = *ro = 0;
+	for (const struct vs_client *c = p->clients; c; c = c->next)
+		if (!c->closing && (c->kind == CL_SOCK || c->kind == CL_CTL))
+			(*(c->readonly ? ro : rw))++;
+}
+
+static void port_json(struct obuf *b, const struct vs_port *p)
+{
+	bool first = true;
+
+	ob(b, "{\"id\":");
+	ob_json_str(b, p->id);
+	ob(b, ",\"kind\":\"%s\",\"type\":\"%s\",\"vm_state\":\"%s\",\"user_state\":\"%s\"",
+	   vs_port_kind_name(p->cfg->kind), vs_ep_type_name(p->cfg->ep.type),
+	   vs_vm_state_name(p->vm_state), user_state(p));
+	ob(b, ",\"bytes_from_vm\":%llu,\"bytes_to_vm\":%llu,\"drops\":%llu",
+	   (unsigned long long)p->vm_in, (unsigned long long)p->vm_out,
+	   (unsigned long long)p->drops);
+	ob(b, ",\"buffered_to_user\":%llu,\"buffered_to_vm\":%llu,\"buffer_size\":%zu",
+	   (unsigned long long)(p->up.head - (p->writer ? p->writer->pos :
+					       p->hold ? p->hold_pos : p->up.head)),
+	   (unsigned long long)(p->down.head - p->down_pos), p->cfg->buffer_size);
+	ob(b, ",\"vm_connects\":%llu,\"breaks\":%llu,\"ro_discarded\":%llu",
+	   (unsigned long long)p->vm_connects, (unsigned long long)p->breaks,
+	   (unsigned long long)p->ro_discarded);
+	if (p->last_err)
+		ob(b, ",\"last_error\":\"%s\"", strerror(p->last_err));
+	if (p->pty_name) {
+		ob(b, ",\"pty\":");
+		ob_json_str(b, p->pty_name);
+	}
+	ob(b, ",\"clients\":[");
+	for (const struct vs_client *c = p->clients; c; c = c->next) {
+		if (c->closing)
+			continue;
+		ob(b, "%s{\"kind\":\"%s\",\"peer\":", first ? "" : ",", client_kind(c->kind));
+		ob_json_str(b, c->peer);
+		ob(b, ",\"mode\":\"%s\",\"bytes_in\":%llu,\"bytes_out\":%llu,\"drops\":%llu}",
+		   c == p->writer ? "rw" : c->readonly ? "ro" : "rw",
+		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+		   (unsigned long long)c->drops);
+		first = false;
+	}
+	ob(b, "]}");
+}
+
+static void cmd_list(struct obuf *b, bool json)
+{
+	if (json) {
+		ob(b, "{\"version\":1,\"ports\":[");
+		for (const struct vs_port *p = vs_ports; p; p = p->next) {
+			port_json(b, p);
+			if (p->next)
+				ob(b, ",");
+		}
+		ob(b, "]}\n");
+		return;
+	}
+	ob(b, "%-24s %-8s %-6s %-11s %-11s %-7s %12s %12s %8s\n", "PORT", "KIND", "TYPE",
+	   "VM", "USER", "CLIENTS", "FROM-VM", "TO-VM", "DROPS");
+	for (const struct vs_port *p = vs_ports; p; p = p->next) {
+		unsigned rw, ro;
+		char cl[24];
+
+		count_clients(p, &rw, &ro);
+		snprintf(cl, sizeof(cl), "%u+%u", rw, ro);
+		ob(b, "%-24s %-8s %-6s %-11s %-11s %-7s %12llu %12llu %8llu\n", p->id,
+		   vs_port_kind_name(p->cfg->kind), vs_ep_type_name(p->cfg->ep.type),
+		   vs_vm_state_name(p->vm_state), user_state(p), cl,
+		   (unsigned long long)p->vm_in, (unsigned long long)p->vm_out,
+		   (unsigned long long)p->drops);
+	}
+}
+
+static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
+{
+	if (json) {
+		port_json(b, p);
+		ob(b, "\n");
+		return;
+	}
+	ob(b, "port:            %s\n", p->id);
+	ob(b, "kind:            %s\n", vs_port_kind_name(p->cfg->kind));
+	ob(b, "endpoint:        %s (%s)\n", vs_ep_type_name(p->cfg->ep.type), user_state(p));
+	if (p->pty_name)
+		ob(b, "pty:             %s\n", p->pty_name);
+	ob(b, "vm side:         %s (%llu connects)%s%s\n", vs_vm_state_name(p->vm_state),
+	   (unsigned long long)p->vm_connects, p->last_err ? ", last error: " : "",
+	   p->last_err ? strerror(p->last_err) : "");
+	ob(b, "bytes from vm:   %llu\n", (unsigned long long)p->vm_in);
+	ob(b, "bytes to vm:     %llu\n", (unsigned long long)p->vm_out);
+	ob(b, "buffered to vm:  %llu of %zu\n",
+	   (unsigned long long)(p->down.head - p->down_pos), p->cfg->buffer_size);
+	ob(b, "drops:           %llu\n", (unsigned long long)p->drops);
+	ob(b, "breaks:          %llu\n", (unsigned long long)p->breaks);
+	for (const struct vs_client *c = p->clients; c; c = c->next) {
+		if (c->closing)
+			continue;
+		ob(b, "client:          %s %s %s in=%llu out=%llu drops=%llu behind=%llu\n",
+		   client_kind(c->kind), c->peer, c == p->writer ? "rw" : "ro",
+		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+		   (unsigned long long)c->drops,
+		   (unsigned long long)(p->up.head > c->pos ? p->up.head - c->pos : 0));
+	}
+}
+
+static void conn_free(struct ctl_conn *c, bool close_fd)
+{
+	struct ctl_conn **pp;
+
+	if (close_fd)
+		close(c->fd);
+	for (pp = &conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	vs_slot_free(c->slot);
+	free(c->out);
+	free(c);
+}
+
+static void conn_reply(struct ctl_conn *c, struct obuf *b)
+{
+	struct io_uring_sqe *sqe;
+
+	c->out = b->p;		/* the conn owns it; lent to the kernel below */
+	c->outlen = b->len;
+	c->outoff = 0;
+	sqe = vs_sqe(VS_OP_CTL_WRITE, c->slot, c->gen);
+	io_uring_prep_write(sqe, c->fd, c->out, (unsigned)c->outlen, (uint64_t)-1);
+	c->wr_busy = true;
+}
+
+static void conn_read(struct ctl_conn *c)
+{
+	struct io_uring_sqe *sqe = vs_sqe(VS_OP_CTL_READ, c->slot, c->gen);
+
+	io_uring_prep_read(sqe, c->fd, c->in + c->inlen,
+			   (unsigned)(sizeof(c->in) - 1 - c->inlen), (uint64_t)-1);
+	c->rd_busy = true;
+}
+
+static void conn_command(struct ctl_conn *c, char *line)
+{
+	struct obuf b = { 0 };
+	char *argv[4] = { 0 };
+	int argc = 0;
+	struct vs_port *p = NULL;
+	bool json;
+
+	for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && argc < 4;
+	     t = strtok_r(NULL, " \t\r", &save))
+		argv[argc++] = t;
+	json = argc > 1 && !strcmp(argv[argc - 1], "json");
+	if (argc == 0) {
+		ob(&b, "ERR empty command\n");
+	} else if (!strcmp(argv[0], "version")) {
+		ob(&b, "virtserd %s protocol 1\n", VIRTSERD_VERSION);
+	} else if (!strcmp(argv[0], "list")) {
+		cmd_list(&b, json);
+	} else if (!strcmp(argv[0], "reload")) {
+		const char *err = vs_reload();
+
+		if (err)
+			ob(&b, "ERR %s\n", err);
+		else
+			ob(&b, "OK reloaded\n");
+	} else if (!strcmp(argv[0], "status") || !strcmp(argv[0], "attach")) {
+		if (argc < 2 || !(p = vs_port_find(argv[1]))) {
+			ob(&b, "ERR no such port: %s\n", argc < 2 ? "(none given)" : argv[1]);
+		} else if (!strcmp(argv[0], "status")) {
+			cmd_status(&b, p, json);
+		} else {
+			const char *m = argc > 2 ? argv[2] : "rw";
+			char peer[64];
+			int ret;
+
+			if (strcmp(m, "rw") && strcmp(m, "ro") && strcmp(m, "force")) {
+				ob(&b, "ERR attach mode must be ro, rw or force\n");
+				goto reply;
+			}
+			snprintf(peer, sizeof(peer), "ctl:pid=%d,uid=%u", (int)c->pid,
+				 (unsigned)c->uid);
+			ret = vs_port_attach(p, c->fd, !strcmp(m, "ro"), !strcmp(m, "force"), peer);
+			if (ret < 0) {
+				ob(&b, "ERR attach: %s\n", ret == -EUSERS ?
+				   "too many clients on this port" : strerror(-ret));
+				goto reply;
+			}
+			/* The fd now belongs to the port's client. */
+			conn_free(c, false);
+			free(b.p);
+			return;
+		}
+	} else {
+		ob(&b, "ERR unknown command '%s' (list, status, attach, reload, version)\n",
+		   argv[0]);
+	}
+reply:
+	conn_reply(c, &b);
+}
+
+static void ctl_read_ok(void *obj, int res)
+{
+	struct ctl_conn *c = obj;
+	char *nl;
+
+	c->rd_busy = false;
+	if (res == 0) {
+		conn_free(c, true);
+		return;
+	}
+	c->inlen += (size_t)res;
+	c->in[c->inlen] = '\0';
+	nl = memchr(c->in, '\n', c->inlen);
+	if (nl) {
+		*nl = '\0';
+		conn_command(c, c->in);
+		return;
+	}
+	if (c->inlen >= sizeof(c->in) - 1) {
+		struct obuf b = { 0 };
+
+		ob(&b, "ERR command longer than %d bytes\n", CTL_LINE_MAX - 1);
+		conn_reply(c, &b);
+		return;
+	}
+	conn_read(c);
+}
+
+static void ctl_read_err(void *obj, int res)
+{
+	conn_free(obj, true);
+}
+
+static void ctl_write_ok(void *obj, int res)
+{
+	struct ctl_conn *c = obj;
+	struct io_uring_sqe *sqe;
+
+	c->wr_busy = false;
+	c->outoff += (size_t)res;
+	if (c->outoff < c->outlen && res > 0) {
+		/* Short write on a big listing: send the rest. */
+		sqe = vs_sqe(VS_OP_CTL_WRITE, c->slot, c->gen);
+		io_uring_prep_write(sqe, c->fd, c->out + c->outoff,
+				    (unsigned)(c->outlen - c->outoff), (uint64_t)-1);
+		c->wr_busy = true;
+		return;
+	}
+	conn_free(c, true);
+}
+
+static void ctl_write_err(void *obj, int res)
+{
+	conn_free(obj, true);
+}
+
+static bool peer_allowed(const struct ucred *uc)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (uc->uid == 0 || uc->uid == geteuid())
+		return true;
+	if (lis->gid == (gid_t)-1)
+		return false;
+	if (uc->gid == lis->gid)
+		return true;
+	pw = getpwuid(uc->uid);
+	gr = getgrgid(lis->gid);
+	if (pw && gr)
+		for (char **m = gr->gr_mem; *m; m++)
+			if (!strcmp(*m, pw->pw_name))
+				return true;
+	return false;
+}
+
+static void ctl_accept_arm(void)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!lis || lis->busy || lis->closing)
+		return;
+	sqe = vs_sqe(VS_OP_CTL_ACCEPT, lis->slot, lis->gen);
+	io_uring_prep_accept(sqe, lis->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	lis->busy = true;
+}
+
+static void ctl_accept_ok(void *obj, int fd)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	struct ctl_conn *c;
+
+	lis->busy = false;
+	if (lis->closing) {
+		close(fd);
+		return;
+	}
+	ctl_accept_arm();
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || !peer_allowed(&uc)) {
+		static const char msg[] = "ERR permission denied\n";
+
+		vs_log(LOG_WARNING, "control: refused uid %u (pid %d)", (unsigned)uc.uid,
+		       (int)uc.pid);
+		if (write(fd, msg, sizeof(msg) - 1) < 0) {
+			/* The refusal is best effort. */
+		}
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->fd = fd;
+	c->uid = uc.uid;
+	c->pid = uc.pid;
+	c->slot = vs_slot_alloc(c, &c->gen);
+	c->next = conns;
+	conns = c;
+	conn_read(c);
+}
+
+static void ctl_accept_err(void *obj, int res)
+{
+	lis->busy = false;
+	if (lis->closing)
+		return;
+	if (res != -ECANCELED)
+		vs_log(LOG_WARNING, "control: accept: %s", strerror(-res));
+	ctl_accept_arm();
+}
+
+int vs_ctl_open(const struct vs_config *cfg)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	const char *path = cfg->control_path;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(un.sun_path)) {
+		vs_log(LOG_ERR, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(un.sun_path, path);
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			vs_log(LOG_ERR, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);	/* born 0600: see the comment at the top */
+	if (bind(fd, (struct sockaddr *)&un, sizeof(un))) {
+		int e = errno;
+
+		umask(old);
+		vs_log(LOG_ERR, "control socket %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	umask(old);
+	lis = calloc(1, sizeof(*lis));
+	if (!lis)
+		abort();
+	lis->fd = fd;
+	lis->path = strdup(path);
+	lis->gid = (gid_t)-1;
+	if (cfg->control_group) {
+		struct group *gr = getgrnam(cfg->control_group);
+
+		if (!gr) {
+			vs_log(LOG_WARNING, "control: unknown group '%s'", cfg->control_group);
+		} else {
+			lis->gid = gr->gr_gid;
+			if (chown(path, (uid_t)-1, gr->gr_gid))
+				vs_log(LOG_WARNING, "control: chown: %s", strerror(errno));
+		}
+	}
+	if (lis->gid != (gid_t)-1 && chmod(path, cfg->control_mode & 0770))
+		vs_log(LOG_WARNING, "control: chmod: %s", strerror(errno));
+	if (listen(fd, 16)) {
+		int e = errno;
+
+		vs_ctl_close();
+		return -e;
+	}
+	lis->slot = vs_slot_alloc(lis, &lis->gen);
+	ctl_accept_arm();
+	return 0;
+}
+
+void vs_ctl_close(void)
+{
+	while (conns)
+		conn_free(conns, true);
+	if (!lis)
+		return;
+	close(lis->fd);
+	unlink(lis->path);
+	if (lis->slot)
+		vs_slot_free(lis->slot);
+	free(lis->path);
+	free(lis);
+	lis = NULL;
+}
+
+const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT] = {
+	[VS_OP_CTL_ACCEPT] = { ctl_accept_ok, ctl_accept_err },
+	[VS_OP_CTL_READ] = { ctl_read_ok, ctl_read_err },
+	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
+};

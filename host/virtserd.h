@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtserd.h - daemon internals.
+ *
+ * Threading: the daemon is one thread running one io_uring loop, so there
+ * are no locks.  "Owner" below names which object's code may change a field
+ * and, for buffers, who may touch the memory while an SQE is in flight: a
+ * buffer lent to the kernel (an SQE pointing at it) belongs to the kernel
+ * until its CQE has been reaped.
+ */
+#ifndef VIRTSERD_H
+#define VIRTSERD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/time_types.h>
+
+#include <liburing.h>
+
+#include "config.h"
+#include "ring.h"
+#include "telnet.h"
+#include "udata.h"
+
+struct vs_port;
+struct vs_client;
+
+/* ---- loop.c ------------------------------------------------------------ */
+
+struct vs_loop {
+	struct io_uring ring;		/* owner: loop */
+	unsigned pending_sqes;		/* SQEs prepared but not submitted */
+	bool stop;			/* set by SIGTERM handling */
+	uint64_t cqes;			/* stats: completions reaped */
+	uint64_t wakeups;		/* stats: returns from io_uring_enter */
+};
+
+extern struct vs_loop vs_loop;
+
+int vs_loop_init(void);
+void vs_loop_exit(void);
+/* Never NULL: submits the queue and retries when it is full. */
+struct io_uring_sqe *vs_sqe(enum vs_op op, uint32_t slot, uint32_t gen);
+void vs_cancel_fd(int fd);
+void vs_cancel_ud(uint64_t ud);
+int vs_loop_run(bool (*done)(void));
+
+/* Object table behind the user_data slot. */
+uint32_t vs_slot_alloc(void *obj, uint32_t *gen);
+void *vs_slot_get(uint32_t slot, uint32_t gen);
+void vs_slot_free(uint32_t slot);
+
+__attribute__((format(printf, 2, 3)))
+void vs_log(int level, const char *fmt, ...);
+extern int vs_verbose;
+
+/*
+ * Completion handlers: the dispatcher calls .ok for res >= 0 and .err for
+ * res < 0, so failure handling never hides inside the relay fast path.
+ */
+typedef void (*vs_cqe_fn)(void *obj, int res);
+struct vs_op_handler {
+	vs_cqe_fn ok, err;
+};
+
+/* ---- port.c ------------------------------------------------------------ */
+
+enum vs_vm_state {
+	VM_DOWN,		/* no socket; a timer may be pending */
+	VM_CONNECTING,		/* CONNECT in flight */
+	VM_LISTENING,		/* ACCEPT in flight on vm_lfd */
+	VM_UP,			/* relaying */
+	VM_CLOSING,		/* waiting for our ops on vm_fd to finish */
+};
+
+enum vs_cl_kind {
+	CL_SOCK,		/* accepted or connected stream socket */
+	CL_CTL,			/* control-socket attach (a stream socket) */
+	CL_FILE,		/* file endpoint (write only, rotated) */
+	CL_LOG,			/* <log>: like CL_FILE, next to another endpoint */
+	CL_PTY,			/* pty master */
+	CL_PIPE,		/* path.in / path.out */
+	CL_UDP,			/* connected datagram socket */
+	CL_STDIO,
+	CL_DEV,			/* host tty */
+};
+
+/*
+ * One user-side peer of a port.  All fields: owner is the port's code,
+ * single-threaded.  txbuf/rxbuf are lent to the kernel while wr_busy/rd_busy.
+ */
+struct vs_client {
+	struct vs_port *port;		/* back pointer; the port outlives us */
+	struct vs_client *next;		/* in port->clients */
+	uint32_t slot, gen;		/* user_data identity */
+	enum vs_cl_kind kind;
+	int rfd, wfd;			/* -1: that direction does not exist */
+	bool readonly;			/* spy: never feeds the VM */
+	bool blocking;			/* its position holds back VM reads */
+	bool closing;			/* teardown started */
+	bool connecting;		/* CL_SOCK connect mode, CONNECT in flight */
+	bool rd_busy, wr_busy;		/* an SQE owns the buffer */
+	bool rd_direct;			/* read lent port->down space */
+	bool wr_direct;			/* write lent port->up space */
+	bool feeding;			/* this read feeds port->down */
+	bool telnet;
+	bool dgram;			/* UDP: keep writes within one datagram */
+	struct vs_telnet tn;
+	uint64_t pos;			/* next byte of port->up to send */
+	size_t wr_len;			/* bytes lent for the current write */
+	uint8_t *txbuf;			/* copies for spies, telnet, control text */
+	size_t txcap, txoff, txlen;
+	uint8_t *rxbuf;			/* telnet/spy input before decoding */
+	size_t rxcap;
+	uint64_t file_size;		/* CL_FILE/CL_LOG: for rotation */
+	char *path;			/* CL_FILE/CL_LOG: path to reopen */
+	uint64_t max_size;
+	unsigned backups;
+	uint64_t bytes_in, bytes_out;	/* stats */
+	uint64_t drops;			/* spy overruns */
+	char peer[64];			/* for status output */
+	struct sockaddr_storage addr;	/* connect mode: kept for the SQE */
+	socklen_t addrlen;
+};
+
+/*
+ * A port: QEMU's chardev socket on one side, the configured endpoint on the
+ * other.  "up" carries guest output (VM -> users), "down" user input
+ * (users -> VM).  Owner of every field: this port's code.
+ */
+struct vs_port {
+	struct vs_port *next;		/* in the global list */
+	struct vs_port_cfg *cfg;	/* deep copy, owned */
+	char id[160];			/* "vm/port" */
+	uint32_t slot, gen;
+	unsigned inflight;		/* SQEs carrying our slot */
+	bool started;			/* false while an old port of this id drains */
+	bool stopping;			/* reload/shutdown: draining */
+	unsigned depth;			/* >0 while vs_port_kick runs: defer free */
+	uint64_t stop_deadline_ms;
+
+	/* VM side */
+	enum vs_vm_state vm_state;
+	int vm_fd, vm_lfd;
+	bool vm_rd_busy, vm_wr_busy, vm_timer_busy, vm_acc_busy;
+	bool vm_rd_drop;		/* read into the scratch (console overflow) */
+	size_t vm_wr_len;
+	struct __kernel_timespec vm_ts;	/* kept alive for the TIMEOUT SQE */
+	struct sockaddr_storage vm_addr;
+	socklen_t vm_addrlen;
+
+	/* buffers */
+	struct vs_ring up;		/* guest output; consumed = min(blocking pos) */
+	struct vs_ring down;		/* user input; consumed = down_pos */
+	uint64_t down_pos;		/* next byte QEMU gets */
+	bool down_busy;			/* a producer read into down is in flight */
+
+	/* user side */
+	int lfd;			/* unix/tcp bind listener */
+	bool acc_busy, user_timer_busy;
+	struct __kernel_timespec user_ts;
+	struct vs_client *clients;
+	struct vs_client *writer;	/* the read-write client, if any */
+	bool hold;			/* no writer: keep output for the next */
+	uint64_t hold_pos;
+	int pty_slave;			/* kept open so the master never HUPs */
+	char *pty_name;
+
+	/* stats */
+	uint64_t vm_in, vm_out;		/* bytes from / to QEMU */
+	uint64_t drops;			/* console bytes dropped: buffer full */
+	uint64_t ro_discarded;		/* spy keystrokes ignored */
+	uint64_t vm_connects;
+	uint64_t breaks;
+	int last_err;			/* last VM-side errno, for status */
+};
+
+extern struct vs_port *vs_ports;
+
+struct vs_port *vs_port_new(const char *vm, const struct vs_port_cfg *cfg);
+void vs_port_stop(struct vs_port *p, unsigned timeout_ms);
+void vs_port_kick(struct vs_port *p);
+void vs_ports_start_pending(void);
+struct vs_port *vs_port_find(const char *id);
+extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
+/* Attach a control connection as a client: 0 or -errno. */
+int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
+		   const char *peer);
+const char *vs_vm_state_name(enum vs_vm_state s);
+uint64_t vs_now_ms(void);
+
+/* ---- ctl.c ------------------------------------------------------------- */
+
+int vs_ctl_open(const struct vs_config *cfg);
+void vs_ctl_close(void);
+extern const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT];
+
+/* ---- main.c ------------------------------------------------------------ */
+
+/* Returns NULL on success or an error message (static storage). */
+const char *vs_reload(void);
+extern const struct vs_op_handler vs_main_handlers[VS_OP__COUNT];
+
+#endif
