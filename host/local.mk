@@ -32,3 +32,10 @@ host_virtserd_LDADD = host/libvirtserd.a $(LIBURING_LIBS) $(LIBXML2_LIBS)
 bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c
 host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
+
+check_PROGRAMS += host/tests/vspeer
+host_tests_vspeer_SOURCES = host/tests/vspeer.c
+
+HOST_SHTESTS = host/tests/relay-unix.sh
+TESTS += $(HOST_SHTESTS)
+EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh

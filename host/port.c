@@ -1186,12 +1186,16 @@ static void vm_connect_err(void *obj, int res)
 	close(p->vm_fd);
 	p->vm_fd = -1;
 	p->vm_state = VM_DOWN;
-	p->last_err = -res;
 	if (p->stopping) {
 		port_maybe_free(p);
 		return;
 	}
-	vs_log(LOG_DEBUG, "%s: connect: %s", p->id, strerror(-res));
+	/* Once per cause, not once per retry. */
+	if (p->last_err != -res)
+		vs_log(LOG_INFO, "%s: connect %s: %s; retrying", p->id,
+		       p->cfg->chardev.is_unix ? p->cfg->chardev.path : p->cfg->chardev.service,
+		       strerror(-res));
+	p->last_err = -res;
 	if (p->cfg->chardev.reconnect)
 		arm_timer(p, VS_OP_VM_TIMER, p->cfg->chardev.reconnect_ms);
 }

@@ -1,0 +1,66 @@
+#!/bin/bash
+# unix endpoint against a fake QEMU: integrity both ways, backpressure with
+# a slow reader (bounded memory), QEMU killed and restarted mid-stream.
+. "$(dirname "$0")/lib.sh"
+P=$B/tests/vspeer
+
+start_daemon <<XML
+<vm name='vm1'>
+  <channel type='unix' name='a'>
+    <source mode='bind' path='$T/a.sock'/>
+    <chardev path='$T/q.sock'><reconnect enabled='yes' timeout-ms='50'/></chardev>
+    <buffer size='65536'/>
+  </channel>
+</vm>
+XML
+rand "$T/g2u" 4194304
+rand "$T/u2g" 4194304
+bg "$P" -l "$T/q.sock" -s "$T/g2u" -o "$T/q.got" -n 4194304 -T 60 -q
+QP=$LASTPID
+check "user side socket exists" waitfor "[ -S '$T/a.sock' ]"
+check "user socket is not accessible to others" \
+	test "$(stat -c %a "$T/a.sock")" = 600
+timeout 60 "$P" -c "$T/a.sock" -s "$T/u2g" -o "$T/u.got" -n 4194304 -T 60 -q
+check "user peer got its 4 MiB" test $? = 0
+wait $QP
+check "fake QEMU got its 4 MiB" test $? = 0
+check "guest->user bytes identical (sha256)" same "$T/g2u" "$T/u.got"
+check "user->guest bytes identical (sha256)" same "$T/u2g" "$T/q.got"
+
+# Slow consumer: 16 MiB through a 64 KiB buffer while the user reads 4 KiB
+# at a time with pauses.  Everything must arrive and the daemon must not
+# grow: the backpressure reaches the fake QEMU instead.
+rand "$T/big" 16777216
+hwm0=$(awk '/VmRSS/ {print $2}' /proc/$DPID/status)
+bg "$P" -l "$T/q.sock" -s "$T/big" -T 120 -q
+QP=$LASTPID
+timeout 120 "$P" -c "$T/a.sock" -o "$T/slow.got" -n 16777216 -b 4096 -d 200 -T 120 -q
+check "slow consumer received all 16 MiB" test $? = 0
+check "slow consumer data identical (sha256)" same "$T/big" "$T/slow.got"
+hwm1=$(awk '/VmHWM/ {print $2}' /proc/$DPID/status)
+diag "daemon RSS before ${hwm0} KiB, peak ${hwm1} KiB"
+check "daemon memory stayed bounded (peak grew < 4 MiB)" test $((hwm1 - hwm0)) -lt 4096
+kill $QP 2>/dev/null
+
+# QEMU killed with SIGKILL: what the user types while it is gone is
+# delivered to the restarted QEMU.
+bg "$P" -l "$T/q.sock" -o "$T/q1.got" -T 30 -q
+QP=$LASTPID
+waitfor "[ \"\$(field vm1/a vm_connects)\" = 3 ]"
+printf 'before-kill' > "$T/m1"
+timeout 10 "$P" -c "$T/a.sock" -s "$T/m1" -e -T 5 -q
+waitfor "[ \"\$(stat -c %s '$T/q1.got' 2>/dev/null)\" = 11 ]"
+check "first QEMU got data" test "$(cat "$T/q1.got")" = before-kill
+kill -9 $QP
+wait $QP 2>/dev/null
+waitfor "ctl -j status vm1/a | grep -q '\"vm_state\":\"\(down\|connecting\)\"'"
+printf 'typed-while-qemu-was-down' > "$T/m2"
+timeout 10 "$P" -c "$T/a.sock" -s "$T/m2" -e -T 5 -q
+check "daemon survived QEMU's SIGKILL" kill -0 $DPID
+timeout 30 "$P" -l "$T/q.sock" -o "$T/q2.got" -n 25 -T 30 -q
+check "restarted QEMU got what was typed while it was down" \
+	test "$(cat "$T/q2.got")" = typed-while-qemu-was-down
+check "status counts 4 QEMU connections" test "$(field vm1/a vm_connects)" -ge 4
+check "daemon exits cleanly on SIGTERM" stop_daemon
+check "user socket removed on exit" test ! -e "$T/a.sock"
+finish

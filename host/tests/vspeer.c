@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vspeer - the other end of a stream for the integration tests: stands in
+ * for QEMU's chardev socket or for a user.  Sends a file, records what it
+ * receives, can read slowly, and always exits within -T seconds.
+ *
+ *   vspeer (-l PATH | -c PATH | -L PORT | -C PORT) [-s FILE] [-o FILE]
+ *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q]
+ *
+ * Exit: 0 when -n bytes arrived (or, without -n, at EOF), 3 on timeout.
+ * Prints "sent=N recv=N" on stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int mk(bool is_unix, const char *where, bool listen_, double deadline)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr *sa;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (is_unix) {
+		snprintf(un.sun_path, sizeof(un.sun_path), "%s", where);
+		sa = (struct sockaddr *)&un;
+		len = sizeof(un);
+	} else {
+		in.sin_port = htons((unsigned short)atoi(where));
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa = (struct sockaddr *)&in;
+		len = sizeof(in);
+	}
+	for (;;) {
+		fd = socket(is_unix ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (listen_) {
+			int c;
+
+			if (is_unix)
+				unlink(where);
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(fd, sa, len) || listen(fd, 1))
+				return -1;
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+			if (poll(&pf, 1, (int)((deadline - now()) * 1000)) <= 0)
+				return -1;
+			c = accept(fd, NULL, NULL);
+			close(fd);
+			return c;
+		}
+		if (!connect(fd, sa, len))
+			return fd;
+		close(fd);
+		if (now() > deadline)
+			return -1;
+		usleep(20000);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *where = NULL, *sendf = NULL, *outf = NULL;
+	bool is_unix = true, listen_ = false, eof_after = false, quiet = false;
+	long long want = -1, sent = 0, recvd = 0;
+	unsigned delay = 0;
+	size_t bs = 65536;
+	double deadline, T = 20;
+	int c, fd, in = -1, out = -1;
+	char *buf, sbuf[65536];
+	ssize_t slen = 0, soff = 0;
+	bool send_done;
+
+	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eq")) != -1) {
+		switch (c) {
+		case 'l': where = optarg; listen_ = true; break;
+		case 'c': where = optarg; break;
+		case 'L': where = optarg; listen_ = true; is_unix = false; break;
+		case 'C': where = optarg; is_unix = false; break;
+		case 's': sendf = optarg; break;
+		case 'o': outf = optarg; break;
+		case 'n': want = atoll(optarg); break;
+		case 'd': delay = (unsigned)atoi(optarg); break;
+		case 'b': bs = (size_t)atol(optarg); break;
+		case 'T': T = atof(optarg); break;
+		case 'e': eof_after = true; break;
+		case 'q': quiet = true; break;
+		default: return 2;
+		}
+	}
+	if (!where || !bs)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	deadline = now() + T;
+	buf = malloc(bs);
+	if (sendf && (in = open(sendf, O_RDONLY)) < 0) {
+		perror(sendf);
+		return 2;
+	}
+	if (outf && (out = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+		perror(outf);
+		return 2;
+	}
+	fd = mk(is_unix, where, listen_, deadline);
+	if (fd < 0) {
+		fprintf(stderr, "vspeer: %s: %s\n", where, strerror(errno));
+		return 3;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	send_done = in < 0;
+	if (send_done && eof_after)
+		shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int ms = (int)((deadline - now()) * 1000);
+
+		if (want >= 0 && recvd >= want && send_done)
+			break;
+		if (ms <= 0) {
+			fprintf(stderr, "vspeer: timeout sent=%lld recv=%lld\n", sent, recvd);
+			return 3;
+		}
+		if (!send_done)
+			pf.events |= POLLOUT;
+		if (poll(&pf, 1, ms) < 0)
+			continue;
+		if (pf.revents & POLLOUT) {
+			if (soff == slen) {
+				slen = read(in, sbuf, sizeof(sbuf));
+				soff = 0;
+				if (slen <= 0) {
+					send_done = true;
+					slen = 0;
+					if (eof_after)
+						shutdown(fd, SHUT_WR);
+				}
+			}
+			if (soff < slen) {
+				ssize_t w = write(fd, sbuf + soff, (size_t)(slen - soff));
+
+				if (w > 0) {
+					soff += w;
+					sent += w;
+				}
+			}
+		}
+		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(fd, buf, bs);
+
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				if (want < 0 || recvd >= want)
+					break;
+				fprintf(stderr, "vspeer: EOF early sent=%lld recv=%lld\n", sent, recvd);
+				return 4;
+			}
+			if (r > 0) {
+				recvd += r;
+				if (out >= 0 && write(out, buf, (size_t)r) != r)
+					return 2;
+				if (delay)
+					usleep(delay);
+			}
+		}
+	}
+	if (!quiet)
+		fprintf(stderr, "sent=%lld recv=%lld\n", sent, recvd);
+	close(fd);
+	return 0;
+}
