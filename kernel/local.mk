@@ -2,10 +2,9 @@
 # built by kbuild (kernel/Kbuild, kernel/scripts/build.sh); here the same
 # freestanding protocol code in kernel/proto/ is linked into unit tests and,
 # with --enable-fuzzing, into a libFuzzer target.
-EXTRA_DIST += kernel/Kbuild kernel/virtser_compat.h kernel/virtser_internal.h \
-	kernel/virtser.conf kernel/README.md \
-	kernel/scripts/probe.sh kernel/scripts/build.sh kernel/probes \
-	$(wildcard $(srcdir)/kernel/*.c)
+# The module's sources are built by kbuild, not automake: ship the whole
+# directory (it holds no build products; those go to build/kmod/).
+EXTRA_DIST += kernel
 
 kernel_proto_sources = kernel/proto/virtser_proto.c \
 	kernel/proto/virtser_proto.h kernel/proto/virtser_types.h
