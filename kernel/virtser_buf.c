@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_buf.c - buffers handed to the device, and their return.
+ * Buffers handed to the device, and their return.
  *
  * Receive buffers are one page each.  They are posted only once a port is
  * first opened (or becomes a console), not when it is added: a port that

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtser_compat.h - the one place where kernel API differences live.
+ * The one place where kernel API differences live.
  *
  * The HAVE_* defines come from kernel/scripts/probe.sh, which compiles small
  * probes against the target kernel's headers (kernel/probes/).  No other file
@@ -78,13 +78,13 @@ static inline int virtser_find_vqs(struct virtio_device *vdev,
  */
 #include "hvc_console.h"
 #ifdef HAVE_HVC_SIZE_T_OPS
-typedef u8 VS_HVC_CHAR;
-typedef size_t VS_HVC_COUNT;
-typedef ssize_t VS_HVC_RET;
+#define VS_HVC_CHAR	u8
+#define VS_HVC_COUNT	size_t
+#define VS_HVC_RET	ssize_t
 #else
-typedef char VS_HVC_CHAR;
-typedef int VS_HVC_COUNT;
-typedef int VS_HVC_RET;
+#define VS_HVC_CHAR	char
+#define VS_HVC_COUNT	int
+#define VS_HVC_RET	int
 #endif
 
 #endif /* VIRTSER_COMPAT_H */

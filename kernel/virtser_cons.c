@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_cons.c - console ports as /dev/hvcN through the hvc layer.
+ * Console ports as /dev/hvcN through the hvc layer.
  *
  * The hvc core calls back with a terminal number (vtermno) only, so console
  * ports sit on a module-wide list searched by vtermno.  The list and each
@@ -106,8 +106,8 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
 		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US)
 			break;
-		udelay(10);
-		waited += 10;
+		udelay(5);
+		waited += 5;
 	}
 	if (err) {
 		vs_buf_free(b);

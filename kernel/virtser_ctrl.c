@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_ctrl.c - the control virtqueues.
+ * The control virtqueues.
  *
  * Receiving: the c_ivq callback only queues ctrl_work.  The work takes one
  * buffer at a time, checks it with vs_ctrl_parse(), copies what it needs,

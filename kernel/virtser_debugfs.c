@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_debugfs.c - /sys/kernel/debug/virtio-ports/vportNpM.
+ * /sys/kernel/debug/virtio-ports/vportNpM.
  *
  * Same nine "key: value" lines, in the same order and format, as the
  * in-tree driver: test suites and guest agents parse them.
@@ -13,26 +13,16 @@
 static int vs_debugfs_show(struct seq_file *s, void *data)
 {
 	struct vs_port *port = s->private;
-	unsigned long flags, sent, received, discarded;
-	bool guest, full;
+	struct vs_port_stats st;
 
-	spin_lock_irqsave(&port->inbuf_lock, flags);
-	guest = port->guest_connected;
-	received = port->bytes_received;
-	discarded = port->bytes_discarded;
-	spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	spin_lock_irqsave(&port->outvq_lock, flags);
-	full = port->outvq_full;
-	sent = port->bytes_sent;
-	spin_unlock_irqrestore(&port->outvq_lock, flags);
-
+	vs_port_get_stats(port, &st);
 	seq_printf(s, "name: %s\n", port->name ? port->name : "");
-	seq_printf(s, "guest_connected: %d\n", guest);
+	seq_printf(s, "guest_connected: %d\n", st.guest_connected);
 	seq_printf(s, "host_connected: %d\n", READ_ONCE(port->host_connected));
-	seq_printf(s, "outvq_full: %d\n", full);
-	seq_printf(s, "bytes_sent: %lu\n", sent);
-	seq_printf(s, "bytes_received: %lu\n", received);
-	seq_printf(s, "bytes_discarded: %lu\n", discarded);
+	seq_printf(s, "outvq_full: %d\n", st.outvq_full);
+	seq_printf(s, "bytes_sent: %lu\n", st.bytes_sent);
+	seq_printf(s, "bytes_received: %lu\n", st.bytes_received);
+	seq_printf(s, "bytes_discarded: %lu\n", st.bytes_discarded);
 	seq_printf(s, "is_console: %s\n", port->is_console ? "yes" : "no");
 	seq_printf(s, "console_vtermno: %u\n", port->vtermno);
 	return 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_dev.c - binding to a virtio console device: probe, remove,
+ * Binding to a virtio console device: probe, remove,
  * freeze/restore, virtqueue setup and the virtqueue callbacks.
  *
  * Callbacks stay short: rx moves filled buffers to the port and wakes

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_fops.c - file operations of /dev/vportNpM.
+ * File operations of /dev/vportNpM.
  *
  * The user-visible rules are the in-tree driver's (see the table in
  * kernel/README.md); what differs is underneath:

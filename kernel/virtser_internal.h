@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtser_internal.h - structures shared by the files of virtser.ko.
+ * Structures shared by the files of virtser.ko.
  *
  * Lifetimes:
  *   struct vs_driver   the module (one, static in virtser_main.c)
@@ -144,7 +144,7 @@ struct vs_port {
 	char *name;
 	bool rx_allocated;
 
-	spinlock_t inbuf_lock;
+	spinlock_t inbuf_lock;		/* irq-safe; see above */
 	struct virtqueue *in_vq;
 	struct list_head rxq;
 	size_t rx_bytes;
@@ -153,13 +153,13 @@ struct vs_port {
 	unsigned long bytes_discarded;
 	bool rx_overflow_warned;
 
-	spinlock_t outvq_lock;
+	spinlock_t outvq_lock;		/* irq-safe; see above */
 	struct virtqueue *out_vq;
 	bool outvq_full;
 	size_t tx_inflight;
 	unsigned long bytes_sent;
 
-	struct mutex read_mutex;
+	struct mutex read_mutex;	/* serialises readers */
 
 	bool host_connected;
 	bool unplugged;
@@ -215,13 +215,13 @@ struct vs_dev {
 	unsigned int nvqs;
 
 	struct virtqueue **vqs;
-	struct mutex ports_mutex;
-	spinlock_t ports_lock;
+	struct mutex ports_mutex;	/* port add/unplug/naming */
+	spinlock_t ports_lock;		/* @ports table, @ready */
 	struct vs_port **ports;
 
-	spinlock_t c_ivq_lock;
+	spinlock_t c_ivq_lock;		/* @c_ivq */
 	struct virtqueue *c_ivq;
-	spinlock_t c_ovq_lock;
+	spinlock_t c_ovq_lock;		/* @c_ovq */
 	struct virtqueue *c_ovq;
 	wait_queue_head_t c_ovq_wait;
 
@@ -229,6 +229,26 @@ struct vs_dev {
 	struct work_struct config_work;
 	struct list_head list;
 	bool ready;
+};
+
+/**
+ * struct vs_port_stats - snapshot of a port's state for sysfs and debugfs
+ * @guest_connected: a file is open (or the port is a console)
+ * @outvq_full: the last transmit add found the ring full
+ * @bytes_sent: bytes handed to the device
+ * @bytes_received: bytes the device reported, before clamping
+ * @bytes_discarded: bytes dropped without being read
+ * @tx_inflight: bytes handed to the device and not yet returned
+ * @rx_bytes: bytes received and not yet read
+ */
+struct vs_port_stats {
+	bool guest_connected;
+	bool outvq_full;
+	unsigned long bytes_sent;
+	unsigned long bytes_received;
+	unsigned long bytes_discarded;
+	size_t tx_inflight;
+	size_t rx_bytes;
 };
 
 /* virtser_main.c */
@@ -268,6 +288,7 @@ struct vs_port *vs_port_get(struct vs_dev *vsdev, u32 id);
 void vs_port_set_name(struct vs_port *port, const char *name, u32 len);
 void vs_port_host_open(struct vs_port *port, bool open);
 void vs_port_signal(struct vs_port *port);
+void vs_port_get_stats(struct vs_port *port, struct vs_port_stats *st);
 void vs_dev_put(struct vs_dev *vsdev);
 extern const struct attribute_group *vs_port_groups[];
 

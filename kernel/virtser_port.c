@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_port.c - port lifetime: add, unplug, naming, host state.
+ * Port lifetime: add, unplug, naming, host state.
  *
  * A port is reachable from three places: the device's id-indexed table
  * (control work and vq callbacks), the char device (open), and open
@@ -138,26 +138,70 @@ static const struct attribute_group vs_name_group = {
  * read where debugfs is locked down.  They live in a "virtser" directory
  * to keep the top level identical to the in-tree driver.
  */
-#define VS_STAT_ATTR(field, lock)					\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct vs_port *port = dev_get_drvdata(dev);			\
-	unsigned long flags, v;						\
-									\
-	spin_lock_irqsave(&port->lock, flags);				\
-	v = port->field;						\
-	spin_unlock_irqrestore(&port->lock, flags);			\
-	return sysfs_emit(buf, "%lu\n", v);				\
-}									\
-static DEVICE_ATTR_RO(field)
+static void vs_port_stats(struct device *dev, struct vs_port_stats *st)
+{
+	vs_port_get_stats(dev_get_drvdata(dev), st);
+}
 
-VS_STAT_ATTR(bytes_sent, outvq_lock);
-VS_STAT_ATTR(bytes_received, inbuf_lock);
-VS_STAT_ATTR(bytes_discarded, inbuf_lock);
-VS_STAT_ATTR(guest_connected, inbuf_lock);
-VS_STAT_ATTR(tx_inflight, outvq_lock);
-VS_STAT_ATTR(rx_bytes, inbuf_lock);
+static ssize_t bytes_sent_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%lu\n", st.bytes_sent);
+}
+static DEVICE_ATTR_RO(bytes_sent);
+
+static ssize_t bytes_received_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%lu\n", st.bytes_received);
+}
+static DEVICE_ATTR_RO(bytes_received);
+
+static ssize_t bytes_discarded_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%lu\n", st.bytes_discarded);
+}
+static DEVICE_ATTR_RO(bytes_discarded);
+
+static ssize_t guest_connected_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%d\n", st.guest_connected);
+}
+static DEVICE_ATTR_RO(guest_connected);
+
+static ssize_t tx_inflight_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%zu\n", st.tx_inflight);
+}
+static DEVICE_ATTR_RO(tx_inflight);
+
+static ssize_t rx_bytes_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%zu\n", st.rx_bytes);
+}
+static DEVICE_ATTR_RO(rx_bytes);
 
 static ssize_t host_connected_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
@@ -167,6 +211,30 @@ static ssize_t host_connected_show(struct device *dev,
 	return sysfs_emit(buf, "%d\n", READ_ONCE(port->host_connected));
 }
 static DEVICE_ATTR_RO(host_connected);
+
+/**
+ * vs_port_get_stats() - consistent snapshot of a port's counters
+ * @port: the port
+ * @st: filled in
+ *
+ * Context: any.
+ */
+void vs_port_get_stats(struct vs_port *port, struct vs_port_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	st->guest_connected = port->guest_connected;
+	st->bytes_received = port->bytes_received;
+	st->bytes_discarded = port->bytes_discarded;
+	st->rx_bytes = port->rx_bytes;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	st->outvq_full = port->outvq_full;
+	st->bytes_sent = port->bytes_sent;
+	st->tx_inflight = port->tx_inflight;
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+}
 
 static struct attribute *vs_stat_attrs[] = {
 	&dev_attr_bytes_sent.attr,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtser_proto.c - pure validation of what a virtio console device sends.
+ * Pure validation of what a virtio console device sends.
  *
  * The in-tree driver casts its receive buffers to the wire structure and
  * acts on them in the same switch, without checking the length first.  Here

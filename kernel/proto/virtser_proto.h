@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtser_proto.h - virtio console wire format: validation and encoding.
+ * Virtio console wire format: validation and encoding.
  *
  * Everything the device hands the driver (control messages, used lengths,
  * config-space values) goes through these functions before the driver acts

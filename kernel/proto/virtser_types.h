@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtser_types.h - the few types and error codes kernel/proto/ needs.
+ * The few types and error codes kernel/proto/ needs.
  *
  * proto/ is compiled twice: into virtser.ko by kbuild and into userspace unit
  * tests and fuzzers by automake.  It uses no allocation and no library calls,
@@ -18,12 +18,11 @@
 #else
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <errno.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
 #endif
 
 #endif /* VIRTSER_TYPES_H */

@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kernel-check.sh [BUILDDIR] - style and static checks of virtser.ko.
+#
+#  1. checkpatch.pl --strict over the module sources (kernel/*.[ch],
+#     kernel/proto/*.[ch]).  checkpatch is not in linux-headers, so it is
+#     extracted at check time from Debian's linux-source-6.1 tarball into
+#     BUILDDIR/kernel-check/ (never committed), with its spelling list.
+#  2. For each supported kernel (6.1, 6.12): a full rebuild with W=1 and
+#     C=1 (sparse), in a scratch object directory so the module that
+#     `make modules` built is left alone.
+#
+# Exits non-zero if any step prints a warning or fails.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+out=$build/kernel-check
+tarball=${VIRTSER_CHECKPATCH_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
+kernels=${VIRTSER_KERNELS:-6.1 6.12}
+fail=0
+
+mkdir -p "$out"
+if [ ! -f "$out/scripts/checkpatch.pl" ]; then
+	[ -f "$tarball" ] || { echo "kernel-check: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
+	tar -C "$out" --strip-components=1 -xJf "$tarball" \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+fi
+command -v sparse >/dev/null || { echo "kernel-check: sparse is not installed" >&2; exit 1; }
+
+echo "== checkpatch --strict"
+cd "$top"
+log=$out/checkpatch.log
+# --no-tree: this is not a kernel tree.  --terse prints nothing for a
+# clean file and one line per issue otherwise.
+: > "$log"
+n=0
+for f in kernel/*.c kernel/*.h kernel/proto/*.c kernel/proto/*.h; do
+	n=$((n + 1))
+	perl "$out/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+		-f "$f" >> "$log" 2>&1 || echo "$f: checkpatch exited non-zero" >> "$log"
+done
+if grep -q . "$log"; then
+	cat "$log"
+	fail=1
+else
+	echo "clean ($n files)"
+fi
+
+for k in $kernels; do
+	echo "== W=1 C=1 against $k"
+	read -r kver img hdr <<-EOF2
+	$(sh "$top/scripts/kernel-paths.sh" "$k")
+	EOF2
+	objdir=$out/obj-$k
+	rm -rf "$objdir"
+	log=$out/build-$k.log
+	if ! sh "$top/kernel/scripts/build.sh" "$hdr" "$objdir" W=1 C=1 > "$log" 2>&1; then
+		cat "$log"
+		fail=1
+		continue
+	fi
+	# Anything but kbuild's progress lines is a diagnostic.
+	if grep -v -E '^  (CC|LD|CHECK|MODPOST|BTF|AR)( \[M\])? |^make(\[[0-9]+\])?: (Entering|Leaving) directory|^Skipping BTF generation' "$log" | grep -q .; then
+		cat "$log"
+		fail=1
+	else
+		echo "clean ($kver, $(grep -c '  CHECK ' "$log") files through sparse)"
+	fi
+done
+
+[ $fail -eq 0 ] && echo "kernel-check: all clean"
+exit $fail
