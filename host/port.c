@@ -337,6 +337,14 @@ static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bo
 			from = old->pos;
 			old->readonly = true;
 			old->blocking = false;
+			/*
+			 * Its pending read owns the "down" producer slot; cancel
+			 * it so the new writer can feed the guest.  Bytes it
+			 * already read still count: they were typed with write
+			 * access.
+			 */
+			if (old->rd_busy && old->feeding)
+				vs_cancel_ud(vs_ud_encode(VS_OP_CL_READ, old->slot, old->gen));
 			client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
 			vs_log(LOG_NOTICE, "%s: %s took over from %s", p->id, c->peer, old->peer);
 		}
@@ -604,7 +612,8 @@ static void cl_read_err(void *obj, int res)
 		client_maybe_free(c);
 		return;
 	}
-	if (res == -EAGAIN || res == -EINTR) {
+	/* -ECANCELED without closing: a takeover took the producer slot. */
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
 		vs_port_kick(p);
 		return;
 	}

@@ -7,6 +7,10 @@ n=0
 fails=0
 pids=""
 DPID=""
+if [ ! -x "$B/virtserd" ] || [ ! -x "$B/tests/vspeer" ]; then
+	echo "Bail out! $B/virtserd or $B/tests/vspeer is not built"
+	exit 99
+fi
 
 ok() {
 	n=$((n + 1))

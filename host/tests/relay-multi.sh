@@ -1,0 +1,61 @@
+#!/bin/bash
+# Several clients on one port: output held while nobody is attached, the
+# first client is the writer, later ones are read-only spies with replay,
+# spy input never reaches the guest, forced takeover through virtserctl,
+# a log file next to the endpoint.
+. "$(dirname "$0")/lib.sh"
+P=$B/tests/vspeer
+
+start_daemon <<XML
+<vm name='vm1'>
+  <channel type='unix' name='a'>
+    <source mode='bind' path='$T/a.sock'/>
+    <chardev path='$T/q.sock'/>
+    <log file='$T/a.log' append='off'/>
+    <clients max='3' replay='8'/>
+  </channel>
+</vm>
+XML
+printf 'early-boot-output;' > "$T/early"
+printf 'rw-input;' > "$T/rw.in"
+printf 'ro-input;' > "$T/ro.in"
+# Fake QEMU: says something before anyone is attached, then collects.
+bg "$P" -l "$T/q.sock" -s "$T/early" -o "$T/q.got" -n 18 -T 20 -q
+QP=$LASTPID
+waitfor "[ \"\$(field vm1/a bytes_from_vm)\" = 18 ]"
+check "output arrived while no client was attached" test "$(field vm1/a bytes_from_vm)" = 18
+check "held output is counted as buffered" test "$(field vm1/a buffered_to_user)" = 18
+
+bg "$P" -c "$T/a.sock" -s "$T/rw.in" -o "$T/rw.got" -T 20 -q
+waitfor "ctl status vm1/a | grep -q 'socket.* rw '"
+check "first client is the writer" eval "ctl status vm1/a | grep -q 'socket.* rw '"
+waitfor "[ \"\$(stat -c %s '$T/rw.got' 2>/dev/null)\" = 18 ]"
+check "writer got the output held before it attached" test "$(cat "$T/rw.got")" = 'early-boot-output;'
+
+bg "$P" -c "$T/a.sock" -s "$T/ro.in" -o "$T/ro.got" -T 20 -q
+waitfor "[ \"\$(stat -c %s '$T/ro.got' 2>/dev/null)\" = 8 ]"
+check "second client is read-only" eval "ctl status vm1/a | grep -q 'socket.* ro '"
+check "spy got a replay of the last 8 bytes" test "$(cat "$T/ro.got")" = '-output;'
+waitfor "[ \"\$(field vm1/a ro_discarded)\" = 9 ]"
+check "spy input was discarded, not sent to the guest" test "$(field vm1/a ro_discarded)" = 9
+
+# Forced takeover: virtserctl attach -f becomes the writer.
+printf 'forced;!!' | timeout 10 "$B/virtserctl" -s "$T/ctl" attach -f vm1/a > "$T/attach.out" 2>&1
+wait $QP
+check "fake QEMU got all it expected" test $? = 0
+check "QEMU got the writer's and the forced attach's input, not the spy's" \
+	test "$(cat "$T/q.got")" = 'rw-input;forced;!!'
+waitfor "grep -qs 'taken over' '$T/rw.got'"
+check "old writer was told it lost write access" grep -q 'taken over' "$T/rw.got"
+check "log file has the guest output" test "$(cat "$T/a.log")" = 'early-boot-output;'
+check "log file is not world readable" test "$(stat -c %a "$T/a.log")" = 640
+
+# max='3': two sockets are attached; the third fits, a fourth is refused.
+bg "$P" -c "$T/a.sock" -o "$T/c3.got" -T 20 -q
+waitfor "[ \"\$(ctl status vm1/a | grep -c 'client: *socket')\" = 3 ]"
+timeout 5 "$P" -c "$T/a.sock" -o "$T/c4.got" -T 5 -q
+check "a client beyond max is refused with a message" grep -q 'too many clients' "$T/c4.got"
+out=$(ctl attach vm1/nope 2>&1)
+check "attach to a missing port names it" test "$out" = "virtserctl: ERR no such port: vm1/nope"
+check "daemon exits cleanly" stop_daemon
+finish
