@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 #include <uapi/linux/virtio_console.h>
 
 #include "virtser_internal.h"
@@ -216,6 +217,9 @@ static int vs_probe(struct virtio_device *vdev)
 
 	vsdev->multiport = virtio_has_feature(vdev, VIRTIO_CONSOLE_F_MULTIPORT);
 	vsdev->emerg = virtio_has_feature(vdev, VIRTIO_CONSOLE_F_EMERG_WRITE);
+	vsdev->tx_max_pages =
+		virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC) ?
+		VS_TX_MAX_PAGES : 1;
 	if (vsdev->multiport)
 		virtio_cread(vdev, struct virtio_console_config, max_nr_ports,
 			     &raw);

@@ -202,7 +202,7 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (ret)
 			break;
 		len = min_t(size_t, iov_iter_count(from),
-			    VS_TX_MAX_PAGES * PAGE_SIZE);
+			    port->vsdev->tx_max_pages * PAGE_SIZE);
 		buf = vs_buf_alloc_tx(len);
 		if (!buf) {
 			ret = -ENOMEM;

@@ -186,6 +186,9 @@ struct vs_port {
  * @max_nr_ports: number of port ids, validated by vs_config_max_ports()
  * @devt_base: first char device number of the region (minor = port id)
  * @nvqs: number of virtqueues
+ * @tx_max_pages: pages per transmit buffer: VS_TX_MAX_PAGES with indirect
+ *	descriptors (one descriptor per buffer), else 1 so a buffer never
+ *	needs more descriptors than a ring can free up
  *
  * @vqs: all virtqueues; replaced on restore.  Ports copy their own two
  *	under their locks; the control queues are below.
@@ -213,6 +216,7 @@ struct vs_dev {
 	u32 max_nr_ports;
 	dev_t devt_base;
 	unsigned int nvqs;
+	unsigned int tx_max_pages;
 
 	struct virtqueue **vqs;
 	struct mutex ports_mutex;	/* port add/unplug/naming */

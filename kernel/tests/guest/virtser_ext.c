@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_ext.c - guest half of the tests for what virtser.ko does beyond
+ * the in-tree driver: multi-buffer reads, large scatter-gather writes,
+ * readv/writev, splice in both directions, sysfs statistics and the
+ * keep_unread parameter.  Written for the selftests/ VM rig (kselftest
+ * harness plus the vt_* side channel); every test skips when the driver
+ * under test is not virtser, because the in-tree driver behaves
+ * differently on purpose.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define HOST(...)	ASSERT_EQ(0, vt_host(NULL, 0, __VA_ARGS__))
+#define STATE_MS	10000
+#define PARAM		"/sys/module/virtser/parameters/keep_unread"
+
+FIXTURE(ext) {
+	struct vt_port p;
+	char node[PATH_MAX];
+	char sys[PATH_MAX];
+	int fd;
+};
+
+static bool is_virtser(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/virtser", &st) == 0;
+}
+
+/* Value of a per-port statistic, or -1. */
+static long long stat_of(FIXTURE_DATA(ext) *self, const char *name)
+{
+	char path[PATH_MAX + 64], buf[64];
+
+	snprintf(path, sizeof(path), "%s/virtser/%s", self->sys, name);
+	if (vt_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return atoll(buf);
+}
+
+/* Wait until a statistic reaches at least @want. */
+static bool stat_wait(FIXTURE_DATA(ext) *self, const char *name,
+		      long long want, int ms)
+{
+	uint64_t end = vt_now_ms() + ms;
+
+	do {
+		if (stat_of(self, name) >= want)
+			return true;
+		usleep(10000);
+	} while (vt_now_ms() < end);
+	return false;
+}
+
+/* Send @n bytes of a known pattern from the host, in 16 KiB commands. */
+static int host_send(unsigned int id, size_t n, unsigned char seed)
+{
+	static char hex[2 * 16384 + 1];
+	unsigned char chunk[16384];
+	size_t done = 0, k, i;
+
+	while (done < n) {
+		k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+		for (i = 0; i < k; i++)
+			chunk[i] = (unsigned char)(seed + done + i);
+		vt_hex(hex, chunk, k);
+		if (vt_host(NULL, 0, "send %u %s", id, hex))
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+static bool pattern_ok(const unsigned char *b, size_t n, unsigned char seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != (unsigned char)(seed + i))
+			return false;
+	return true;
+}
+
+FIXTURE_SETUP(ext)
+{
+	char dev[64];
+
+	self->fd = -1;
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	ASSERT_EQ(0, vt_first_port(&self->p));
+	ASSERT_EQ(0, vt_port_node(self->p.id, self->node, sizeof(self->node)));
+	snprintf(dev, sizeof(dev), "%s", strrchr(self->node, '/') + 1);
+	snprintf(self->sys, sizeof(self->sys), "/sys/class/virtio-ports/%s", dev);
+	HOST("reset %u", self->p.id);
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	HOST("connect %u", self->p.id);
+	ASSERT_EQ(0, vt_wait_host(self->fd, true, STATE_MS));
+}
+
+FIXTURE_TEARDOWN(ext)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (is_virtser())
+		vt_host(NULL, 0, "reset %u", self->p.id);
+}
+
+/* In-tree read() returns at most one 4 KiB buffer per call. */
+TEST_F(ext, read_returns_all_queued_data)
+{
+	static unsigned char buf[65536];
+	const size_t n = 3 * 4096 + 100;
+	ssize_t r;
+
+	ASSERT_EQ(0, host_send(self->p.id, n, 7));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", n, STATE_MS));
+	r = read(self->fd, buf, sizeof(buf));
+	ASSERT_EQ((ssize_t)n, r);
+	ASSERT_TRUE(pattern_ok(buf, n, 7));
+	ASSERT_EQ(0, stat_of(self, "rx_bytes"));
+}
+
+/* In-tree write() takes at most 32 KiB per call. */
+TEST_F(ext, write_takes_256KiB_in_one_call)
+{
+	const size_t n = 256 * 1024;
+	unsigned char *buf = malloc(n);
+	char reply[256];
+	long long before = stat_of(self, "bytes_sent");
+
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0x5a, n);
+	HOST("sink %u %zu", self->p.id, n);
+	ASSERT_EQ((ssize_t)n, write(self->fd, buf, n));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", self->p.id));
+	ASSERT_EQ(before + (long long)n, stat_of(self, "bytes_sent"));
+	free(buf);
+}
+
+TEST_F(ext, readv_and_writev)
+{
+	unsigned char a[1000], b[3000], c[500];
+	struct iovec iov[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
+	char reply[256];
+
+	ASSERT_EQ(0, host_send(self->p.id, 4200, 3));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", 4200, STATE_MS));
+	ASSERT_EQ(4200, readv(self->fd, iov, 3));
+	ASSERT_TRUE(pattern_ok(a, sizeof(a), 3));
+	ASSERT_TRUE(pattern_ok(b, sizeof(b), (unsigned char)(3 + 1000)));
+	ASSERT_TRUE(pattern_ok(c, 200, (unsigned char)(3 + 4000)));
+
+	HOST("sink %u %d", self->p.id, 4500);
+	ASSERT_EQ(4500, writev(self->fd, iov, 3));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", self->p.id));
+}
+
+/* In-tree has no splice_read: splice from a vport fails with EINVAL. */
+TEST_F(ext, splice_both_ways)
+{
+	unsigned char buf[2048];
+	char reply[256];
+	int pfd[2];
+
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(0, host_send(self->p.id, 2000, 11));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", 2000, STATE_MS));
+	ASSERT_EQ(2000, splice(self->fd, NULL, pfd[1], NULL, 65536, 0));
+	ASSERT_EQ(2000, read(pfd[0], buf, sizeof(buf)));
+	ASSERT_TRUE(pattern_ok(buf, 2000, 11));
+
+	HOST("sink %u %d", self->p.id, 2000);
+	ASSERT_EQ(2000, write(pfd[1], buf, 2000));
+	ASSERT_EQ(2000, splice(pfd[0], NULL, self->fd, NULL, 2000, 0));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", self->p.id));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(ext, sysfs_stats)
+{
+	long long rx = stat_of(self, "bytes_received");
+	unsigned char buf[100];
+
+	ASSERT_LE(0, rx);
+	ASSERT_EQ(1, stat_of(self, "guest_connected"));
+	ASSERT_EQ(1, stat_of(self, "host_connected"));
+	ASSERT_EQ(0, host_send(self->p.id, 100, 1));
+	ASSERT_TRUE(stat_wait(self, "bytes_received", rx + 100, STATE_MS));
+	ASSERT_EQ(100, read(self->fd, buf, sizeof(buf)));
+	HOST("reset %u", self->p.id);
+	ASSERT_EQ(0, vt_wait_host(self->fd, false, STATE_MS));
+	ASSERT_EQ(0, stat_of(self, "host_connected"));
+}
+
+/* Default: unread data is dropped at close and counted. */
+TEST_F(ext, unread_data_discarded_and_counted)
+{
+	long long before = stat_of(self, "bytes_discarded");
+
+	ASSERT_EQ(0, host_send(self->p.id, 300, 5));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", 300, STATE_MS));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(before + 300, stat_of(self, "bytes_discarded"));
+	ASSERT_EQ(0, stat_of(self, "rx_bytes"));
+}
+
+/* keep_unread=1: unread data survives a close for the next open. */
+TEST_F(ext, keep_unread_keeps_data_for_next_open)
+{
+	unsigned char buf[1000];
+	int pf;
+
+	pf = open(PARAM, O_WRONLY);
+	ASSERT_LE(0, pf);
+	ASSERT_EQ(1, write(pf, "1", 1));
+	ASSERT_EQ(0, host_send(self->p.id, 600, 9));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", 600, STATE_MS));
+	close(self->fd);
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(600, read(self->fd, buf, sizeof(buf)));
+	ASSERT_TRUE(pattern_ok(buf, 600, 9));
+	ASSERT_EQ(1, pwrite(pf, "0", 1, 0));
+	close(pf);
+}
+
+TEST_HARNESS_MAIN
