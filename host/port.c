@@ -348,7 +348,15 @@ static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bo
 			client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
 			vs_log(LOG_NOTICE, "%s: %s took over from %s", p->id, c->peer, old->peer);
 		}
-		c->pos = start_pos(p, from);
+		/*
+		 * A program on a channel must see each byte exactly once, so a
+		 * socket writer resumes where the last writer stopped; only an
+		 * interactive attach also gets the replay for context.
+		 */
+		if (c->kind == CL_CTL)
+			c->pos = start_pos(p, from);
+		else
+			c->pos = from < vs_ring_oldest(&p->up) ? vs_ring_oldest(&p->up) : from;
 		c->blocking = true;
 		c->readonly = false;
 		p->writer = c;
