@@ -233,8 +233,8 @@ void vs_port_rx_intr(struct vs_port *port)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
-	bool kick = false, got = false;
-	unsigned int used;
+	bool kick = false, got = false, warn = false;
+	unsigned int used, bad = 0;
 	u32 len;
 
 	spin_lock_irqsave(&port->inbuf_lock, flags);
@@ -245,9 +245,8 @@ void vs_port_rx_intr(struct vs_port *port)
 		if (vs_used_len(used, buf->size, &len) &&
 		    !port->rx_overflow_warned) {
 			port->rx_overflow_warned = true;
-			dev_warn(&port->vsdev->vdev->dev,
-				 "port %u: device used %u bytes of a %zu-byte buffer\n",
-				 port->id, used, buf->size);
+			warn = true;
+			bad = used;
 		}
 		if (!len || (!port->guest_connected && !vs_keep_unread)) {
 			port->bytes_discarded += len;
@@ -263,6 +262,14 @@ void vs_port_rx_intr(struct vs_port *port)
 	if (kick && !virtqueue_kick_prepare(port->in_vq))
 		kick = false;
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	/*
+	 * Never print with inbuf_lock held: on a console port printk may
+	 * come straight back into this port's put_chars.
+	 */
+	if (warn)
+		dev_warn(&port->vsdev->vdev->dev,
+			 "port %u: device used %u bytes of a %lu-byte buffer\n",
+			 port->id, bad, PAGE_SIZE);
 	if (kick)
 		virtqueue_notify(port->in_vq);
 	if (!got)

@@ -103,18 +103,16 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 			virtqueue_kick(port->out_vq);
 		}
 		port->outvq_full = err == -ENOSPC;
+		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US))
+			port->cons_dropped += count;
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
 		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US)
 			break;
 		udelay(5);
 		waited += 5;
 	}
-	if (err) {
+	if (err)
 		vs_buf_free(b);
-		spin_lock_irqsave(&port->inbuf_lock, flags);
-		port->bytes_discarded += count;
-		spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	}
 out:
 	rcu_read_unlock();
 	return ret;

@@ -113,6 +113,10 @@ struct vs_buf {
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
  * @bytes_sent: bytes handed to the device
+ * @cons_dropped: console output dropped because the ring stayed full;
+ *	reported as part of bytes_discarded.  Kept under @outvq_lock, not
+ *	@inbuf_lock, because put_chars may run from a printk issued while
+ *	@inbuf_lock is held.
  *
  * Protected by @read_mutex: serialises readers (see @rxq).
  *
@@ -158,6 +162,7 @@ struct vs_port {
 	bool outvq_full;
 	size_t tx_inflight;
 	unsigned long bytes_sent;
+	unsigned long cons_dropped;
 
 	struct mutex read_mutex;	/* serialises readers */
 
