@@ -9,7 +9,7 @@
 #   4. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
 #
 # Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
-# "intree"), CHECK_SKIP_VM=1 to stop after step 3.
+# "intree ours"), CHECK_SKIP_VM=1 to stop after step 3.
 set -uo pipefail
 
 B=${1:-build}
@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$B"
 B=$(cd "$B" && pwd)
 kernels=${VM_KERNELS:-6.1 6.12}
-drivers=${VM_DRIVERS:-intree}
+drivers=${VM_DRIVERS:-intree ours}
 pass=0 fail=0 skip=0
 log=$B/check.log
 : > "$log"
