@@ -6,6 +6,7 @@
 #   make check      install missing packages (as root), build, run every test
 #   make vmtest KERNEL=6.1|6.12 DRIVER=intree|ours   run the guest suite
 #   make modules    build virtser.ko for every supported kernel
+#   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
 
 SHELL := /bin/bash
@@ -16,7 +17,7 @@ DRIVER ?= intree
 KERNELS := 6.1 6.12
 CONFIGURE_FLAGS ?=
 
-.PHONY: all deps configure userspace modules module-% check unit-check \
+.PHONY: all deps configure userspace modules module-% check unit-check bench \
 	kernel-check vmtest vmtest-all distcheck install clean distclean
 
 all: userspace modules
@@ -52,6 +53,10 @@ kernel-check:
 # The guest suite; DRIVER=ours builds the module for that kernel first.
 vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
+
+# Figures, not verdicts: every bench/*.sh prints its own table with ratios.
+bench: deps userspace module-$(KERNEL)
+	@set -e; for b in bench/*.sh; do echo "== $$b"; B=$(B) bash $$b $(KERNEL); done
 
 check: deps
 	@bash scripts/check.sh $(B)

@@ -32,6 +32,7 @@
  *   source PORT N SEED         stream N bytes of vt_stream(SEED) in random
  *                              chunk sizes, in the background
  *   sink PORT N                read and hash N bytes in the background
+ *   echo PORT N                send back what arrives, until N bytes did
  *   wait PORT MS               -> "SHA BYTES" when the background job on
  *                              PORT finished; ERR on timeout
  *   hotplug_add PORT NAME      chardev-add + device_add virtserialport

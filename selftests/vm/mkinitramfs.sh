@@ -1,5 +1,5 @@
 #!/bin/sh
-# mkinitramfs.sh KVER DRIVER OUT.cpio.gz BUILDDIR
+# mkinitramfs.sh KVER DRIVER OUT.cpio.gz BUILDDIR [TESTS]
 #
 # Builds the test guest's initramfs: busybox, systemd-udevd with its
 # libraries and the udev rules under test, the static test programs, and
@@ -11,6 +11,7 @@ kver=$1
 driver=$2
 out=$3
 build=$4
+tests=${5:-}	# programs to run, in order; default selftests/tests.order
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vt-initramfs.XXXXXX")
@@ -84,7 +85,10 @@ ours)
 esac
 
 cp "$build/selftests/guest/"* "$stage/vt/"
-(cd "$stage/vt" && ls) | grep -v '\.order$' > /dev/null
-cp "$here/../tests.order" "$stage/vt/tests.order"
+if [ -n "$tests" ]; then
+	printf '%s\n' $tests > "$stage/vt/tests.order"
+else
+	cp "$here/../tests.order" "$stage/vt/tests.order"
+fi
 
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$out"

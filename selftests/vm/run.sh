@@ -1,5 +1,6 @@
 #!/bin/bash
 # run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
+#        [--tests "PROG..."] [--tag NAME]
 #
 # Boots a Debian guest kernel under QEMU with the driver under test and runs
 # the behaviour suite.  Prints TAP and ends with "N passed, M failed".
@@ -12,12 +13,16 @@ kernel=6.1
 driver=intree
 build=$top/build
 timeout=2400
+tests=
+tag=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--driver) driver=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;		# instead of selftests/tests.order
+	--tag) tag=-$2; shift 2 ;;		# keeps these logs apart
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -31,9 +36,9 @@ if [ "$driver" = ours ] && [ ! -f "$build/kmod/$kernel/virtser.ko" ]; then
 fi
 
 make -s -C "$top/selftests" B="$build"
-logs=$build/vm/$kernel-$driver
+logs=$build/vm/$kernel-$driver$tag
 mkdir -p "$logs"
-sh "$here/mkinitramfs.sh" "$kver" "$driver" "$logs/initramfs.cpio.gz" "$build"
+sh "$here/mkinitramfs.sh" "$kver" "$driver" "$logs/initramfs.cpio.gz" "$build" "$tests"
 
 # Unix socket paths are short-lived and must stay under 108 bytes.
 work=$(mktemp -d /tmp/vt.XXXXXX)

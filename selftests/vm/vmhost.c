@@ -39,7 +39,7 @@
 #define MAX_PORTS	32
 #define JOB_CHUNK	65536
 
-enum job { JOB_NONE, JOB_SOURCE, JOB_SINK };
+enum job { JOB_NONE, JOB_SOURCE, JOB_SINK, JOB_ECHO };
 
 struct port {
 	bool present;		/* declared to QEMU (at boot or hot-plugged) */
@@ -550,6 +550,21 @@ static void command(char *line)
 		pend.buf = malloc(pend.cap);
 		pend.seq = seq;
 		pend.port = id;
+	} else if (!strcmp(tok, "echo")) {
+		/* Send back every byte that arrives, until N bytes went round. */
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1]) {
+			reply(seq, false, "usage: echo PORT N (connected)");
+			return;
+		}
+		p->job = JOB_ECHO;
+		p->job_done = false;
+		p->left = strtoull(args[1], NULL, 10);
+		p->moved = 0;
+		p->err[0] = 0;
+		sha256_init(&p->sha);
+		reply(seq, true, "");
 	} else if (!strcmp(tok, "source") || !strcmp(tok, "sink")) {
 		if (!(p = port_arg(seq, args[0], &id)))
 			return;
@@ -613,7 +628,7 @@ static void port_readable(int id)
 	/* Take no more than the waiting command asked for: the rest stays queued. */
 	if (for_pend && pend.kind == W_RECV)
 		room = pend.want - pend.have;
-	else if (p->job == JOB_SINK && !p->job_done && p->left < room)
+	else if ((p->job == JOB_SINK || p->job == JOB_ECHO) && !p->job_done && p->left < room)
 		room = (size_t)p->left;
 	if (!room)
 		return;
@@ -621,7 +636,7 @@ static void port_readable(int id)
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r <= 0) {
-		if (p->job == JOB_SINK && !p->job_done) {
+		if ((p->job == JOB_SINK || p->job == JOB_ECHO) && !p->job_done) {
 			snprintf(p->err, sizeof(p->err), "port %d: %s after %llu bytes", id,
 				 r ? strerror(errno) : "EOF",
 				 (unsigned long long)p->moved);
@@ -659,7 +674,14 @@ static void port_readable(int id)
 		}
 		return;
 	}
-	/* a sink job */
+	/* a sink or echo job */
+	if (p->job == JOB_ECHO && write_all(p->fd, buf, (size_t)r)) {
+		snprintf(p->err, sizeof(p->err), "port %d: echo write: %s", id, strerror(errno));
+		p->job_done = true;
+		if (pend.kind == W_JOB && pend.port == id)
+			job_result(p);
+		return;
+	}
 	sha256_update(&p->sha, buf, (size_t)r);
 	p->moved += (uint64_t)r;
 	p->left -= (uint64_t)r;
@@ -966,7 +988,7 @@ int main(int argc, char **argv)
 
 			if (p->fd < 0)
 				continue;
-			if ((p->job == JOB_SINK && !p->job_done) ||
+			if (((p->job == JOB_SINK || p->job == JOB_ECHO) && !p->job_done) ||
 			    (pend.kind != W_NONE && pend.kind != W_JOB && pend.port == i))
 				ev |= POLLIN;
 			if (p->job == JOB_SOURCE && !p->job_done)

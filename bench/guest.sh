@@ -1,0 +1,42 @@
+#!/bin/bash
+# guest.sh [KERNEL] - the guest driver benchmark: boots the same guest once
+# with the in-tree virtio_console and once with virtser.ko, runs
+# selftests/bench/vtbench.c in each, and prints the figures side by side
+# with the ratio ours / in-tree.  Machines are noisy: compare ratios from
+# one run, not figures across runs.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel=${1:-6.1}
+build=${B:-$top/build}
+declare -A val
+
+for d in intree ours; do
+	echo "# booting $kernel with $d ..." >&2
+	out=$(bash "$top/selftests/vm/run.sh" --kernel "$kernel" --driver "$d" --build "$build" \
+		--tests vtbench --tag bench 2>&1) || {
+		echo "$out" | tail -n 20 >&2
+		echo "bench: the $d run failed (logs in $build/vm/$kernel-$d-bench)" >&2
+		exit 1
+	}
+	while read -r _ tag key v unit; do
+		[ "$tag" = BENCH ] || continue
+		val[$d.$key]=$v
+		val[unit.$key]=$unit
+	done <<< "$(grep '^# BENCH ' <<< "$out")"
+done
+
+printf '\nvirtio-serial guest driver, Linux %s, %s\n' "$kernel" \
+	"$([ -w /dev/kvm ] && echo KVM || echo 'QEMU TCG (no KVM): absolute figures are low, ratios are what count')"
+printf '%-36s %10s %10s %8s\n' "measure" "in-tree" "virtser" "ratio"
+row() {	# key label better
+	local a=${val[intree.$1]:-} b=${val[ours.$1]:-} r=-
+	[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "-" }')
+	printf '%-36s %10s %10s %8s  %s\n' "$2 (${val[unit.$1]:-})" "${a:--}" "${b:--}" "$r" "$3"
+}
+for s in 4K 64K 1024K; do row g2h_$s "guest->host, $s writes" "higher is better"; done
+for s in 4K 64K 1024K; do row h2g_$s "host->guest, $s reads" "higher is better"; done
+row rtt_median "64 B round trip, median" "lower is better"
+row rtt_p99 "64 B round trip, p99" "lower is better"
+row mem_unopened "memory per unopened port" "lower is better"
+row mem_open "memory per open port" "lower is better"

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtbench.c - guest half of `make bench`: measures one driver and prints
+ * "# BENCH <key> <value>" lines that bench/guest.sh puts side by side.
+ *
+ *   g2h_<size>   guest-to-host MB/s, 64 MiB written in <size> writes
+ *   h2g_<size>   host-to-guest MB/s, 64 MiB read with <size> reads
+ *   rtt_median, rtt_p99   64-byte round trip through the host, in us
+ *   mem_unopened, mem_open   guest memory per port, KiB
+ *
+ * A benchmark, not a test: it checks that data arrived intact (SHA-256),
+ * but no figure is judged here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sha256.h"
+#include "stream.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define TOTAL		(64ull << 20)
+#define RTT_ROUNDS	2000
+#define MEM_PORTS	8
+#define MEM_FIRST	10
+
+static int failures;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void result(int ok, const char *what)
+{
+	static int n;
+
+	printf("%sok %d - %s\n", ok ? "" : "not ", ++n, what);
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static int open_port(const struct vt_port *p)
+{
+	char node[PATH_MAX];
+	int fd;
+
+	if (vt_port_node(p->id, node, sizeof(node)))
+		return -1;
+	fd = open(node, O_RDWR);
+	if (fd < 0)
+		return -1;
+	vt_host(NULL, 0, "reset %u", p->id);
+	if (vt_host(NULL, 0, "connect %u", p->id) || vt_wait_host(fd, true, 10000)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *q = buf;
+
+	while (n) {
+		ssize_t w = write(fd, q, n);
+
+		if (w <= 0)
+			return -1;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void g2h(const struct vt_port *p, size_t size)
+{
+	static unsigned char buf[1 << 20];
+	char reply[256], mine[65], theirs[65], key[64];
+	unsigned long long done = 0, n = 0;
+	struct sha256 sha;
+	uint64_t t0;
+	int fd = open_port(p), ok;
+
+	snprintf(key, sizeof(key), "g2h_%zuK", size >> 10);
+	if (fd < 0) {
+		result(0, key);
+		return;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	sha256_init(&sha);
+	vt_host(NULL, 0, "sink %u %llu", p->id, TOTAL);
+	t0 = now_us();
+	while (done < TOTAL) {
+		if (write_all(fd, buf, size))
+			break;
+		sha256_update(&sha, buf, size);
+		done += size;
+	}
+	ok = done == TOTAL && !vt_host(reply, sizeof(reply), "wait %u 600000", p->id);
+	if (ok) {
+		double s = (double)(now_us() - t0) / 1e6;
+
+		sha256_final_hex(&sha, mine);
+		ok = sscanf(reply, "%64s %llu", theirs, &n) == 2 && n == TOTAL &&
+		     !strcmp(mine, theirs);
+		printf("# BENCH %s %.1f MB/s\n", key, (double)TOTAL / 1e6 / s);
+	}
+	result(ok, key);
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p->id);
+}
+
+static void h2g(const struct vt_port *p, size_t size)
+{
+	static unsigned char buf[1 << 20];
+	char reply[256], mine[65], theirs[65], key[64];
+	unsigned long long got = 0, n = 0;
+	struct sha256 sha;
+	uint64_t t0;
+	int fd = open_port(p), ok;
+
+	snprintf(key, sizeof(key), "h2g_%zuK", size >> 10);
+	if (fd < 0) {
+		result(0, key);
+		return;
+	}
+	sha256_init(&sha);
+	vt_host(NULL, 0, "source %u %llu 7", p->id, TOTAL);
+	t0 = now_us();
+	while (got < TOTAL) {
+		ssize_t r = read(fd, buf, size);
+
+		if (r <= 0)
+			break;
+		sha256_update(&sha, buf, (size_t)r);
+		got += (unsigned long long)r;
+	}
+	ok = got == TOTAL && !vt_host(reply, sizeof(reply), "wait %u 600000", p->id);
+	if (ok) {
+		double s = (double)(now_us() - t0) / 1e6;
+
+		sha256_final_hex(&sha, mine);
+		ok = sscanf(reply, "%64s %llu", theirs, &n) == 2 && n == TOTAL &&
+		     !strcmp(mine, theirs);
+		printf("# BENCH %s %.1f MB/s\n", key, (double)TOTAL / 1e6 / s);
+	}
+	result(ok, key);
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p->id);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void rtt(const struct vt_port *p)
+{
+	static uint64_t us[RTT_ROUNDS];
+	unsigned char out[64], in[64];
+	char reply[256];
+	int fd = open_port(p), i, ok = 1;
+
+	if (fd < 0) {
+		result(0, "rtt");
+		return;
+	}
+	memset(out, 'r', sizeof(out));
+	vt_host(NULL, 0, "echo %u %d", p->id, RTT_ROUNDS * 64);
+	for (i = 0; i < RTT_ROUNDS && ok; i++) {
+		uint64_t t0 = now_us();
+		size_t got = 0;
+
+		ok = !write_all(fd, out, sizeof(out));
+		while (ok && got < sizeof(in)) {
+			ssize_t r = read(fd, in + got, sizeof(in) - got);
+
+			ok = r > 0;
+			got += r > 0 ? (size_t)r : 0;
+		}
+		us[i] = now_us() - t0;
+	}
+	ok = ok && !vt_host(reply, sizeof(reply), "wait %u 60000", p->id);
+	if (ok) {
+		qsort(us, RTT_ROUNDS, sizeof(us[0]), cmp_u64);
+		printf("# BENCH rtt_median %llu us\n", (unsigned long long)us[RTT_ROUNDS / 2]);
+		printf("# BENCH rtt_p99 %llu us\n",
+		       (unsigned long long)us[RTT_ROUNDS * 99 / 100]);
+	}
+	result(ok, "rtt 64 B");
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p->id);
+}
+
+/* Memory the kernel holds, in KiB: what is neither free nor page cache. */
+static long long used_kib(void)
+{
+	long long total = 0, freek = 0, buffers = 0, cached = 0;
+	char line[256];
+	FILE *f;
+
+	sync();
+	f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	usleep(200000);
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MemTotal: %lld", &total);
+		sscanf(line, "MemFree: %lld", &freek);
+		sscanf(line, "Buffers: %lld", &buffers);
+		sscanf(line, "Cached: %lld", &cached);
+	}
+	fclose(f);
+	return total - freek - buffers - cached;
+}
+
+static void memory(void)
+{
+	char node[PATH_MAX];
+	int fds[MEM_PORTS], i, ok = 1;
+	long long base, plugged, opened;
+
+	base = used_kib();
+	for (i = 0; i < MEM_PORTS && ok; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "org.virtser.bench.%d", MEM_FIRST + i);
+		ok = !vt_host(NULL, 0, "hotplug_add %d %s", MEM_FIRST + i, name) &&
+		     !vt_wait_port_ready(MEM_FIRST + i, node, sizeof(node), 10000);
+	}
+	plugged = used_kib();
+	for (i = 0; i < MEM_PORTS; i++) {
+		fds[i] = -1;
+		if (ok && !vt_port_node(MEM_FIRST + i, node, sizeof(node)))
+			fds[i] = open(node, O_RDWR);
+		ok = ok && fds[i] >= 0;
+	}
+	opened = used_kib();
+	if (ok) {
+		printf("# BENCH mem_unopened %lld KiB\n", (plugged - base) / MEM_PORTS);
+		printf("# BENCH mem_open %lld KiB\n", (opened - plugged) / MEM_PORTS);
+	}
+	result(ok, "memory per port");
+	for (i = 0; i < MEM_PORTS; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		vt_host(NULL, 0, "hotplug_del %d", MEM_FIRST + i);
+	}
+}
+
+int main(void)
+{
+	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
+	struct vt_port p;
+	unsigned int i;
+
+	printf("TAP version 13\n");
+	if (vt_first_port(&p)) {
+		printf("not ok 1 - no port to measure\n1..1\n");
+		return 1;
+	}
+	memory();
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		g2h(&p, sizes[i]);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		h2g(&p, sizes[i]);
+	rtt(&p);
+	printf("1..%d\n", 8);
+	return failures ? 1 : 0;
+}
