@@ -381,6 +381,7 @@ static int vs_restore(struct virtio_device *vdev)
 	if (vsdev->multiport)
 		vs_ctrl_send(vsdev, VS_CTRL_BAD_ID, VS_CTRL_DEVICE_READY, 1);
 	mutex_unlock(&vsdev->ports_mutex);
+	dev_info(&vdev->dev, "restored; asked the device to announce its ports\n");
 	return 0;
 }
 #endif

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtser_stress.c - guest half of the robustness runs for virtser.ko:
+ * module load/unload cycles and port hot-plug/unplug cycles under traffic,
+ * each checked for growth of unreclaimable slab memory, and a
+ * suspend/resume (freeze/restore) cycle through pm_test.  Written for the
+ * selftests/ VM rig; skips unless virtser is the driver under test.
+ *
+ * Cycle counts come from the kernel command line (vs.load=N, vs.plug=N)
+ * so a quick run and the full 100/1000 run use the same binary.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define STATE_MS	10000
+#define HOT_ID		7
+
+static bool is_virtser(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/virtser", &st) == 0;
+}
+
+static long cmdline_param(const char *key, long def)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (vt_read_file("/proc/cmdline", buf, sizeof(buf)) < 0)
+		return def;
+	for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+		if (!strncmp(p, key, klen) && p[klen] == '=')
+			return atol(p + klen + 1);
+	return def;
+}
+
+/* SUnreclaim from /proc/meminfo, in KiB. */
+static long sunreclaim_kb(void)
+{
+	char buf[8192], *p;
+
+	if (vt_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "SUnreclaim:");
+	return p ? atol(p + strlen("SUnreclaim:")) : -1;
+}
+
+static int count_ports(void)
+{
+	char buf[4096];
+	FILE *f = popen("ls /sys/class/virtio-ports 2>/dev/null | wc -l", "r");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		n = atoi(buf);
+	pclose(f);
+	return n;
+}
+
+static int reload(int nports)
+{
+	uint64_t end;
+	int kfd, r;
+
+	r = (int)syscall(SYS_delete_module, "virtser", O_NONBLOCK);
+	if (r)
+		return -errno;
+	kfd = open("/lib/vt/virtser.ko", O_RDONLY | O_CLOEXEC);
+	if (kfd < 0)
+		return -errno;
+	r = (int)syscall(SYS_finit_module, kfd, "", 0);
+	close(kfd);
+	if (r)
+		return -errno;
+	end = vt_now_ms() + STATE_MS;
+	while (count_ports() < nports) {
+		if (vt_now_ms() > end)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return 0;
+}
+
+FIXTURE(st) {
+	int unused;
+};
+
+FIXTURE_SETUP(st)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+}
+
+FIXTURE_TEARDOWN(st) {}
+
+TEST_F_TIMEOUT(st, module_load_unload_cycles, 1800)
+{
+	long n = cmdline_param("vs.load", 20), i;
+	int nports = count_ports();
+	long before, after;
+
+	ASSERT_LT(0, nports);
+	/* Warm-up: the first cycles fill caches that stay allocated. */
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, reload(nports));
+	sleep(1);
+	before = sunreclaim_kb();
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, reload(nports)) {
+			TH_LOG("cycle %ld", i);
+		}
+	sleep(1);
+	after = sunreclaim_kb();
+	TH_LOG("%ld load/unload cycles: SUnreclaim %ld -> %ld KiB", n, before, after);
+	/* Allow 1 KiB per cycle of noise from other kernel activity. */
+	EXPECT_LT(after - before, 256 + n);
+}
+
+static int plug(unsigned int id, char *node, size_t len)
+{
+	char reply[1024];
+
+	if (vt_host(reply, sizeof(reply), "hotplug_add %u org.virtser.stress.%u", id, id))
+		return -1;
+	return vt_wait_port_ready(id, node, len, STATE_MS);
+}
+
+/* One cycle: plug, open, traffic both ways, unplug while open and busy. */
+static int plug_cycle(unsigned int id)
+{
+	static unsigned char buf[65536];
+	char node[PATH_MAX], reply[256];
+	ssize_t r;
+	int fd, ret = -1;
+
+	if (plug(id, node, sizeof(node)))
+		return -1;
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		goto out_unplug;
+	if (vt_host(reply, sizeof(reply), "connect %u", id) ||
+	    vt_wait_host(fd, true, STATE_MS))
+		goto out;
+	if (vt_host(reply, sizeof(reply), "source %u %d 1", id, 1 << 20))
+		goto out;
+	if (write(fd, buf, sizeof(buf)) <= 0)
+		goto out;
+	r = read(fd, buf, sizeof(buf));
+	if (r <= 0)
+		goto out;
+	if (vt_host(reply, sizeof(reply), "hotplug_del %u", id))
+		goto out;
+	/* The port is gone under us: everything now says so. */
+	for (r = 0; r < 1000 && read(fd, buf, sizeof(buf)) >= 0; r++)
+		;
+	ret = errno == ENODEV ? 0 : -1;
+	close(fd);
+	return ret;
+out:
+	close(fd);
+out_unplug:
+	vt_host(reply, sizeof(reply), "hotplug_del %u", id);
+	return -1;
+}
+
+TEST_F_TIMEOUT(st, hotplug_cycles_under_traffic, 3600)
+{
+	long n = cmdline_param("vs.plug", 50), i;
+	long before, after;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, plug_cycle(HOT_ID));
+	sleep(1);
+	before = sunreclaim_kb();
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, plug_cycle(HOT_ID)) {
+			TH_LOG("cycle %ld", i);
+		}
+	sleep(1);
+	after = sunreclaim_kb();
+	TH_LOG("%ld hot-plug cycles: SUnreclaim %ld -> %ld KiB", n, before, after);
+	EXPECT_LT(after - before, 256 + n);
+}
+
+/*
+ * pm_test=devices runs every driver's freeze and restore without sleeping.
+ * Afterwards an open port must still move data both ways.
+ */
+TEST_F_TIMEOUT(st, freeze_restore_keeps_ports_working, 120)
+{
+	struct vt_port p;
+	char node[PATH_MAX], reply[256], hex[16];
+	unsigned char b[4];
+	int fd, pm;
+
+	ASSERT_EQ(0, vt_first_port(&p));
+	ASSERT_EQ(0, vt_port_node(p.id, node, sizeof(node)));
+	vt_host(NULL, 0, "reset %u", p.id);
+	pm = open("/sys/power/pm_test", O_WRONLY);
+	if (pm < 0)
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p.id));
+	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
+
+	ASSERT_LT(0, write(pm, "devices", 7));
+	close(pm);
+	pm = open("/sys/power/state", O_WRONLY);
+	ASSERT_LE(0, pm);
+	ASSERT_LT(0, write(pm, "freeze", 6)) {
+		TH_LOG("suspend: %s", strerror(errno));
+	}
+	close(pm);
+	pm = open("/sys/power/pm_test", O_WRONLY);
+	ASSERT_LT(0, write(pm, "none", 4));
+	close(pm);
+
+	/* The host end was open before; after restore it is again. */
+	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u 61626364", p.id));
+	ASSERT_EQ(4, read(fd, b, 4));
+	ASSERT_EQ(0, memcmp(b, "abcd", 4));
+	snprintf(hex, sizeof(hex), "77787980");
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u 4", p.id));
+	ASSERT_EQ(4, write(fd, "wxy\x80", 4));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 10000", p.id));
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p.id);
+}
+
+TEST_HARNESS_MAIN
