@@ -133,6 +133,8 @@ FIXTURE_TEARDOWN(ext)
 /* In-tree read() returns at most one 4 KiB buffer per call. */
 TEST_F(ext, read_returns_all_queued_data)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	static unsigned char buf[65536];
 	const size_t n = 3 * 4096 + 100;
 	ssize_t r;
@@ -149,6 +151,8 @@ TEST_F(ext, read_returns_all_queued_data)
 /* In-tree write() takes at most 32 KiB per call. */
 TEST_F(ext, write_takes_256KiB_in_one_call)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	const size_t n = 256 * 1024;
 	unsigned char *buf = malloc(n);
 	char reply[256];
@@ -166,6 +170,8 @@ TEST_F(ext, write_takes_256KiB_in_one_call)
 
 TEST_F(ext, readv_and_writev)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	unsigned char a[1000], b[3000], c[500];
 	struct iovec iov[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
 	char reply[256];
@@ -186,6 +192,8 @@ TEST_F(ext, readv_and_writev)
 /* In-tree has no splice_read: splice from a vport fails with EINVAL. */
 TEST_F(ext, splice_both_ways)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	unsigned char buf[2048];
 	char reply[256];
 	int pfd[2];
@@ -208,6 +216,8 @@ TEST_F(ext, splice_both_ways)
 
 TEST_F(ext, sysfs_stats)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	long long rx = stat_of(self, "bytes_received");
 	unsigned char buf[100];
 
@@ -226,6 +236,8 @@ TEST_F(ext, sysfs_stats)
 /* Default: unread data is dropped at close and counted. */
 TEST_F(ext, unread_data_discarded_and_counted)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	long long before = stat_of(self, "bytes_discarded");
 
 	NEED_VIRTSER();
@@ -240,6 +252,8 @@ TEST_F(ext, unread_data_discarded_and_counted)
 /* keep_unread=1: unread data survives a close for the next open. */
 TEST_F(ext, keep_unread_keeps_data_for_next_open)
 {
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
 	unsigned char buf[1000];
 	int pf;
 
