@@ -77,6 +77,26 @@ int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms)
 	return vt_wait_path(node, false, STATE_WAIT_FLOOR_MS + (int)(end > vt_now_ms() ? end - vt_now_ms() : 0));
 }
 
+int vt_sigio_wait(sigset_t *set, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	siginfo_t si;
+
+	return sigtimedwait(set, &si, &ts) == SIGIO ? 0 : -1;
+}
+
+int vt_sigio_arm(int fd, sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGIO);
+	if (sigprocmask(SIG_BLOCK, set, NULL) || fcntl(fd, F_SETOWN, getpid()) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC))
+		return -1;
+	while (!vt_sigio_wait(set, 0))
+		;
+	return 0;
+}
+
 int vt_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

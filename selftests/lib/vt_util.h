@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -33,6 +34,15 @@ int vt_wait_path(const char *path, bool gone, int ms);
  * too.  All the rig's ports are named.
  */
 int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
+
+/*
+ * Ask for SIGIO on fd (O_ASYNC, owner = this process), with SIGIO blocked
+ * so it can be collected with vt_sigio_wait(); any already pending is
+ * dropped.  Returns 0 or -1.
+ */
+int vt_sigio_arm(int fd, sigset_t *set);
+/* 0 if a SIGIO arrives within ms, else -1. */
+int vt_sigio_wait(sigset_t *set, int ms);
 
 /* Read a small sysfs/debugfs file into buf, NUL-terminated; -1 on error. */
 int vt_read_file(const char *path, char *buf, size_t len);

@@ -84,30 +84,14 @@ TEST(hotplug_add_creates_node_sysfs_and_links)
 	EXPECT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
 }
 
-static int sigio_arm(int fd, sigset_t *set)
-{
-	siginfo_t si;
-
-	sigemptyset(set);
-	sigaddset(set, SIGIO);
-	if (sigprocmask(SIG_BLOCK, set, NULL) || fcntl(fd, F_SETOWN, getpid()) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC))
-		return -1;
-	while (sigtimedwait(set, &si, &(struct timespec){ 0 }) == SIGIO)
-		;
-	return 0;
-}
-
 /* What every open fd of a removed port must show. */
 static void check_gone(struct __test_metadata *_metadata, struct plugged *p, int fd,
 		       sigset_t *set)
 {
-	struct timespec ts = { .tv_sec = STATE_MS / 1000 };
-	siginfo_t si;
 	char buf[8];
 	int i;
 
-	EXPECT_EQ(SIGIO, sigtimedwait(set, &si, &ts));
+	EXPECT_EQ(0, vt_sigio_wait(set, STATE_MS));
 	EXPECT_EQ(POLLHUP, vt_poll(fd, POLLIN | POLLOUT | POLLRDNORM, 1000));
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(ENODEV, errno);
@@ -139,7 +123,7 @@ TEST(hotplug_del_under_blocked_reader)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p.id));
 	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
-	ASSERT_EQ(0, sigio_arm(fd, &set));
+	ASSERT_EQ(0, vt_sigio_arm(fd, &set));
 	vt_call_start(&rd, fd, false, buf, sizeof(buf));
 	usleep(BLOCK_MS * 1000);
 	ASSERT_EQ(0, rd.done);
@@ -164,7 +148,7 @@ TEST(hotplug_del_under_blocked_writer)
 	ASSERT_EQ(0, plug(&p, 8));
 	fd = open(p.node, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sigio_arm(fd, &set));
+	ASSERT_EQ(0, vt_sigio_arm(fd, &set));
 	vt_call_start(&wr, fd, true, "lost", 4);
 	usleep(BLOCK_MS * 1000);
 	ASSERT_EQ(0, wr.done);
@@ -202,7 +186,7 @@ TEST_F_TIMEOUT(hp, hotplug_del_under_writer_on_full_queue, 120)
 	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
 	sha256_init(&sha);
 	ASSERT_LT(0, vt_fill(fd, &sha));
-	ASSERT_EQ(0, sigio_arm(fd, &set));
+	ASSERT_EQ(0, vt_sigio_arm(fd, &set));
 	vt_call_start(&wr, fd, true, more, sizeof(more));
 	usleep(BLOCK_MS * 1000);
 	ASSERT_EQ(0, wr.done);

@@ -449,40 +449,14 @@ TEST_F_TIMEOUT(port, poll_queue_full, 120)
 /* ------------------------------------------------------------------ */
 /* O_ASYNC                                                              */
 
-static int sigio_setup(int fd, sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGIO);
-	if (sigprocmask(SIG_BLOCK, set, NULL))
-		return -1;
-	if (fcntl(fd, F_SETOWN, getpid()))
-		return -1;
-	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
-}
-
-static int sigio_wait(sigset_t *set, int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	siginfo_t si;
-
-	return sigtimedwait(set, &si, &ts) == SIGIO ? 0 : -1;
-}
-
-static void sigio_flush(sigset_t *set)
-{
-	while (!sigio_wait(set, 0))
-		;
-}
-
 TEST_F(port, sigio_on_host_connect)
 {
 	sigset_t set;
 
 	ASSERT_LE(0, port_open(_metadata, self, 0));
-	ASSERT_EQ(0, sigio_setup(self->fd, &set));
-	sigio_flush(&set);
+	ASSERT_EQ(0, vt_sigio_arm(self->fd, &set));
 	HOST("connect %u", self->p.id);
-	EXPECT_EQ(0, sigio_wait(&set, STATE_MS));
+	EXPECT_EQ(0, vt_sigio_wait(&set, STATE_MS));
 }
 
 TEST_F(port, sigio_on_host_disconnect)
@@ -491,10 +465,9 @@ TEST_F(port, sigio_on_host_disconnect)
 
 	ASSERT_LE(0, port_open(_metadata, self, 0));
 	CONNECT();
-	ASSERT_EQ(0, sigio_setup(self->fd, &set));
-	sigio_flush(&set);
+	ASSERT_EQ(0, vt_sigio_arm(self->fd, &set));
 	HOST("disconnect %u", self->p.id);
-	EXPECT_EQ(0, sigio_wait(&set, STATE_MS));
+	EXPECT_EQ(0, vt_sigio_wait(&set, STATE_MS));
 }
 
 TEST_F(port, sigio_on_data)
@@ -503,10 +476,9 @@ TEST_F(port, sigio_on_data)
 
 	ASSERT_LE(0, port_open(_metadata, self, 0));
 	CONNECT();
-	ASSERT_EQ(0, sigio_setup(self->fd, &set));
-	sigio_flush(&set);
+	ASSERT_EQ(0, vt_sigio_arm(self->fd, &set));
 	HOST("send %u 21", self->p.id);
-	EXPECT_EQ(0, sigio_wait(&set, STATE_MS));
+	EXPECT_EQ(0, vt_sigio_wait(&set, STATE_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -366,6 +366,18 @@ static void job_result(struct port *p)
 	p->job = JOB_NONE;
 }
 
+static void job_start(struct port *p, enum job job, uint64_t bytes, uint64_t seed)
+{
+	p->job = job;
+	p->job_done = false;
+	p->left = bytes;
+	p->moved = 0;
+	p->chunk_len = p->chunk_off = 0;
+	p->err[0] = 0;
+	sha256_init(&p->sha);
+	vt_stream_seed(&p->st, seed);
+}
+
 static void cmd_ports(unsigned long seq)
 {
 	char out[4096];
@@ -558,12 +570,7 @@ static void command(char *line)
 			reply(seq, false, "usage: echo PORT N (connected)");
 			return;
 		}
-		p->job = JOB_ECHO;
-		p->job_done = false;
-		p->left = strtoull(args[1], NULL, 10);
-		p->moved = 0;
-		p->err[0] = 0;
-		sha256_init(&p->sha);
+		job_start(p, JOB_ECHO, strtoull(args[1], NULL, 10), 0);
 		reply(seq, true, "");
 	} else if (!strcmp(tok, "source") || !strcmp(tok, "sink")) {
 		if (!(p = port_arg(seq, args[0], &id)))
@@ -572,15 +579,8 @@ static void command(char *line)
 			reply(seq, false, "usage: source PORT N SEED | sink PORT N");
 			return;
 		}
-		p->job = tok[1] == 'o' ? JOB_SOURCE : JOB_SINK;
-		p->job_done = false;
-		p->left = strtoull(args[1], NULL, 10);
-		p->moved = 0;
-		p->chunk_len = p->chunk_off = 0;
-		p->err[0] = 0;
-		sha256_init(&p->sha);
-		if (p->job == JOB_SOURCE)
-			vt_stream_seed(&p->st, strtoull(args[2], NULL, 10));
+		job_start(p, tok[1] == 'o' ? JOB_SOURCE : JOB_SINK, strtoull(args[1], NULL, 10),
+			  args[2] ? strtoull(args[2], NULL, 10) : 0);
 		reply(seq, true, "");
 	} else if (!strcmp(tok, "wait")) {
 		if (!(p = port_arg(seq, args[0], &id)))
