@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
-#        [--tests "PROG..."] [--tag NAME]
+#        [--tests "PROG..."] [--tag NAME] [--append "KERNEL ARGS"]
 #
 # Boots a Debian guest kernel under QEMU with the driver under test and runs
 # the behaviour suite.  Prints TAP and ends with "N passed, M failed".
@@ -15,6 +15,7 @@ build=$top/build
 timeout=2400
 tests=
 tag=
+extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;		# instead of selftests/tests.order
 	--tag) tag=-$2; shift 2 ;;		# keeps these logs apart
+	--append) extra=$2; shift 2 ;;		# more guest kernel arguments
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -58,7 +60,7 @@ for spec in "${ports[@]}"; do
 	vmhost_ports+=(--port "$spec")
 done
 
-append="console=ttyS0,115200 panic=-1 vt.driver=$driver vt.nports=${#ports[@]}"
+append="console=ttyS0,115200 panic=-1 vt.driver=$driver vt.nports=${#ports[@]} $extra"
 # A built-in virtio_console (6.12) must not bind the device when we test ours.
 if [ "$driver" = ours ] && grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver"; then
 	append="$append initcall_blacklist=virtio_console_init"
