@@ -73,8 +73,7 @@ static void vs_tx_intr(struct virtqueue *vq)
 
 	if (!port)
 		return;
-	vs_port_reclaim_tx(port);
-	wake_up_interruptible(&port->waitqueue);
+	vs_port_tx_intr(port);
 	if (port->is_console)
 		vs_cons_tx_done(port);
 	vs_port_put(port);

@@ -280,6 +280,7 @@ void vs_port_rx_intr(struct vs_port *port);
 void vs_port_discard_rx(struct vs_port *port);
 void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
+void vs_port_tx_intr(struct vs_port *port);
 void vs_port_detach_bufs(struct vs_port *port);
 
 /* virtser_ctrl.c */
