@@ -36,6 +36,7 @@ host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
 check_PROGRAMS += host/tests/vspeer
 host_tests_vspeer_SOURCES = host/tests/vspeer.c
 
-HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh
+HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
+	host/tests/relay-ep.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
