@@ -260,6 +260,12 @@ static int vs_probe(struct virtio_device *vdev)
 		mutex_lock(&vsdev->ports_mutex);
 		vs_port_add(vsdev, 0);
 		mutex_unlock(&vsdev->ports_mutex);
+		/*
+		 * The console size is in config space from the start; do not
+		 * wait for a config change to apply it (the in-tree driver
+		 * does, and stays at 0x0 until then).
+		 */
+		schedule_work(&vsdev->config_work);
 	}
 	return 0;
 

@@ -1,7 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# emerg-panic.sh 6.1|6.12 [BUILDDIR] - prove that a guest kernel panic's
-# console output reaches the host through VIRTIO_CONSOLE_F_EMERG_WRITE.
+# emerg-panic.sh 6.1|6.12 [BUILDDIR] [single] - prove that a guest kernel
+# panic's console output reaches the host through
+# VIRTIO_CONSOLE_F_EMERG_WRITE.  With "single" the device is created with
+# max_ports=1, so QEMU does not offer MULTIPORT: that run also proves the
+# non-multiport mode (port 0 is a console from probe on, no control queue).
 #
 # Boots the Debian kernel under QEMU (TCG) with a minimal busybox
 # initramfs that loads virtser.ko, waits for /dev/hvc0 (the virtconsole,
@@ -16,6 +19,9 @@ set -eu
 series=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${2:-$top/build}
+mode=${3:-multiport}
+devopts=
+[ "$mode" = single ] && devopts=,max_ports=1
 read -r kver img hdr <<EOF2
 $(sh "$top/scripts/kernel-paths.sh" "$series")
 EOF2
@@ -60,7 +66,7 @@ grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver" &&
 timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
 	-display none -no-reboot -kernel "$img" -initrd "$work/initrd.gz" \
 	-append "$append" -serial "file:$work/serial.log" \
-	-device virtio-serial-pci,id=vser0 \
+	-device "virtio-serial-pci,id=vser0$devopts" \
 	-chardev "file,id=c0,path=$work/port0.out" \
 	-device virtconsole,bus=vser0.0,nr=0,chardev=c0,name=con0 \
 	-trace 'virtio_console_flush_buf' 2> "$work/trace.log" || true
@@ -69,16 +75,16 @@ ok=1
 grep -q 'emerg-panic: hvc0 ready' "$work/serial.log" || ok=0
 line=$(grep -a -n 'Kernel panic' "$work/port0.out" | head -n 1 | cut -d: -f1)
 if [ -z "$line" ] || [ $ok = 0 ]; then
-	echo "not ok 1 - $series: panic output did not reach the console port"
+	echo "not ok 1 - $series ($mode): panic output did not reach the console port"
 	tail -n 20 "$work/serial.log"
 	exit 1
 fi
 after=$(tail -n +"$line" "$work/port0.out" | wc -c)
 ones=$(grep -c 'in_len 1,' "$work/trace.log" || true)
 if [ "$ones" -ge "$after" ]; then
-	echo "ok 1 - $series: panic output ($after bytes) reached the host through emerg_wr ($ones 1-byte writes)"
+	echo "ok 1 - $series ($mode): panic output ($after bytes) reached the host through emerg_wr ($ones 1-byte writes)"
 else
-	echo "not ok 1 - $series: only $ones 1-byte writes for $after bytes after the panic"
+	echo "not ok 1 - $series ($mode): only $ones 1-byte writes for $after bytes after the panic"
 	exit 1
 fi
 echo "1..1"
