@@ -37,6 +37,6 @@ check_PROGRAMS += host/tests/vspeer
 host_tests_vspeer_SOURCES = host/tests/vspeer.c
 
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
-	host/tests/relay-ep.sh
+	host/tests/relay-ep.sh host/tests/relay-tcp.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh

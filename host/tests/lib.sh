@@ -47,7 +47,7 @@ waitfor() {
 	done
 	return 1
 }
-sha() { sha256sum < "$1" | cut -d' ' -f1; }
+sha() { if [ $# = 0 ]; then sha256sum; else sha256sum < "$1"; fi | cut -d' ' -f1; }
 same() { [ -f "$1" ] && [ -f "$2" ] && [ "$(sha "$1")" = "$(sha "$2")" ]; }
 ctl() { timeout 10 "$B/virtserctl" -s "$T/ctl" "$@"; }
 # start_daemon: config body (inside <virtserd>) on stdin.
