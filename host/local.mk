@@ -33,10 +33,12 @@ bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c
 host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
 
-check_PROGRAMS += host/tests/vspeer
+check_PROGRAMS += host/tests/vspeer host/tests/noiouring
 host_tests_vspeer_SOURCES = host/tests/vspeer.c
+host_tests_noiouring_SOURCES = host/tests/noiouring.c
 
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
-	host/tests/relay-ep.sh host/tests/relay-tcp.sh
+	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
+	host/tests/ctl.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh

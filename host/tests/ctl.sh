@@ -1,0 +1,95 @@
+#!/bin/bash
+# Control socket and virtserctl: list/status/JSON, reload (command and
+# SIGHUP) that leaves unchanged ports alone, a bad config on reload,
+# access control, io_uring refused by seccomp, and the SIGTERM drain.
+. "$(dirname "$0")/lib.sh"
+P=$B/tests/vspeer
+
+port() { # name extra-xml
+	echo "<channel type='unix' name='$1'><source mode='bind' path='$T/$1.sock'/>"
+	echo "<chardev path='$T/q$1.sock'><reconnect enabled='yes' timeout-ms='50'/></chardev>${2:-}</channel>"
+}
+conf() { { echo "<virtserd><control path='$T/ctl'/><vm name='v'>"; for p in "$@"; do port "$p"; done; echo "</vm></virtserd>"; } > "$T/c.xml"; }
+
+conf a b
+"$B/virtserd" -v -c "$T/c.xml" 2> "$T/d.err" &
+DPID=$!
+waitfor "[ -S '$T/ctl' ]"
+check "control socket is 0600" test "$(stat -c %a "$T/ctl")" = 600
+out=$(ctl list)
+check "list has a header and both ports" \
+	eval "echo \"\$out\" | head -1 | grep -q '^PORT' && echo \"\$out\" | grep -q '^v/a ' && echo \"\$out\" | grep -q '^v/b '"
+if command -v python3 > /dev/null; then
+	check "list --json is valid JSON with 2 ports" \
+		eval "ctl -j list | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(len(d[\"ports\"]) != 2)'"
+else
+	skip "list --json is valid JSON" "no python3"
+fi
+
+# A live session on v/a must survive reloads that do not touch it.
+bg "$P" -l "$T/qa.sock" -o "$T/qa.got" -T 30 -q
+waitfor "[ \"\$(field v/a vm_connects)\" = 1 ]"
+bg "$P" -c "$T/a.sock" -o "$T/a.got" -T 30 -q
+waitfor "ctl status v/a | grep -q 'client: *socket'"
+conf a c
+out=$(ctl reload)
+check "reload command answers OK" test "$out" = "OK reloaded"
+waitfor "! ctl list | grep -q '^v/b '"
+check "removed port is gone, added port exists" eval "ctl list | grep -q '^v/c ' && ! ctl list | grep -q '^v/b '"
+check "removed port's socket is gone" test ! -e "$T/b.sock"
+check "unchanged port kept its QEMU connection and client" \
+	eval "[ \"\$(field v/a vm_connects)\" = 1 ] && ctl status v/a | grep -q 'client: *socket'"
+conf a c d
+kill -HUP $DPID
+waitfor "ctl list | grep -q '^v/d '"
+check "SIGHUP reloads too" eval "ctl list | grep -q '^v/d '"
+echo "<virtserd><vm name='v'><channel type='unix' name='x'/></vm></virtserd>" > "$T/c.xml"
+out=$(ctl reload 2>&1)
+check "bad config on reload is refused with file:line: element: message" \
+	test "$out" = "ERR $T/c.xml:1: channel: missing <chardev> (QEMU's socket for this port)"
+check "running ports kept after a bad reload" eval "ctl list | grep -q '^v/d '"
+conf a c d
+printf 'still-there' > "$T/m"
+timeout 10 "$P" -c "$T/a.sock" -s "$T/m" -e -T 5 -q 2>/dev/null
+check "second client on unchanged port is a spy (first is still attached)" \
+	test "$(field v/a ro_discarded)" = 11
+
+# Access control: the socket mode, and SO_PEERCRED behind it.
+if command -v setpriv > /dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/virtserctl" -s "$T/ctl" list 2>&1)
+	check "other users cannot connect (0600)" eval "echo \"\$out\" | grep -q 'Permission denied'"
+	chmod 0777 "$T" "$T/ctl"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/virtserctl" -s "$T/ctl" list 2>&1)
+	check "a socket opened up by hand still refuses them (SO_PEERCRED)" \
+		test "$out" = "ERR permission denied"
+	chmod 0700 "$T"
+	chmod 0600 "$T/ctl"
+else
+	skip "other users cannot connect" "no setpriv"; skip "SO_PEERCRED" "no setpriv"
+fi
+
+# SIGTERM: what was read from a user reaches QEMU before the socket closes.
+rand "$T/big" 1048576
+bg "$P" -l "$T/qc.sock" -o "$T/qc.got" -n 1048576 -b 4096 -d 1000 -T 30 -q
+QP=$LASTPID
+waitfor "[ \"\$(field v/c vm_connects)\" = 1 ]"
+timeout 20 "$P" -c "$T/c.sock" -s "$T/big" -e -T 20 -q
+waitfor "! ctl status v/c | grep -q 'client:'"
+kill -TERM $DPID
+wait $QP
+check "slow QEMU got all 1 MiB although the daemon was stopping" same "$T/big" "$T/qc.got"
+waitfor "! kill -0 $DPID 2>/dev/null"
+check "daemon exited after the drain" eval "! kill -0 $DPID 2>/dev/null"
+DPID=""
+
+out=$("$B/tests/noiouring" "$B/virtserd" -c "$T/c.xml" 2>&1)
+rc=$?
+if [ $rc = 77 ]; then
+	skip "io_uring refused: clear error" "cannot install a seccomp filter"
+else
+	check "io_uring refused by seccomp: exit 1 and the cause named" \
+		eval "[ $rc = 1 ] && echo \"\$out\" | grep -q 'io_uring is not available (Operation not permitted)'"
+fi
+out=$("$B/virtserd" -c "$T/nonexistent.xml" 2>&1)
+check "missing config file is named" test "$out" = "virtserd: $T/nonexistent.xml:0: config: No such file or directory"
+finish
