@@ -313,4 +313,66 @@ TEST_F_TIMEOUT(mem, receive_buffers_only_once_opened, 120)
 	}
 }
 
+/*
+ * Throughput figures for either driver (not a pass/fail test): 16 MiB
+ * guest-to-host with 4 KiB, 64 KiB and 1 MiB writes, and 16 MiB
+ * host-to-guest read with 4 KiB and 1 MiB buffers.
+ */
+#define BENCH_BYTES	(16 << 20)
+
+static double mbps(uint64_t bytes, uint64_t ms)
+{
+	return ms ? (double)bytes / 1048576.0 * 1000.0 / (double)ms : 0;
+}
+
+TEST_F_TIMEOUT(mem, throughput_figures, 900)
+{
+	static const size_t wsz[] = { 4096, 65536, 1 << 20 };
+	static const size_t rsz[] = { 4096, 1 << 20 };
+	const char *drv = is_virtser() ? "virtser" : "in-tree";
+	char node[PATH_MAX], reply[256];
+	unsigned char *buf = malloc(1 << 20);
+	struct vt_port p;
+	uint64_t t0, done;
+	unsigned int i;
+	ssize_t r;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0x3c, 1 << 20);
+	ASSERT_EQ(0, vt_first_port(&p));
+	ASSERT_EQ(0, vt_port_node(p.id, node, sizeof(node)));
+	vt_host(NULL, 0, "reset %u", p.id);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p.id));
+	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
+
+	for (i = 0; i < sizeof(wsz) / sizeof(wsz[0]); i++) {
+		ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %d", p.id, BENCH_BYTES));
+		t0 = vt_now_ms();
+		for (done = 0; done < BENCH_BYTES; done += r) {
+			r = write(fd, buf, wsz[i]);
+			ASSERT_LT(0, r);
+		}
+		ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 600000", p.id));
+		TH_LOG("%s guest->host %7zu-byte writes: %.1f MB/s", drv, wsz[i],
+		       mbps(BENCH_BYTES, vt_now_ms() - t0));
+	}
+	for (i = 0; i < sizeof(rsz) / sizeof(rsz[0]); i++) {
+		ASSERT_EQ(0, vt_host(NULL, 0, "source %u %d 7", p.id, BENCH_BYTES));
+		t0 = vt_now_ms();
+		for (done = 0; done < BENCH_BYTES; done += r) {
+			r = read(fd, buf, rsz[i]);
+			ASSERT_LT(0, r);
+		}
+		TH_LOG("%s host->guest %7zu-byte reads: %.1f MB/s", drv, rsz[i],
+		       mbps(BENCH_BYTES, vt_now_ms() - t0));
+		vt_host(reply, sizeof(reply), "wait %u 60000", p.id);
+	}
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p.id);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
