@@ -12,7 +12,7 @@ port() { # name extra-xml
 conf() { { echo "<virtserd><control path='$T/ctl'/><vm name='v'>"; for p in "$@"; do port "$p"; done; echo "</vm></virtserd>"; } > "$T/c.xml"; }
 
 conf a b
-"$B/virtserd" -v -c "$T/c.xml" 2> "$T/d.err" &
+${VS_WRAP:-} "$B/virtserd" -v -c "$T/c.xml" 2> "$T/d.err" &
 DPID=$!
 waitfor "[ -S '$T/ctl' ]"
 check "control socket is 0600" test "$(stat -c %a "$T/ctl")" = 600

@@ -53,7 +53,7 @@ ctl() { timeout 10 "$B/virtserctl" -s "$T/ctl" "$@"; }
 # start_daemon: config body (inside <virtserd>) on stdin.
 start_daemon() {
 	{ echo "<virtserd><control path='$T/ctl'/>"; cat; echo "</virtserd>"; } > "$T/c.xml"
-	"$B/virtserd" -v -c "$T/c.xml" 2> "$T/d.err" &
+	${VS_WRAP:-} "$B/virtserd" -v -c "$T/c.xml" 2> "$T/d.err" &
 	DPID=$!
 	waitfor "[ -S '$T/ctl' ]" || { diag "daemon did not start"; cat "$T/d.err"; }
 }

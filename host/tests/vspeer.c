@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	size_t bs = 65536;
 	double deadline, T = 20;
 	int c, fd, in = -1, out = -1;
-	char *buf, sbuf[65536];
+	static char buf[1 << 20], sbuf[65536];
 	ssize_t slen = 0, soff = 0;
 	bool send_done;
 
@@ -111,11 +111,10 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (!where || !bs)
+	if (!where || !bs || bs > sizeof(buf))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	deadline = now() + T;
-	buf = malloc(bs);
 	if (sendf && (in = open(sendf, O_RDONLY)) < 0) {
 		perror(sendf);
 		return 2;
