@@ -42,3 +42,14 @@ HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/ctl.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
+
+dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5
+EXTRA_DIST += host/virtserd.xml host/systemd/virtserd.service.in
+
+# The unit names the install paths, so it is generated at build time.
+systemdsystemunit_DATA = host/systemd/virtserd.service
+CLEANFILES += host/systemd/virtserd.service
+host/systemd/virtserd.service: $(srcdir)/host/systemd/virtserd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) host/systemd && \
+	$(SED) -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		$(srcdir)/host/systemd/virtserd.service.in > $@

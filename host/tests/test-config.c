@@ -144,6 +144,17 @@ int main(void)
 		vs_config_free(c);
 	}
 	{
+		char sample[450];
+		struct vs_config *c;
+
+		snprintf(sample, sizeof(sample), "%s/host/virtserd.xml", top ? top : ".");
+		c = vs_config_load(sample, err, sizeof(err));
+		if (!tap_check(c && c->nvms == 1 && c->vms[0].nports == 3,
+			       "the shipped sample config parses (1 vm, 3 ports)"))
+			tap_diag("%s", err);
+		vs_config_free(c);
+	}
+	{
 		struct vs_config *c = vs_config_load("/nonexistent/virtserd.xml", err, sizeof(err));
 
 		tap_check(!c && !strcmp(err, "/nonexistent/virtserd.xml:0: config: No such file or directory"),
