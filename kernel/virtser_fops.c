@@ -189,6 +189,7 @@ static void vs_kick_tx(struct vs_port *port)
 static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vs_port *port = iocb->ki_filp->private_data;
+	unsigned int max_pages = port->vsdev->tx_max_pages;
 	bool nonblock = vs_nonblock(iocb);
 	size_t total = 0, len, got;
 	struct vs_buf *buf;
@@ -202,7 +203,7 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (ret)
 			break;
 		len = min_t(size_t, iov_iter_count(from),
-			    port->vsdev->tx_max_pages * PAGE_SIZE);
+			    max_pages * PAGE_SIZE);
 		buf = vs_buf_alloc_tx(len);
 		if (!buf) {
 			ret = -ENOMEM;
@@ -218,8 +219,17 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (ret) {
 			iov_iter_revert(from, got);
 			vs_buf_free(buf);
-			if (ret == -ENOSPC && !total && !nonblock)
-				continue;	/* lost a race for room: wait */
+			/*
+			 * No room although the ring had a free slot: another
+			 * writer took it, or the indirect table could not be
+			 * allocated and the buffer needs one descriptor per
+			 * page.  Wait again with a smaller buffer, down to a
+			 * single page, which always fits a free slot.
+			 */
+			if (ret == -ENOSPC && !total && !nonblock) {
+				max_pages = max(max_pages / 2, 1U);
+				continue;
+			}
 			if (ret == -ENOSPC && nonblock && !total)
 				ret = -EAGAIN;
 			break;
