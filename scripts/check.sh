@@ -7,6 +7,10 @@
 #   3. the module for every supported kernel, warning-free with W=1, plus
 #      scripts/kernel-check.sh (checkpatch, sparse) when present
 #   4. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#   5. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
+#      hot-plug cycles under traffic (no splat, no slab growth), freeze and
+#      restore, coexistence with the in-tree driver, and a panic's output
+#      through emergency write (multiport and single-port devices)
 #
 # Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
 # "intree ours"), CHECK_SKIP_VM=1 to stop after step 3.
@@ -40,6 +44,15 @@ add_automake() {
 	s=$(sed -n 's/^# SKIP: *\([0-9]*\)$/\1/p' "$1" | tail -n 1)
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0})); skip=$((skip + ${s:-0}))
 	[ -n "$p" ] || { fail=$((fail + 1)); echo "not ok - $2 produced no summary"; }
+}
+# Add the ok / not ok lines of a plain TAP log.
+add_tap() {
+	local p f k
+	p=$(grep -cE '^ok ' "$1")
+	k=$(grep -cE '^ok .*# SKIP' "$1")
+	f=$(grep -cE '^not ok ' "$1")
+	pass=$((pass + p - k)); skip=$((skip + k)); fail=$((fail + f))
+	[ $((p + f)) -gt 0 ] || { fail=$((fail + 1)); echo "not ok - $2 ran no test"; }
 }
 # Add the VM suite's own "N passed, M failed, K skipped" line.
 add_vm() {
@@ -108,6 +121,29 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d.log" | grep -v '^ok [0-9]' || true
 			grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d.log"
 			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
+		done
+	done
+fi
+
+if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
+	for k in $kernels; do
+		step "virtser.ko stress, PM and memory runs: KERNEL=$k"
+		bash selftests/vm/run.sh --kernel $k --driver ours --build "$B" \
+			--tests virtser_stress --tag stress --append "vs.load=100 vs.plug=1000" \
+			> "$B/stress-$k.log" 2>&1
+		grep -E '^(not ok|ok)|cycles:' "$B/stress-$k.log" | grep -v '^ok - guest'
+		add_vm "$B/stress-$k.log" "stress $k"
+
+		step "coexistence with the in-tree driver: KERNEL=$k"
+		sh kernel/tests/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1
+		grep -E '^(not ok|ok)' "$B/coexist-$k.log"
+		add_tap "$B/coexist-$k.log" "coexist $k"
+
+		for mode in multiport single; do
+			step "kernel panic through emergency write: KERNEL=$k, $mode device"
+			sh kernel/tests/emerg-panic.sh $k "$B" $mode > "$B/emerg-$k-$mode.log" 2>&1
+			grep -E '^(not ok|ok)' "$B/emerg-$k-$mode.log"
+			add_tap "$B/emerg-$k-$mode.log" "emerg-panic $k $mode"
 		done
 	done
 fi
