@@ -92,7 +92,8 @@ struct vs_buf {
  * @name: port name from PORT_NAME, NULL until named; freed with the port
  * @rx_allocated: receive buffers have been posted for this port
  *
- * Protected by @inbuf_lock (irq-safe: taken from the rx vq callback):
+ * @inbuf_lock: spinlock for the receive side; irq-safe because the rx
+ *	virtqueue callback takes it.  Protects:
  * @in_vq: receive virtqueue, NULL while the device is frozen or removed
  * @rxq: filled buffers taken from @in_vq, oldest first; a buffer on this
  *	list belongs to the port.  Buffers are appended under @inbuf_lock
@@ -108,7 +109,8 @@ struct vs_buf {
  * @bytes_discarded: bytes dropped without being read
  * @rx_overflow_warned: a too-long used length was already reported
  *
- * Protected by @outvq_lock (irq-safe: tx callback, hvc put_chars):
+ * @outvq_lock: spinlock for the transmit side; irq-safe because the tx
+ *	callback and hvc put_chars (from any context) take it.  Protects:
  * @out_vq: transmit virtqueue, NULL while frozen or removed
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
@@ -118,7 +120,7 @@ struct vs_buf {
  *	@inbuf_lock, because put_chars may run from a printk issued while
  *	@inbuf_lock is held.
  *
- * Protected by @read_mutex: serialises readers (see @rxq).
+ * @read_mutex: serialises readers (see @rxq).
  *
  * Written from control work without a lock, read locklessly
  * (READ_ONCE/WRITE_ONCE) by wait conditions and poll:

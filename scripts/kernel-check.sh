@@ -6,6 +6,7 @@
 #     kernel/proto/*.[ch]).  checkpatch is not in linux-headers, so it is
 #     extracted at check time from Debian's linux-source-6.1 tarball into
 #     BUILDDIR/kernel-check/ (never committed), with its spelling list.
+#     scripts/kernel-doc -none checks the kernel-doc comments the same way.
 #  2. For each supported kernel (6.1, 6.12): a full rebuild with W=1 and
 #     C=1 (sparse), in a scratch object directory so the module that
 #     `make modules` built is left alone.
@@ -23,12 +24,13 @@ kernels=${VIRTSER_KERNELS:-6.1 6.12}
 fail=0
 
 mkdir -p "$out"
-if [ ! -f "$out/scripts/checkpatch.pl" ]; then
+if [ ! -f "$out/scripts/checkpatch.pl" ] || [ ! -f "$out/scripts/kernel-doc" ]; then
 	[ -f "$tarball" ] || { echo "kernel-check: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
 	tar -C "$out" --strip-components=1 -xJf "$tarball" \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/scripts/kernel-doc
 fi
 command -v sparse >/dev/null || { echo "kernel-check: sparse is not installed" >&2; exit 1; }
 
@@ -49,6 +51,17 @@ if grep -q . "$log"; then
 	fail=1
 else
 	echo "clean ($n files)"
+fi
+
+echo "== kernel-doc"
+log=$out/kernel-doc.log
+perl "$out/scripts/kernel-doc" -none kernel/*.c kernel/*.h kernel/proto/*.c \
+	kernel/proto/*.h > "$log" 2>&1 || echo "kernel-doc exited non-zero" >> "$log"
+if grep -q . "$log"; then
+	cat "$log"
+	fail=1
+else
+	echo "clean"
 fi
 
 for k in $kernels; do
