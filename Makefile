@@ -2,6 +2,8 @@
 # bootstraps autotools into build/ (an out-of-tree build, so the source tree
 # stays clean) and drives kbuild and the VM test rig.
 #
+#   make demo       the main job: a guest with virtser.ko, virtserd on its ports
+#                   (INTERACTIVE=1 leaves you at the guest console)
 #   make            build userspace and the module for the default kernel
 #   make check      install missing packages (as root), build, run every test
 #   make vmtest KERNEL=6.1|6.12 DRIVER=intree|ours   run the guest suite
@@ -17,7 +19,7 @@ DRIVER ?= intree
 KERNELS := 6.1 6.12
 CONFIGURE_FLAGS ?=
 
-.PHONY: all deps configure userspace modules module-% check unit-check bench \
+.PHONY: all deps configure userspace modules module-% check unit-check bench demo \
 	kernel-check vmtest vmtest-all distcheck install clean distclean
 
 all: userspace modules
@@ -53,6 +55,9 @@ kernel-check:
 # The guest suite; DRIVER=ours builds the module for that kernel first.
 vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
+
+demo: deps
+	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)
 
 # Figures, not verdicts: every bench/*.sh prints its own table with ratios.
 bench: deps userspace module-$(KERNEL)

@@ -11,6 +11,8 @@
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
 #      through emergency write (multiport and single-port devices)
+#   6. the main job, make demo: a guest with virtser.ko and virtserd on its
+#      ports, every step verified
 #
 # Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
 # "intree ours"), CHECK_SKIP_VM=1 to stop after step 3.
@@ -146,6 +148,14 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 			add_tap "$B/emerg-$k-$mode.log" "emerg-panic $k $mode"
 		done
 	done
+fi
+
+if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
+	step "the main job: make demo"
+	bash demo/demo.sh --build "$B" > "$B/demo.log" 2>&1
+	st=$?
+	grep -E 'ok:|FAILED|demo:' "$B/demo.log"
+	count "make demo: every step verified" $st
 fi
 
 step "summary"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# mkinitramfs.sh KVER DRIVER OUT.cpio.gz BUILDDIR [TESTS]
+# mkinitramfs.sh KVER DRIVER OUT.cpio.gz BUILDDIR [TESTS] [INIT]
 #
 # Builds the test guest's initramfs: busybox, systemd-udevd with its
 # libraries and the udev rules under test, the static test programs, and
@@ -12,6 +12,7 @@ driver=$2
 out=$3
 build=$4
 tests=${5:-}	# programs to run, in order; default selftests/tests.order
+init=${6:-}	# the guest's /init; default the test rig's (make demo has its own)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vt-initramfs.XXXXXX")
@@ -21,7 +22,7 @@ mkdir -p "$stage"/bin "$stage"/sbin "$stage"/etc "$stage"/proc "$stage"/sys \
 	"$stage"/dev "$stage"/run "$stage"/tmp "$stage"/root "$stage"/lib/vt \
 	"$stage"/lib/udev/rules.d "$stage"/lib/systemd "$stage"/vt
 cp /bin/busybox "$stage/bin/busybox"
-install -m 0755 "$here/init" "$stage/init"
+install -m 0755 "${init:-$here/init}" "$stage/init"
 mknod -m 600 "$stage/dev/console" c 5 1
 ln -s busybox "$stage/bin/sh"
 
