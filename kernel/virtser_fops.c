@@ -73,14 +73,19 @@ static bool vs_nonblock(struct kiocb *iocb)
  * put while we copy from it without the spinlock.  Consumed buffers are
  * given back to the device in one batch with one kick.
  */
-static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to)
+static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
+			       bool nowait)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
 	size_t done = 0, n, got;
 	LIST_HEAD(consumed);
 
-	mutex_lock(&port->read_mutex);
+	/* IOCB_NOWAIT (io_uring, RWF_NOWAIT) must not sleep on a reader. */
+	if (!nowait)
+		mutex_lock(&port->read_mutex);
+	else if (!mutex_trylock(&port->read_mutex))
+		return -EAGAIN;
 	while (iov_iter_count(to)) {
 		spin_lock_irqsave(&port->inbuf_lock, flags);
 		buf = list_first_entry_or_null(&port->rxq, struct vs_buf, list);
@@ -129,7 +134,7 @@ static ssize_t vs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	/* Data that raced with a host close is still delivered first. */
 	if (!vs_has_data(port) && !READ_ONCE(port->host_connected))
 		return 0;
-	return vs_fill_readbuf(port, to);
+	return vs_fill_readbuf(port, to, iocb->ki_flags & IOCB_NOWAIT);
 }
 
 static int vs_wait_writable(struct vs_port *port, bool nonblock)
@@ -294,6 +299,8 @@ static int vs_open(struct inode *inode, struct file *filp)
 
 	vs_port_reclaim_tx(port);
 	nonseekable_open(inode, filp);
+	/* read_iter/write_iter honour IOCB_NOWAIT: io_uring may use it. */
+	filp->f_mode |= FMODE_NOWAIT;
 	filp->private_data = port;	/* the file's reference */
 	vs_ctrl_send(port->vsdev, port->id, VS_CTRL_PORT_OPEN, 1);
 	return 0;

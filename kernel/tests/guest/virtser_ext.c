@@ -189,6 +189,30 @@ TEST_F(ext, readv_and_writev)
 	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", self->p.id));
 }
 
+/*
+ * RWF_NOWAIT (the flag io_uring uses for its inline attempt): in-tree
+ * refuses it with EOPNOTSUPP; virtser serves it without blocking.
+ */
+TEST_F(ext, rwf_nowait_read_and_write)
+{
+	unsigned char buf[256];
+	struct iovec iov = { buf, sizeof(buf) };
+	char reply[256];
+
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	errno = 0;
+	ASSERT_EQ(-1, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, host_send(self->p.id, 200, 4));
+	ASSERT_TRUE(stat_wait(self, "rx_bytes", 200, STATE_MS));
+	ASSERT_EQ(200, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_TRUE(pattern_ok(buf, 200, 4));
+	HOST("sink %u %d", self->p.id, 256);
+	ASSERT_EQ(256, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", self->p.id));
+}
+
 /* In-tree has no splice_read: splice from a vport fails with EINVAL. */
 TEST_F(ext, splice_both_ways)
 {
