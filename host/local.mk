@@ -53,3 +53,8 @@ host/systemd/virtserd.service: $(srcdir)/host/systemd/virtserd.service.in Makefi
 	$(AM_V_GEN)$(MKDIR_P) host/systemd && \
 	$(SED) -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 		$(srcdir)/host/systemd/virtserd.service.in > $@
+
+# Benchmark (bench/relay-bench.sh); built, never run by make check.
+noinst_PROGRAMS += bench/relaybench
+bench_relaybench_SOURCES = bench/relaybench.c
+EXTRA_DIST += bench/relay-bench.sh
