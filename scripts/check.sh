@@ -11,7 +11,10 @@
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
 #      through emergency write (multiport and single-port devices)
-#   6. the main job, make demo: a guest with virtser.ko and virtserd on its
+#   6. virtserd end to end with a real guest, per kernel and driver:
+#      through the daemon both ways, a slow consumer, 100 clients, and QEMU
+#      SIGKILLed mid-stream then restarted (the daemon must reconnect)
+#   7. the main job, make demo: a guest with virtser.ko and virtserd on its
 #      ports, every step verified
 #
 # Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
@@ -151,6 +154,18 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 fi
 
 if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
+	for d in $drivers; do
+		for k in $kernels; do
+			step "virtserd end to end with a real guest: KERNEL=$k DRIVER=$d"
+			bash selftests/vm/run.sh --kernel $k --driver $d --build "$B" --daemon \
+				--tests "daemon_e2e daemon_kill|daemon_restart" --tag daemon \
+				> "$B/daemon-$k-$d.log" 2>&1
+			grep -E '^(not ok|ok)' "$B/daemon-$k-$d.log" | grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/daemon-$k-$d.log"
+			add_vm "$B/daemon-$k-$d.log" "daemon e2e $k $d"
+		done
+	done
+
 	step "the main job: make demo"
 	bash demo/demo.sh --build "$B" > "$B/demo.log" 2>&1
 	st=$?

@@ -165,6 +165,7 @@ int vt_ports(struct vt_port *ports, int max)
 		if (sscanf(tok, "%u:%31[^:]:%127s", &ports[n].id, kind, ports[n].name) != 3)
 			continue;
 		ports[n].console = !strcmp(kind, "console");
+		ports[n].daemon = !strcmp(kind, "daemon");
 		n++;
 	}
 	return n;
@@ -197,7 +198,21 @@ int vt_first_port(struct vt_port *p)
 	int i, n = vt_ports(all, 32);
 
 	for (i = 0; i < n; i++) {
-		if (!all[i].console) {
+		if (!all[i].console && !all[i].daemon) {
+			*p = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int vt_daemon_port(struct vt_port *p)
+{
+	struct vt_port all[32];
+	int i, n = vt_ports(all, 32);
+
+	for (i = 0; i < n; i++) {
+		if (all[i].daemon) {
 			*p = all[i];
 			return 0;
 		}

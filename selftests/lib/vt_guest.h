@@ -26,13 +26,16 @@ int vt_unhex(void *out, size_t max, const char *hex);
 struct vt_port {
 	unsigned int id;
 	int console;		/* virtconsole rather than virtserialport */
+	int daemon;		/* the host end is virtserd, not the test's host half */
 	char name[128];
 };
 int vt_ports(struct vt_port *ports, int max);
 /* "/dev/vportNpM" for port id on the device under test, or -1. */
 int vt_port_node(unsigned int id, char *path, size_t len);
-/* The first generic (non-console) port, for tests that need any port. */
+/* The first generic port whose host end the host half holds itself. */
 int vt_first_port(struct vt_port *p);
+/* The first port the host half reaches through virtserd. */
+int vt_daemon_port(struct vt_port *p);
 
 /* Milliseconds on the monotonic clock. */
 uint64_t vt_now_ms(void);

@@ -12,6 +12,7 @@ driver=$2
 out=$3
 build=$4
 tests=${5:-}	# programs to run, in order; default selftests/tests.order
+		# ("A B|C": A B on the first boot, C after the host restarts QEMU)
 init=${6:-}	# the guest's /init; default the test rig's (make demo has its own)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -87,7 +88,8 @@ esac
 
 cp "$build/selftests/guest/"* "$stage/vt/"
 if [ -n "$tests" ]; then
-	printf '%s\n' $tests > "$stage/vt/tests.order"
+	printf '%s\n' ${tests%%|*} > "$stage/vt/tests.order"
+	case "$tests" in *'|'*) printf '%s\n' ${tests#*|} > "$stage/vt/tests.order.2" ;; esac
 else
 	cp "$here/../tests.order" "$stage/vt/tests.order"
 fi

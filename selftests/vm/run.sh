@@ -1,6 +1,9 @@
 #!/bin/bash
 # run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
-#        [--tests "PROG..."] [--tag NAME] [--append "KERNEL ARGS"]
+#        [--tests "PROG..."] [--tag NAME] [--append "KERNEL ARGS"] [--daemon]
+#
+# --daemon adds a port whose host end is virtserd (build/host/virtserd),
+# for the end-to-end tests of the daemon with a real guest.
 #
 # Boots a Debian guest kernel under QEMU with the driver under test and runs
 # the behaviour suite.  Prints TAP and ends with "N passed, M failed".
@@ -16,6 +19,7 @@ timeout=2400
 tests=
 tag=
 extra=
+daemon=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -25,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--tests) tests=$2; shift 2 ;;		# instead of selftests/tests.order
 	--tag) tag=-$2; shift 2 ;;		# keeps these logs apart
 	--append) extra=$2; shift 2 ;;		# more guest kernel arguments
+	--daemon) daemon=1; shift ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -49,10 +54,16 @@ trap 'cp -f "$work"/*.log "$logs"/ 2>/dev/null || true; rm -rf "$work"' EXIT
 # The ports the guest sees: a console on port 0, named generic ports after it.
 ports=(0:console:org.virtser.console.0 1:port:org.virtser.test.1
        2:port:org.virtser.test.2 3:port:org.virtser.test.3)
+daemon_args=()
+if [ -n "$daemon" ]; then
+	[ -x "$build/host/virtserd" ] || { echo "run.sh: $build/host/virtserd not built" >&2; exit 2; }
+	ports+=(4:port:org.virtser.daemon.4:daemon)
+	daemon_args=(--daemon "$build/host/virtserd")
+fi
 qemu_ports=()
 vmhost_ports=()
 for spec in "${ports[@]}"; do
-	IFS=: read -r id kind name <<< "$spec"
+	IFS=: read -r id kind name via <<< "$spec"
 	dev=virtserialport
 	[ "$kind" = console ] && dev=virtconsole
 	qemu_ports+=(-chardev "socket,id=c$id,path=$work/port$id.sock,server=on,wait=off"
@@ -73,7 +84,7 @@ fi
 
 echo "# vmtest: kernel $kver, driver $driver, ${accel[*]}"
 set +e
-"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" -- \
+"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" -- \
 	qemu-system-x86_64 "${accel[@]}" -m 768 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \

@@ -46,7 +46,17 @@ struct port {
 	bool console;		/* virtconsole rather than virtserialport */
 	char name[128];
 	char path[PATH_MAX];	/* the chardev's unix socket */
-	int fd;			/* our end of the chardev, -1 if closed */
+	bool via_daemon;	/* virtserd holds the chardev; we are its user */
+	char user_path[PATH_MAX];	/* virtserd's unix endpoint for the port */
+	int fd;			/* our end (chardev or endpoint), -1 if closed */
+
+	/* sink: read at most slow_chunk bytes every slow_ms (0: full speed) */
+	size_t slow_chunk;
+	unsigned int slow_ms;
+	uint64_t next_read;	/* monotonic ms of the next slow read */
+
+	/* clients to attach to and detach from the endpoint, one per turn */
+	unsigned int churn_left, churn_done, churn_ok;
 
 	/* Background job: stream data to, or hash data from, the port. */
 	enum job job;
@@ -83,6 +93,11 @@ static FILE *tap_log;
 static unsigned int n_pass, n_fail, n_skip;
 static bool guest_done;
 static int guest_status = -1;
+static uint64_t end_grace;
+static const char *daemon_bin;	/* virtserd, when some ports go through it */
+static pid_t daemon_pid = -1;
+static char **qemu_argv;
+static bool restart_pending;	/* the guest asked for QEMU to be killed */
 
 static uint64_t now_ms(void)
 {
@@ -374,8 +389,29 @@ static void job_start(struct port *p, enum job job, uint64_t bytes, uint64_t see
 	p->moved = 0;
 	p->chunk_len = p->chunk_off = 0;
 	p->err[0] = 0;
+	p->slow_chunk = 0;
+	p->slow_ms = 0;
 	sha256_init(&p->sha);
 	vt_stream_seed(&p->st, seed);
+}
+
+/* VmRSS and VmHWM of virtserd, in KiB. */
+static int daemon_mem(long *rss, long *hwm)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	*rss = *hwm = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)daemon_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "VmRSS: %ld", rss);
+		sscanf(line, "VmHWM: %ld", hwm);
+	}
+	fclose(f);
+	return *rss < 0 ? -1 : 0;
 }
 
 static void cmd_ports(unsigned long seq)
@@ -389,7 +425,8 @@ static void cmd_ports(unsigned long seq)
 		if (ports[i].present)
 			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%d:%s:%s",
 					      n ? " " : "", i,
-					      ports[i].console ? "console" : "port",
+					      ports[i].console ? "console" :
+					      ports[i].via_daemon ? "daemon" : "port",
 					      ports[i].name);
 	reply(seq, true, "%s", out);
 }
@@ -481,9 +518,10 @@ static void command(char *line)
 			reply(seq, false, "port %d already connected", id);
 			return;
 		}
-		p->fd = connect_retry(p->path, 5000);
+		p->fd = connect_retry(p->via_daemon ? p->user_path : p->path, 5000);
 		if (p->fd < 0) {
-			reply(seq, false, "connect %s: %s", p->path, strerror(errno));
+			reply(seq, false, "connect %s: %s",
+			      p->via_daemon ? p->user_path : p->path, strerror(errno));
 			return;
 		}
 		fcntl(p->fd, F_SETFL, O_NONBLOCK);
@@ -595,6 +633,48 @@ static void command(char *line)
 		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
 		if (p->job_done)
 			job_result(p);
+	} else if (!strcmp(tok, "slow")) {
+		/* slow PORT N CHUNK MS: a sink that reads CHUNK bytes every MS */
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (p->fd < 0 || !args[1] || !args[2] || !args[3]) {
+			reply(seq, false, "usage: slow PORT N CHUNK MS (connected)");
+			return;
+		}
+		job_start(p, JOB_SINK, strtoull(args[1], NULL, 10), 0);
+		p->slow_chunk = strtoul(args[2], NULL, 10);
+		p->slow_ms = (unsigned int)strtoul(args[3], NULL, 10);
+		p->next_read = now_ms();
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "churn")) {
+		/* churn PORT N: N more clients attach to the endpoint and leave */
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (!p->via_daemon || !args[1]) {
+			reply(seq, false, "usage: churn PORT N (a port behind virtserd)");
+			return;
+		}
+		p->churn_left = (unsigned int)strtoul(args[1], NULL, 10);
+		p->churn_done = p->churn_ok = 0;
+		reply(seq, true, "");
+	} else if (!strcmp(tok, "churned")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		reply(seq, true, "%u %u %u", p->churn_done, p->churn_ok, p->churn_left);
+	} else if (!strcmp(tok, "daemon_mem")) {
+		long rss, hwm;
+
+		if (daemon_pid < 0 || daemon_mem(&rss, &hwm)) {
+			reply(seq, false, "no virtserd running");
+			return;
+		}
+		reply(seq, true, "%ld %ld", rss, hwm);
+	} else if (!strcmp(tok, "kill_qemu")) {
+		/* The guest dies with it: the host restarts QEMU for phase 2. */
+		reply(seq, true, "");
+		restart_pending = true;
+		note("killing QEMU with SIGKILL mid-stream, as the guest asked");
+		kill(qemu_pid, SIGKILL);
 	} else if (!strcmp(tok, "hotplug_add")) {
 		char *end;
 		long v = strtol(args[0] ? args[0] : "", &end, 10);
@@ -630,6 +710,8 @@ static void port_readable(int id)
 		room = pend.want - pend.have;
 	else if ((p->job == JOB_SINK || p->job == JOB_ECHO) && !p->job_done && p->left < room)
 		room = (size_t)p->left;
+	if (!for_pend && p->slow_chunk && room > p->slow_chunk)
+		room = p->slow_chunk;
 	if (!room)
 		return;
 	r = read(p->fd, buf, room);
@@ -674,6 +756,8 @@ static void port_readable(int id)
 		}
 		return;
 	}
+	if (p->slow_chunk)
+		p->next_read = now_ms() + p->slow_ms;
 	/* a sink or echo job */
 	if (p->job == JOB_ECHO && write_all(p->fd, buf, (size_t)r)) {
 		snprintf(p->err, sizeof(p->err), "port %d: echo write: %s", id, strerror(errno));
@@ -861,52 +945,205 @@ static const char *const splats[] = {
 	"refcount_t:", NULL,
 };
 
-static int check_kernel_log(void)
+static int check_one_log(const char *name, int *bad)
 {
 	char path[PATH_MAX], line[4096];
-	int bad = 0, i;
 	FILE *f;
+	int i;
 
-	snprintf(path, sizeof(path), "%s/console.log", workdir);
+	snprintf(path, sizeof(path), "%s/%s", workdir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		for (i = 0; splats[i]; i++) {
 			if (strstr(line, splats[i])) {
-				if (bad++ < 20)
+				if ((*bad)++ < 20)
 					printf("# kernel: %s", line);
 				break;
 			}
 		}
 	}
 	fclose(f);
+	return 0;
+}
+
+/* The log of this boot, and of the boot before a restart if there was one. */
+static int check_kernel_log(void)
+{
+	int bad = 0;
+
+	if (check_one_log("console.log", &bad))
+		return -1;
+	check_one_log("console.1.log", &bad);
 	return bad;
 }
 
 static void add_port(const char *spec)
 {
-	char kind[32], name[128];
+	char kind[32], name[128], via[32] = "";
 	int id;
 
-	if (sscanf(spec, "%d:%31[^:]:%127s", &id, kind, name) != 3 || id < 0 ||
-	    id >= MAX_PORTS)
-		die("bad --port '%s' (want ID:console|port:NAME)", spec);
+	if (sscanf(spec, "%d:%31[^:]:%127[^:]:%31s", &id, kind, name, via) < 3 || id < 0 ||
+	    id >= MAX_PORTS || (via[0] && strcmp(via, "daemon")))
+		die("bad --port '%s' (want ID:console|port:NAME[:daemon])", spec);
 	ports[id].present = true;
 	ports[id].console = !strcmp(kind, "console");
+	ports[id].via_daemon = via[0] != 0;
 	ports[id].fd = -1;
 	snprintf(ports[id].name, sizeof(ports[id].name), "%s", name);
 	snprintf(ports[id].path, sizeof(ports[id].path), "%s/port%d.sock", workdir, id);
+	snprintf(ports[id].user_path, sizeof(ports[id].user_path), "%s/user%d.sock",
+		 workdir, id);
+}
+
+/*
+ * Put virtserd between QEMU and us for the ports marked "daemon": it
+ * connects to their chardevs (reconnecting when QEMU comes back) and serves
+ * each on a unix socket, which is what our "connect" then opens.
+ */
+static void start_daemon(void)
+{
+	char conf[PATH_MAX], ctl[PATH_MAX], log[PATH_MAX];
+	FILE *f;
+	int i, fd;
+
+	snprintf(conf, sizeof(conf), "%s/virtserd.xml", workdir);
+	snprintf(ctl, sizeof(ctl), "%s/virtserd.ctl", workdir);
+	f = fopen(conf, "w");
+	if (!f)
+		die("%s: %s", conf, strerror(errno));
+	fprintf(f, "<virtserd>\n  <control path='%s' mode='0600'/>\n  <vm name='vt'>\n", ctl);
+	for (i = 0; i < MAX_PORTS; i++) {
+		if (!ports[i].present || !ports[i].via_daemon)
+			continue;
+		fprintf(f,
+			"    <channel type='unix' name='p%d'>\n"
+			"      <source mode='bind' path='%s'/>\n"
+			"      <target type='virtio' name='%s'/>\n"
+			"      <chardev type='unix' path='%s'>\n"
+			"        <reconnect enabled='yes' timeout-ms='100'/>\n"
+			"      </chardev>\n"
+			"      <clients max='128'/>\n"
+			"    </channel>\n", i, ports[i].user_path, ports[i].name, ports[i].path);
+	}
+	fputs("  </vm>\n</virtserd>\n", f);
+	fclose(f);
+
+	snprintf(log, sizeof(log), "%s/virtserd.log", workdir);
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (daemon_pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(daemon_bin, daemon_bin, "-c", conf, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", daemon_bin, strerror(errno));
+		_exit(127);
+	}
+	for (i = 0; i < 500 && access(ctl, F_OK); i++)
+		usleep(20000);
+	if (access(ctl, F_OK))
+		die("virtserd did not start (see %s)", log);
+}
+
+static bool daemon_alive(void)
+{
+	int st;
+
+	return daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == 0;
+}
+
+static void stop_daemon(void)
+{
+	int st = -1, i;
+
+	if (daemon_pid < 0)
+		return;
+	if (!daemon_alive()) {
+		tap_line("not ok - virtserd was still running at the end");
+		return;
+	}
+	kill(daemon_pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(daemon_pid, &st, WNOHANG) == daemon_pid)
+			break;
+		usleep(20000);
+	}
+	if (i == 500) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, &st, 0);
+	}
+	tap_line(WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok - virtserd stopped cleanly on SIGTERM"
+						    : "not ok - virtserd stopped cleanly on SIGTERM");
+}
+
+static void open_channels(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/ctl.sock", workdir);
+	ctl_fd = connect_retry(path, 30000);
+	if (ctl_fd < 0)
+		die("connect %s: %s (see %s/qemu.log)", path, strerror(errno), workdir);
+	snprintf(path, sizeof(path), "%s/qmp.sock", workdir);
+	qmp_open(path);
+}
+
+/*
+ * The guest asked for QEMU to be killed mid-stream.  virtserd must survive
+ * that; QEMU then starts again (the guest boots into phase 2, which checks
+ * that virtserd reconnected and carries data again).
+ */
+static void restart_qemu(void)
+{
+	static char append[4096];
+	int i;
+
+	restart_pending = false;
+	tap_line(daemon_alive() ? "ok - virtserd survived QEMU killed mid-stream"
+				: "not ok - virtserd survived QEMU killed mid-stream");
+	if (ctl_fd >= 0)
+		close(ctl_fd);
+	close(qmp_fd);
+	ctl_fd = qmp_fd = -1;
+	ctl_len = qmp_len = 0;
+	free(pend.buf);
+	memset(&pend, 0, sizeof(pend));
+	for (i = 0; i < MAX_PORTS; i++)
+		port_close(&ports[i]);
+	for (i = 0; qemu_argv[i]; i++) {
+		if (!strcmp(qemu_argv[i], "-append") && qemu_argv[i + 1]) {
+			snprintf(append, sizeof(append), "%s vt.phase=2", qemu_argv[i + 1]);
+			qemu_argv[i + 1] = append;
+			break;
+		}
+	}
+	guest_done = false;
+	end_grace = 0;
+	{
+		char a[PATH_MAX], b[PATH_MAX];
+
+		snprintf(a, sizeof(a), "%s/console.log", workdir);
+		snprintf(b, sizeof(b), "%s/console.1.log", workdir);
+		rename(a, b);	/* QEMU truncates it; the first boot's log still counts */
+	}
+	start_qemu(qemu_argv);
+	open_channels();
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vmhost --dir DIR --port ID:console|port:NAME... [--timeout S]\n"
-		"              -- QEMU-COMMAND...\n"
+		"usage: vmhost --dir DIR --port ID:console|port:NAME[:daemon]...\n"
+		"              [--daemon VIRTSERD] [--timeout S] -- QEMU-COMMAND...\n"
 		"The QEMU command must use DIR/ctl.sock (side channel, server),\n"
 		"DIR/qmp.sock (QMP, server), DIR/console.log (kernel log) and\n"
-		"DIR/portID.sock for each port (server).\n");
+		"DIR/portID.sock for each port (server).  Ports marked daemon are\n"
+		"served through virtserd, whose endpoint is DIR/userID.sock.\n");
 	exit(2);
 }
 
@@ -916,12 +1153,13 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "daemon", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char path[PATH_MAX];
 	char *specs[MAX_PORTS];
 	int nspecs = 0, timeout = 1800, c, i, splat;
-	uint64_t deadline, end_grace = 0;
+	uint64_t deadline;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -934,6 +1172,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout = atoi(optarg);
+			break;
+		case 'D':
+			daemon_bin = optarg;
 			break;
 		default:
 			usage();
@@ -949,19 +1190,27 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/tap.log", workdir);
 	tap_log = fopen(path, "w");
 
-	start_qemu(argv + optind);
-	snprintf(path, sizeof(path), "%s/ctl.sock", workdir);
-	ctl_fd = connect_retry(path, 30000);
-	if (ctl_fd < 0)
-		die("connect %s: %s (see %s/qemu.log)", path, strerror(errno), workdir);
-	snprintf(path, sizeof(path), "%s/qmp.sock", workdir);
-	qmp_open(path);
+	qemu_argv = argv + optind;
+	start_qemu(qemu_argv);
+	for (i = 0; i < MAX_PORTS; i++)
+		if (ports[i].via_daemon && !daemon_bin)
+			die("port %d goes through virtserd: give --daemon", i);
+	if (daemon_bin)
+		start_daemon();
+	open_channels();
 	deadline = now_ms() + (uint64_t)timeout * 1000;
 
-	while (!qemu_exited()) {
+	for (;;) {
 		struct pollfd pfd[MAX_PORTS + 1];
 		int map[MAX_PORTS + 1], n = 0, wait = 200;
 		uint64_t now = now_ms();
+
+		if (qemu_exited()) {
+			if (!restart_pending || now > deadline)
+				break;
+			restart_qemu();
+			continue;
+		}
 
 		if (now > deadline) {
 			note("timeout after %d s: killing QEMU", timeout);
@@ -986,8 +1235,26 @@ int main(int argc, char **argv)
 			struct port *p = &ports[i];
 			short ev = 0;
 
+			/* One client in, one client out per turn, among the traffic. */
+			if (p->churn_left) {
+				int fd = connect_unix(p->user_path);
+
+				p->churn_left--;
+				p->churn_done++;
+				if (fd >= 0) {
+					p->churn_ok++;
+					close(fd);
+				}
+				wait = 5;
+			}
 			if (p->fd < 0)
 				continue;
+			if (p->slow_chunk && p->job == JOB_SINK && !p->job_done &&
+			    now < p->next_read) {
+				if (p->next_read - now < (uint64_t)wait)
+					wait = (int)(p->next_read - now);
+				continue;
+			}
 			if (((p->job == JOB_SINK || p->job == JOB_ECHO) && !p->job_done) ||
 			    (pend.kind != W_NONE && pend.kind != W_JOB && pend.port == i))
 				ev |= POLLIN;
@@ -1023,6 +1290,7 @@ int main(int argc, char **argv)
 	} else if (guest_status != 0) {
 		note("guest test runner exited with status %d", guest_status);
 	}
+	stop_daemon();
 	splat = check_kernel_log();
 	if (splat)
 		tap_line(splat < 0 ? "not ok - guest kernel log readable"
