@@ -1545,9 +1545,10 @@ static void port_stop_step(struct vs_port *p)
 		if (ioctl(p->vm_fd, SIOCOUTQ, &outq) == 0 && outq > 0 && !late)
 			goto wait;
 		if (late && (outq > 0 || p->down_pos < p->down.head))
-			vs_log(LOG_WARNING, "%s: QEMU did not read %llu bytes before the "
-			       "deadline; they are lost", p->id,
-			       (unsigned long long)(p->down.head - p->down_pos + (unsigned)outq));
+			vs_log(LOG_WARNING, "%s: QEMU did not read what it was sent before "
+			       "the deadline (%llu bytes not written, %d queued in the kernel "
+			       "as SIOCOUTQ counts them); closing anyway", p->id,
+			       (unsigned long long)(p->down.head - p->down_pos), outq);
 	}
 	for (struct vs_client *c = p->clients; c; c = c->next)
 		if (c->blocking && !c->closing && c->pos < p->up.head && c->wfd >= 0 && !late)

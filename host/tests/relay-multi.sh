@@ -14,6 +14,11 @@ start_daemon <<XML
     <log file='$T/a.log' append='off'/>
     <clients max='3' replay='8'/>
   </channel>
+  <channel type='unix' name='many'>
+    <source mode='bind' path='$T/many.sock'/>
+    <chardev path='$T/qm.sock'/>
+    <clients max='200'/>
+  </channel>
 </vm>
 XML
 printf 'early-boot-output;' > "$T/early"
@@ -57,5 +62,19 @@ timeout 5 "$P" -c "$T/a.sock" -o "$T/c4.got" -T 5 -q
 check "a client beyond max is refused with a message" grep -q 'too many clients' "$T/c4.got"
 out=$(ctl attach vm1/nope 2>&1)
 check "attach to a missing port names it" test "$out" = "virtserctl: ERR no such port: vm1/nope"
+# 100 clients at once, then all gone: no descriptor or client left behind.
+fds0=$(ls /proc/$DPID/fd | wc -l)
+mp=""
+for i in $(seq 100); do
+	bg "$P" -c "$T/many.sock" -o /dev/null -T 3 -q 2>/dev/null
+	mp="$mp $LASTPID"
+done
+waitfor "[ \"\$(ctl status vm1/many | grep -c 'client: *socket')\" = 100 ]"
+check "100 clients attached at once (1 writer, 99 spies)" \
+	eval "[ \"\$(ctl status vm1/many | grep -c 'client: *socket.* ro ')\" = 99 ]"
+for p in $mp; do wait $p 2>/dev/null; done
+waitfor "! ctl status vm1/many | grep -q 'client:'"
+check "all 100 detached" eval "! ctl status vm1/many | grep -q 'client:'"
+check "no descriptors leaked" test "$(ls /proc/$DPID/fd | wc -l)" = "$fds0"
 check "daemon exits cleanly" stop_daemon
 finish
