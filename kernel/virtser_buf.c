@@ -345,6 +345,7 @@ void vs_port_reclaim_tx(struct vs_port *port)
 		/* Back from the device: ours to free. */
 		port->tx_inflight -= min(port->tx_inflight, buf->len);
 		port->outvq_full = false;
+		port->cons_stalled = false;
 		vs_buf_free(buf);
 	}
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
@@ -379,6 +380,7 @@ void vs_port_tx_intr(struct vs_port *port)
 				port->tx_inflight -= min(port->tx_inflight,
 							 buf->len);
 				port->outvq_full = false;
+				port->cons_stalled = false;
 				vs_buf_free(buf);
 			}
 		} while (!virtqueue_enable_cb_delayed(port->out_vq));

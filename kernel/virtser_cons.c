@@ -12,7 +12,9 @@
  * Output never waits for the host to consume it (the in-tree put_chars
  * spins until the host returns the buffer).  When the ring is full we
  * wait for room at most VS_CONS_SPIN_US; past that the chunk is dropped
- * and counted, so a stalled host cannot hang a CPU that is printing.
+ * and counted, and later chunks are dropped at once until the host
+ * returns a buffer, so a stalled host costs one such wait, not one per
+ * chunk, and cannot hang a CPU that is printing.
  * During a panic, with VIRTIO_CONSOLE_F_EMERG_WRITE, output goes through
  * the emerg_wr config field instead, which needs no interrupts and no ring.
  *
@@ -103,10 +105,16 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 			virtqueue_kick(port->out_vq);
 		}
 		port->outvq_full = err == -ENOSPC;
-		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US))
+		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
+			    port->cons_stalled)) {
 			port->cons_dropped += count;
+			/* Until the host returns a buffer, drop without waiting. */
+			if (err == -ENOSPC)
+				port->cons_stalled = true;
+		}
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
-		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US)
+		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
+		    READ_ONCE(port->cons_stalled))
 			break;
 		udelay(5);
 		waited += 5;

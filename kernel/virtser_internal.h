@@ -115,6 +115,8 @@ struct vs_buf {
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
  * @bytes_sent: bytes handed to the device
+ * @cons_stalled: console output gave up waiting for the host; cleared
+ *	when the host returns a buffer
  * @cons_dropped: console output dropped because the ring stayed full;
  *	reported as part of bytes_discarded.  Kept under @outvq_lock, not
  *	@inbuf_lock, because put_chars may run from a printk issued while
@@ -165,6 +167,7 @@ struct vs_port {
 	size_t tx_inflight;
 	unsigned long bytes_sent;
 	unsigned long cons_dropped;
+	bool cons_stalled;
 
 	struct mutex read_mutex;	/* serialises readers */
 
