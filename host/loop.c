@@ -13,6 +13,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#define VS_CQ_ENTRIES	16384
+
 struct vs_loop vs_loop;
 int vs_verbose;
 
@@ -117,9 +119,18 @@ int vs_loop_init(void)
 	 * kernels: both are optimisations only.
 	 */
 	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	/*
+	 * Every port can have several operations in flight, and a burst of
+	 * completions must fit: size the CQ for thousands of ports rather
+	 * than relying on the kernel's overflow list.
+	 */
+	p.flags |= IORING_SETUP_CQSIZE;
+	p.cq_entries = VS_CQ_ENTRIES;
 	ret = io_uring_queue_init_params(256, &vs_loop.ring, &p);
 	if (ret == -EINVAL) {
 		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = VS_CQ_ENTRIES;
 		ret = io_uring_queue_init_params(256, &vs_loop.ring, &p);
 	}
 	if (ret == -EPERM || ret == -ENOSYS) {

@@ -912,7 +912,17 @@ static int open_pty(struct vs_port *p)
 		/* Replace the link atomically: readers never see it missing. */
 		size_t l = strlen(e->path) + 8;
 		char *tmp = malloc(l);
+		struct stat st;
 
+		/* Only ever replace a symlink: a typo must not eat a file. */
+		if (!lstat(e->path, &st) && !S_ISLNK(st.st_mode)) {
+			vs_log(LOG_ERR, "%s: %s exists and is not a symlink; not "
+			       "replacing it", p->id, e->path);
+			free(tmp);
+			close(s);
+			close(m);
+			return -EEXIST;
+		}
 		snprintf(tmp, l, "%s.new", e->path);
 		unlink(tmp);
 		if (symlink(name, tmp) || rename(tmp, e->path))
