@@ -59,9 +59,12 @@ vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 demo: deps
 	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)
 
-# Figures, not verdicts: every bench/*.sh prints its own table with ratios.
+# Figures, not verdicts: each prints its own table with ratios.
 bench: deps userspace module-$(KERNEL)
-	@set -e; for b in bench/*.sh; do echo "== $$b"; B=$(B) bash $$b $(KERNEL); done
+	@echo "== guest driver: in-tree virtio_console vs virtser.ko (bench/guest.sh)"
+	@B=$(B) bash bench/guest.sh $(KERNEL)
+	@echo "== host relay: virtserd vs socat vs a direct connection (bench/relay-bench.sh)"
+	@bash bench/relay-bench.sh $(B)
 
 check: deps
 	@bash scripts/check.sh $(B)
