@@ -327,6 +327,9 @@ static bool client_queue(struct vs_client *c, const void *buf, size_t n)
 /* A stream client joins: writer if the seat is free (or forced), else spy. */
 static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bool force)
 {
+	/* A pty, pipe, tty or file endpoint keeps its seat: attach as a spy. */
+	if (p->writer && p->writer->kind != CL_SOCK && p->writer->kind != CL_CTL)
+		want_ro = true;
 	if (!want_ro && (!p->writer || force)) {
 		uint64_t from = p->hold ? p->hold_pos : p->up.head;
 
@@ -377,6 +380,8 @@ static void client_maybe_free(struct vs_client *c)
 	struct vs_port *p = c->port;
 	struct vs_client **pp;
 
+	enum vs_cl_kind kind = c->kind;
+
 	if (!c->closing || c->rd_busy || c->wr_busy || c->connecting)
 		return;
 	if (c->rfd > 2)
@@ -402,6 +407,9 @@ static void client_maybe_free(struct vs_client *c)
 	    p->cfg->ep.sock.mode == VS_MODE_CONNECT && p->cfg->ep.sock.reconnect &&
 	    !has_sock_client(p))
 		arm_timer(p, VS_OP_USER_TIMER, p->cfg->ep.sock.reconnect_ms);
+	/* A tty unplugged or a file gone bad: reopen later, holding output. */
+	if (kind != CL_SOCK && kind != CL_CTL && kind != CL_LOG && !p->writer)
+		arm_timer(p, VS_OP_USER_TIMER, RETRY_MS);
 	vs_port_kick(p);
 }
 
@@ -594,6 +602,11 @@ static void cl_read_ok(void *obj, int res)
 		p->ro_discarded += n;
 	}
 	c->bytes_in += n;
+	if (c->closing) {
+		/* The read won the race with our cancel: its bytes are kept. */
+		client_maybe_free(c);
+		return;
+	}
 	if (res == 0) {
 		if (c->kind == CL_STDIO) {
 			c->rfd = -1;	/* stdin closed: keep writing to stdout */
@@ -930,6 +943,8 @@ static int open_pty(struct vs_port *p)
 			       name, strerror(errno));
 		free(tmp);
 	}
+	if (p->pty_slave >= 0)
+		close(p->pty_slave);	/* reopened after an error */
 	p->pty_slave = s;
 	vs_log(LOG_INFO, "%s: pty %s%s%s", p->id, name, e->path ? " linked at " : "",
 	       e->path ? e->path : "");
@@ -1025,7 +1040,8 @@ static void user_open(struct vs_port *p)
 	case VS_EP_NULL:
 		break;
 	case VS_EP_FILE:
-		if (!file_sink(p, CL_FILE, e->path, e->append, e->max_size, e->backups, &ret))
+		c = file_sink(p, CL_FILE, e->path, e->append, e->max_size, e->backups, &ret);
+		if (!c)
 			goto fail;
 		break;
 	case VS_EP_PTY:
@@ -1051,8 +1067,6 @@ static void user_open(struct vs_port *p)
 		break;
 	case VS_EP_UNIX:
 	case VS_EP_TCP:
-		p->hold = true;
-		p->hold_pos = p->up.head;
 		if (e->sock.mode == VS_MODE_CONNECT) {
 			user_connect(p);
 			break;
@@ -1094,8 +1108,12 @@ static void user_open(struct vs_port *p)
 		break;
 	}
 	if (c) {
+		/* It gets everything held while it could not be opened. */
 		c->blocking = true;
-		c->pos = p->up.head;
+		c->pos = p->hold ? p->hold_pos : p->up.head;
+		if (c->pos < vs_ring_oldest(&p->up))
+			c->pos = vs_ring_oldest(&p->up);
+		p->hold = false;
 		p->writer = c;
 	}
 	return;
@@ -1419,6 +1437,9 @@ static void vm_timer_fire(void *obj, int res)
 static void port_start(struct vs_port *p)
 {
 	p->started = true;
+	/* Until the endpoint is open (or a writer attaches), keep output. */
+	p->hold = p->cfg->ep.type != VS_EP_NULL;
+	p->hold_pos = p->up.head;
 	user_open(p);
 	vm_open(p);
 	vs_port_kick(p);

@@ -18,6 +18,10 @@ start_daemon <<XML
     <source path='$T/f.log' max-size='4096' backups='2'/>
     <chardev path='$T/qf.sock'/>
   </console>
+  <channel type='file' name='late'>
+    <source path='$T/later/f.log'/>
+    <chardev path='$T/ql.sock'/>
+  </channel>
   <channel type='pty' name='pty'>
     <source path='$T/pty'/>
     <perms mode='0620'/>
@@ -52,6 +56,15 @@ check "file: two full backups, no third" \
 cat "$T/f.log.2" "$T/f.log.1" "$T/f.log" > "$T/f.cat"
 check "file: backups + live log are the input, in order" same "$T/f.in" "$T/f.cat"
 check "file: opened with O_APPEND" eval "grep -q '^flags:.*[2-7][0-7][0-7][0-7]$' /proc/$DPID/fdinfo/\$(ls -l /proc/$DPID/fd | awk '/f.log\$/ {print \$9}')"
+
+# file whose directory does not exist yet: output is held, then written.
+printf 'held-until-open' > "$T/l.in"
+timeout 20 "$P" -l "$T/ql.sock" -s "$T/l.in" -n 0 -T 20 -q
+waitfor "[ \"\$(field vm1/late bytes_from_vm)\" = 15 ]"
+check "file: unopenable endpoint is reported" grep -q "vm1/late: opening the file endpoint: No such file or directory; retrying" "$T/d.err"
+mkdir "$T/later"
+waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = held-until-open ]"
+check "file: output held until the file could be opened" test "$(cat "$T/later/f.log" 2>/dev/null)" = held-until-open
 
 # pty: output written while no one has the slave open is kept.
 printf 'boot-messages' > "$T/pty.data"

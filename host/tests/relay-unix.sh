@@ -61,6 +61,13 @@ timeout 30 "$P" -l "$T/q.sock" -o "$T/q2.got" -n 25 -T 30 -q
 check "restarted QEMU got what was typed while it was down" \
 	test "$(cat "$T/q2.got")" = typed-while-qemu-was-down
 check "status counts 4 QEMU connections" test "$(field vm1/a vm_connects)" -ge 4
-check "daemon exits cleanly on SIGTERM" stop_daemon
+# SIGTERM in the middle of a transfer in both directions: every
+# in-flight operation must complete or be cancelled, and the daemon exit.
+rand "$T/mid" 67108864
+bg "$P" -l "$T/q.sock" -s "$T/mid" -T 30 -q
+waitfor "ctl -j status vm1/a | grep -q '\"vm_state\":\"up\"'"
+bg "$P" -c "$T/a.sock" -s "$T/mid" -T 30 -q
+waitfor "[ \"\$(field vm1/a bytes_to_vm)\" -gt 20000000 ] 2>/dev/null"
+check "daemon exits cleanly on SIGTERM mid-transfer" stop_daemon
 check "user socket removed on exit" test ! -e "$T/a.sock"
 finish
