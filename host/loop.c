@@ -15,6 +15,17 @@
 
 #define VS_CQ_ENTRIES	16384
 
+/* UAPI values, for liburing headers older than the kernel features. */
+#ifndef IORING_SETUP_COOP_TASKRUN
+#define IORING_SETUP_COOP_TASKRUN	(1U << 8)
+#endif
+#ifndef IORING_SETUP_SINGLE_ISSUER
+#define IORING_SETUP_SINGLE_ISSUER	(1U << 12)
+#endif
+#ifndef IORING_ASYNC_CANCEL_ALL
+#define IORING_ASYNC_CANCEL_ALL		(1U << 0)
+#endif
+
 struct vs_loop vs_loop;
 int vs_verbose;
 

@@ -153,7 +153,8 @@ static int attach(const char *path, const char *port, const char *mode, int esc)
 			cfmakeraw(&t);
 			tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
 		}
-		fprintf(stderr, "[attached to %s %s; escape is ^%c]\r\n", port, line + 3,
+		line[strcspn(line, "\r\n")] = '\0';
+		fprintf(stderr, "[attached to %s %s (escape: ^%c)]\r\n", port, line + 3,
 			esc + '@');
 	}
 	for (;;) {

@@ -54,6 +54,22 @@ timeout 10 "$P" -c "$T/a.sock" -s "$T/m" -e -T 5 -q 2>/dev/null
 check "second client on unchanged port is a spy (first is still attached)" \
 	test "$(field v/a ro_discarded)" = 11
 
+# Interactive attach on a terminal (script(1) provides the pty): raw
+# mode, input relayed, the escape character (^]) detaches.
+if command -v script > /dev/null; then
+	{
+		waitfor "ctl status v/a | grep -q 'attach ctl:.* rw '"
+		printf 'typed'
+		waitfor "[ \"\$(cat '$T/qa.got')\" = typed ]"
+		printf '\035'
+	} | timeout 20 script -qfec "$B/virtserctl -s $T/ctl attach -f v/a" /dev/null > "$T/script.out" 2>&1
+	check "attach: keystrokes reach QEMU" test "$(cat "$T/qa.got")" = typed
+	check "attach: banner names the port and the escape" grep -qF 'attached to v/a read-write (escape: ^])' "$T/script.out"
+	check "attach: the escape character detaches" grep -q 'detached' "$T/script.out"
+else
+	skip "attach on a terminal" "no script(1)"
+fi
+
 # Access control: the socket mode, and SO_PEERCRED behind it.
 if command -v setpriv > /dev/null; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/virtserctl" -s "$T/ctl" list 2>&1)
