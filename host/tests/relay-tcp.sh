@@ -6,6 +6,7 @@ P=$B/tests/vspeer
 TP=$((20000 + ($$ * 7) % 20000))
 TN=$((TP + 1))
 TW=$((TP + 2))
+TC=$((TP + 3))
 
 start_daemon <<XML
 <vm name='vm1'>
@@ -20,6 +21,12 @@ start_daemon <<XML
   <channel type='tcp' name='wild'>
     <source mode='bind' host='0.0.0.0' service='$TW'/>
     <chardev path='$T/qw.sock'/>
+  </channel>
+  <channel type='tcp' name='out'>
+    <source mode='connect' host='127.0.0.1' service='$TC'>
+      <reconnect enabled='yes' timeout-ms='50'/>
+    </source>
+    <chardev path='$T/qo.sock'/>
   </channel>
   <console type='unix' name='con'>
     <source mode='bind' path='$T/con.sock'/>
@@ -76,6 +83,24 @@ if command -v telnet > /dev/null; then
 else
 	skip "telnet client: output" "no telnet"; skip "telnet client: input" "no telnet"
 fi
+
+# tcp in connect mode: the daemon dials the user side, and again after
+# the user side went away; output produced meanwhile is held for it.
+printf 'first;' > "$T/o1"
+bg "$P" -l "$T/qo.sock" -s "$T/o1" -T 30 -q
+QP=$LASTPID
+timeout 20 "$P" -L $TC -o "$T/o1.got" -n 6 -T 20 -q
+check "tcp connect: the daemon dialled the user side and sent output" test "$(cat "$T/o1.got")" = 'first;'
+kill $QP 2>/dev/null
+wait $QP 2>/dev/null
+printf 'held-for-the-next;' > "$T/o2"
+bg "$P" -l "$T/qo.sock" -s "$T/o2" -T 30 -q
+QP=$LASTPID
+waitfor "[ \"\$(field vm1/out bytes_from_vm)\" = 24 ]"
+timeout 20 "$P" -L $TC -o "$T/o2.got" -n 18 -T 20 -q
+check "tcp connect: redialled after the user side closed; held output delivered" \
+	test "$(cat "$T/o2.got")" = 'held-for-the-next;'
+kill $QP 2>/dev/null
 
 # console (virtconsole): QEMU must never be blocked; overflow is dropped and counted.
 rand "$T/c" 1048576
