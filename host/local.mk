@@ -44,7 +44,7 @@ TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
 
 dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5
-EXTRA_DIST += host/virtserd.xml host/systemd/virtserd.service.in
+EXTRA_DIST += host/virtserd.xml host/systemd/virtserd.service.in host/README.md
 
 # The unit names the install paths, so it is generated at build time.
 systemdsystemunit_DATA = host/systemd/virtserd.service
