@@ -155,6 +155,46 @@ int main(void)
 		vs_config_free(c);
 	}
 	{
+		/*
+		 * Mutated configurations: each must parse or fail with a
+		 * message in the file:line: element: message form, never crash
+		 * (ASan/valgrind watch this).
+		 */
+		char in[450], *orig, *buf;
+		unsigned seed = 4242;
+		int ok = 1, failed = 0;
+		size_t len;
+
+		snprintf(in, sizeof(in), "%s/libvirt.in.xml", dir);
+		orig = slurp(in);
+		len = orig ? strlen(orig) : 0;
+		buf = malloc(len + 1);
+		for (int round = 0; orig && buf && round < 2000; round++) {
+			struct vs_config *c;
+
+			memcpy(buf, orig, len + 1);
+			for (int k = 0; k < 1 + round % 4; k++) {
+				seed = seed * 1103515245 + 12345;
+				buf[(seed >> 8) % len] = "<>'/= ax0\n"[(seed >> 20) % 10];
+			}
+			c = vs_config_parse(buf, len, "m.xml", err, sizeof(err));
+			if (!c) {
+				failed++;
+				ok &= !strncmp(err, "m.xml:", 6) && strchr(err + 6, ':') != NULL;
+				if (!ok) {
+					tap_diag("bad message: %s", err);
+					break;
+				}
+			}
+			vs_config_free(c);
+		}
+		tap_check(orig && ok && failed > 100,
+			  "2000 mutated configs: every failure is file:line: element: message (%d failed)",
+			  failed);
+		free(orig);
+		free(buf);
+	}
+	{
 		struct vs_config *c = vs_config_load("/nonexistent/virtserd.xml", err, sizeof(err));
 
 		tap_check(!c && !strcmp(err, "/nonexistent/virtserd.xml:0: config: No such file or directory"),

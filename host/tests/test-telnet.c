@@ -139,5 +139,28 @@ int main(void)
 		tap_check(n == 256 && !memcmp(src, back, 256) && rn == 0,
 			  "all 256 byte values survive encode+decode");
 	}
+	{
+		/*
+		 * Hostile input: random bytes (rich in IAC) in random-sized
+		 * reads.  Output must never exceed input, replies never exceed
+		 * TN_REPLY_MAX per byte, and ASan/valgrind must stay quiet.
+		 */
+		uint8_t in[512], o2[512], r2[512 * TN_REPLY_MAX];
+		unsigned seed = 12345;
+		int ok = 1;
+
+		vs_telnet_init(&t);
+		for (int round = 0; round < 20000; round++) {
+			size_t len = (seed = seed * 1103515245 + 12345) % sizeof(in), dn;
+
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 1103515245 + 12345;
+				in[i] = (seed >> 16) % 3 ? (uint8_t)(seed >> 8) : TN_IAC;
+			}
+			dn = vs_telnet_decode(&t, in, len, o2, r2, &rn);
+			ok &= dn <= len && rn <= TN_REPLY_MAX * len;
+		}
+		tap_check(ok, "20000 random reads: output and replies stay within bounds");
+	}
 	return tap_done();
 }
