@@ -80,8 +80,27 @@ if command -v setpriv > /dev/null; then
 		test "$out" = "ERR permission denied"
 	chmod 0700 "$T"
 	chmod 0600 "$T/ctl"
+	if getent group nogroup > /dev/null; then
+		# A second daemon whose control socket is shared with a group.
+		echo "<virtserd><control path='$T/gctl' group='nogroup' mode='0660'/></virtserd>" > "$T/g.xml"
+		"$B/virtserd" -c "$T/g.xml" 2> "$T/g.err" &
+		GP=$!
+		pids="$pids $GP"
+		waitfor "[ -S '$T/gctl' ]"
+		chmod 0711 "$T"
+		check "group control socket is 0660 and owned by the group" \
+			test "$(stat -c '%a %G' "$T/gctl")" = "660 nogroup"
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/virtserctl" -s "$T/gctl" version 2>&1)
+		check "a member of the control group is let in" eval "echo \"\$out\" | grep -q '^virtserd .* protocol 1'"
+		chmod 0700 "$T"
+		kill -TERM $GP
+	else
+		skip "group control socket" "no group nogroup"
+		skip "group member let in" "no group nogroup"
+	fi
 else
 	skip "other users cannot connect" "no setpriv"; skip "SO_PEERCRED" "no setpriv"
+	skip "group control socket" "no setpriv"; skip "group member let in" "no setpriv"
 fi
 
 # SIGTERM: what was read from a user reaches QEMU before the socket closes.
