@@ -31,7 +31,6 @@ struct vs_client;
 struct vs_loop {
 	struct io_uring ring;		/* owner: loop */
 	unsigned pending_sqes;		/* SQEs prepared but not submitted */
-	bool stop;			/* set by SIGTERM handling */
 	uint64_t cqes;			/* stats: completions reaped */
 	uint64_t wakeups;		/* stats: returns from io_uring_enter */
 };
@@ -133,8 +132,7 @@ struct vs_port {
 	struct vs_port *next;		/* in the global list */
 	struct vs_port_cfg *cfg;	/* deep copy, owned */
 	char id[160];			/* "vm/port" */
-	uint32_t slot, gen;
-	unsigned inflight;		/* SQEs carrying our slot */
+	uint32_t slot, gen;		/* user_data identity; in flight: the *_busy flags */
 	bool started;			/* false while an old port of this id drains */
 	bool stopping;			/* reload/shutdown: draining */
 	unsigned depth;			/* >0 while vs_port_kick runs: defer free */
