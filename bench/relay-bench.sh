@@ -3,6 +3,7 @@
 #
 #   bench/relay-bench.sh [BUILDDIR]      (default: build)
 #   env: SIZE (bytes per throughput run, default 1 GiB), RUNS (3),
+#        BENCH_BUF (the port's <buffer size>, default: the daemon's),
 #        RTTS (round trips, 20000), PORTS (1000), IDLE_S (5)
 #
 # Throughput: unix -> unix, 64 KiB writes, best of RUNS; CPU seconds per
@@ -44,7 +45,7 @@ daemon_start() { # config body on stdin
 }
 daemon_stop() { kill "$DP" 2>/dev/null || true; wait "$DP" 2>/dev/null || true; }
 port_xml() { # name chardev-path endpoint-path
-	echo "<channel type='unix' name='$1'><source mode='bind' path='$3'/><chardev path='$2'><reconnect enabled='yes' timeout-ms='10'/></chardev></channel>"
+	echo "<channel type='unix' name='$1'><source mode='bind' path='$3'/><chardev path='$2'><reconnect enabled='yes' timeout-ms='10'/></chardev>${BENCH_BUF:+<buffer size='$BENCH_BUF'/>}</channel>"
 }
 best() { sort -g | tail -1; }
 least() { sort -g | head -1; }

@@ -523,7 +523,10 @@ static void client_write_kick(struct vs_client *c)
 	}
 submit:
 	sqe = vs_sqe(VS_OP_CL_WRITE, c->slot, c->gen);
-	io_uring_prep_write(sqe, c->wfd, ptr, (unsigned)n, (uint64_t)-1);
+	if (c->kind == CL_SOCK || c->kind == CL_CTL)
+		io_uring_prep_send(sqe, c->wfd, ptr, n, MSG_NOSIGNAL);
+	else
+		io_uring_prep_write(sqe, c->wfd, ptr, (unsigned)n, (uint64_t)-1);
 	c->wr_len = n;
 	c->wr_busy = true;
 }
@@ -571,7 +574,10 @@ static void client_read_kick(struct vs_client *c)
 		c->feeding = false;
 	}
 	sqe = vs_sqe(VS_OP_CL_READ, c->slot, c->gen);
-	io_uring_prep_read(sqe, c->rfd, ptr, (unsigned)n, (uint64_t)-1);
+	if (c->kind == CL_SOCK || c->kind == CL_CTL)
+		io_uring_prep_recv(sqe, c->rfd, ptr, n, 0);
+	else
+		io_uring_prep_read(sqe, c->rfd, ptr, (unsigned)n, (uint64_t)-1);
 	c->rd_busy = true;
 }
 
@@ -1325,7 +1331,7 @@ static void vm_read_kick(struct vs_port *p)
 		p->vm_rd_drop = true;
 	}
 	sqe = vs_sqe(VS_OP_VM_READ, p->slot, p->gen);
-	io_uring_prep_read(sqe, p->vm_fd, ptr, (unsigned)n, (uint64_t)-1);
+	io_uring_prep_recv(sqe, p->vm_fd, ptr, n, 0);
 	p->vm_rd_busy = true;
 }
 
@@ -1341,7 +1347,7 @@ static void vm_write_kick(struct vs_port *p)
 	if (!n)
 		return;
 	sqe = vs_sqe(VS_OP_VM_WRITE, p->slot, p->gen);
-	io_uring_prep_write(sqe, p->vm_fd, ptr, (unsigned)n, (uint64_t)-1);
+	io_uring_prep_send(sqe, p->vm_fd, ptr, n, MSG_NOSIGNAL);
 	p->vm_wr_len = n;
 	p->vm_wr_busy = true;
 }
