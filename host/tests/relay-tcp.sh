@@ -7,6 +7,7 @@ TP=$((20000 + ($$ * 7) % 20000))
 TN=$((TP + 1))
 TW=$((TP + 2))
 TC=$((TP + 3))
+TT=$((TP + 4))
 
 start_daemon <<XML
 <vm name='vm1'>
@@ -27,6 +28,14 @@ start_daemon <<XML
       <reconnect enabled='yes' timeout-ms='50'/>
     </source>
     <chardev path='$T/qo.sock'/>
+  </channel>
+  <channel type='telnet' name='tout'>
+    <connect addr='127.0.0.1' port='$TT'/>
+    <chardev path='$T/qtt.sock'/>
+  </channel>
+  <channel type='unix' name='uout'>
+    <source mode='connect' path='$T/uc.sock'/>
+    <chardev path='$T/quc.sock'/>
   </channel>
   <console type='unix' name='con'>
     <source mode='bind' path='$T/con.sock'/>
@@ -100,6 +109,21 @@ waitfor "[ \"\$(field vm1/out bytes_from_vm)\" = 24 ]"
 timeout 20 "$P" -L $TC -o "$T/o2.got" -n 18 -T 20 -q
 check "tcp connect: redialled after the user side closed; held output delivered" \
 	test "$(cat "$T/o2.got")" = 'held-for-the-next;'
+kill $QP 2>/dev/null
+
+# telnet and unix in connect mode.
+printf 'x\377y' > "$T/tt"
+bg "$P" -l "$T/qtt.sock" -s "$T/tt" -T 30 -q
+QP=$LASTPID
+timeout 20 "$P" -L $TT -o "$T/tt.got" -n 19 -T 20 -q
+check "telnet connect: greeting, then guest data with IAC doubled" \
+	test "$(od -An -tx1 "$T/tt.got" | tr -d ' \n')" = fffb01fffb03fffd03fffb00fffd0078ffff79
+kill $QP 2>/dev/null
+printf 'to-unix-peer' > "$T/uc"
+bg "$P" -l "$T/quc.sock" -s "$T/uc" -T 30 -q
+QP=$LASTPID
+timeout 20 "$P" -l "$T/uc.sock" -o "$T/uc.got" -n 12 -T 20 -q
+check "unix connect: the daemon dialled the user's socket" test "$(cat "$T/uc.got")" = to-unix-peer
 kill $QP 2>/dev/null
 
 # console (virtconsole): QEMU must never be blocked; overflow is dropped and counted.
