@@ -125,6 +125,14 @@ else
 	check "io_uring refused by seccomp: exit 1 and the cause named" \
 		eval "[ $rc = 1 ] && echo \"\$out\" | grep -q 'io_uring is not available (Operation not permitted)'"
 fi
+out=$("$B/virtserd" -t -c "$S/host/virtserd.xml" 2>&1)
+check "virtserd -t prints the sample config in canonical form" \
+	eval "echo \"\$out\" | head -1 | grep -qx '<virtserd>' && echo \"\$out\" | grep -q \"<console type='tcp' name='console0'>\""
+printf "<virtserd>\n<vm name='v'>\n<channel type='pty' name='x'><chardev path='/q' mode='listen'/></channel></vm></virtserd>\n" > "$T/bad.xml"
+out=$("$B/virtserd" -t -c "$T/bad.xml" 2>&1)
+rc=$?
+check "virtserd -t on a bad config: exit 1, file:line: element: message" \
+	eval "[ $rc = 1 ] && [ \"\$out\" = \"virtserd: $T/bad.xml:3: chardev: mode='listen' is not bind or connect\" ]"
 out=$("$B/virtserd" -c "$T/nonexistent.xml" 2>&1)
 check "missing config file is named" test "$out" = "virtserd: $T/nonexistent.xml:0: config: No such file or directory"
 finish

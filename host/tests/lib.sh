@@ -2,6 +2,7 @@
 # Every wait is bounded and every process we start is killed on exit.
 set -u
 B=${top_builddir:-.}/host
+S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/virtserd-test.XXXXXX)
 n=0
 fails=0
