@@ -6,6 +6,7 @@
 P=$B/tests/vspeer
 U1=$((20000 + $$ % 20000))
 U2=$((U1 + 1))
+UT=$((U1 + 2))
 
 command -v socat > /dev/null && HAVE_SOCAT=1 || HAVE_SOCAT=0
 if [ $HAVE_SOCAT = 1 ]; then
@@ -18,6 +19,14 @@ start_daemon <<XML
     <source path='$T/f.log' max-size='4096' backups='2'/>
     <chardev path='$T/qf.sock'/>
   </console>
+  <channel type='file' name='vmbind'>
+    <source path='$T/vb.log'/>
+    <chardev type='unix' mode='bind' path='$T/qb.sock'/>
+  </channel>
+  <channel type='file' name='vmtcp'>
+    <source path='$T/vt.log'/>
+    <chardev type='tcp' host='127.0.0.1' service='$UT'><reconnect enabled='yes' timeout-ms='50'/></chardev>
+  </channel>
   <channel type='file' name='late'>
     <source path='$T/later/f.log'/>
     <chardev path='$T/ql.sock'/>
@@ -56,6 +65,22 @@ check "file: two full backups, no third" \
 cat "$T/f.log.2" "$T/f.log.1" "$T/f.log" > "$T/f.cat"
 check "file: backups + live log are the input, in order" same "$T/f.in" "$T/f.cat"
 check "file: opened with O_APPEND" eval "grep -q '^flags:.*[2-7][0-7][0-7][0-7]$' /proc/$DPID/fdinfo/\$(ls -l /proc/$DPID/fd | awk '/f.log\$/ {print \$9}')"
+
+# QEMU as the client of a chardev socket we listen on, twice in a row.
+waitfor "[ -S '$T/qb.sock' ]"
+check "chardev bind: socket is 0660" test "$(stat -c %a "$T/qb.sock")" = 660
+printf 'first-qemu;' > "$T/vb1"
+printf 'second-qemu;' > "$T/vb2"
+timeout 10 "$P" -c "$T/qb.sock" -s "$T/vb1" -e -n 0 -T 10 -q
+waitfor "[ \"\$(field vm1/vmbind bytes_from_vm)\" = 11 ] && ctl -j status vm1/vmbind | grep -q '\"vm_state\":\"listening\"'"
+timeout 10 "$P" -c "$T/qb.sock" -s "$T/vb2" -e -n 0 -T 10 -q
+waitfor "[ \"\$(cat '$T/vb.log')\" = 'first-qemu;second-qemu;' ]"
+check "chardev bind: accepted QEMU, and its successor" test "$(cat "$T/vb.log")" = 'first-qemu;second-qemu;'
+# QEMU's chardev as a TCP server.
+printf 'over-tcp' > "$T/vt.in"
+timeout 10 "$P" -L $UT -s "$T/vt.in" -n 0 -T 10 -q
+waitfor "[ \"\$(cat '$T/vt.log')\" = over-tcp ]"
+check "chardev tcp: connected to QEMU over TCP" test "$(cat "$T/vt.log")" = over-tcp
 
 # file whose directory does not exist yet: output is held, then written.
 printf 'held-until-open' > "$T/l.in"
