@@ -100,7 +100,7 @@ check "pty: stable symlink to a pts" eval "readlink '$T/pty' | grep -q '^/dev/pt
 check "pty: slave mode is 0620" test "$(stat -L -c %a "$T/pty")" = 620
 out=$(timeout 5 head -c 13 "$T/pty")
 check "pty: a late reader gets the output written before it opened the slave" test "$out" = boot-messages
-printf 'typed' > "$T/pty"
+timeout 5 sh -c "printf typed > '$T/pty'"
 wait $QP
 check "pty: bytes written to the slave reach QEMU" test "$(cat "$T/pty.got")" = typed
 
@@ -112,7 +112,7 @@ waitfor "[ -p '$T/p.out' ] && [ -p '$T/p.in' ]"
 check "pipe: FIFOs created with mode 600" test "$(stat -c %a "$T/p.out")" = 600
 out=$(timeout 5 head -c 11 "$T/p.out")
 check "pipe: guest output readable from path.out" test "$out" = to-the-pipe
-printf 'from-pipe' > "$T/p.in"
+timeout 5 sh -c "printf from-pipe > '$T/p.in'"
 wait $QP
 check "pipe: path.in reaches QEMU" test "$(cat "$T/i.got")" = from-pipe
 
@@ -152,7 +152,7 @@ if [ $HAVE_SOCAT = 1 ]; then
 	QP=$LASTPID
 	out=$(timeout 5 head -c 6 "$T/ttyB")
 	check "dev: guest output comes out of the tty" test "$out" = to-tty
-	printf 'from-tty' > "$T/ttyB"
+	timeout 5 sh -c "printf from-tty > '$T/ttyB'"
 	wait $QP
 	check "dev: tty input reaches QEMU" test "$(cat "$T/d.got")" = from-tty
 else
