@@ -108,6 +108,9 @@ static void sig_ok(void *obj, int res)
 		case SIGHUP:
 			vs_reload();
 			break;
+		case SIGUSR2:
+			vs_ports_reopen_logs();
+			break;
 		case SIGTERM:
 		case SIGINT:
 			shutdown_all();
@@ -202,6 +205,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sig.fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sig.fd < 0) {

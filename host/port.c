@@ -460,6 +460,40 @@ static bool rotate_if_full(struct vs_client *c)
 	return true;
 }
 
+/*
+ * After an external rotation (logrotate moving the file), SIGUSR2 makes us
+ * write to a new file at the configured path.  Never while a write is in
+ * flight: the old fd belongs to that SQE until its completion.
+ */
+static void client_reopen(struct vs_client *c)
+{
+	uint64_t sz;
+	int fd;
+
+	if (!c->reopen || c->wr_busy)
+		return;
+	c->reopen = false;
+	fd = vs_open_log(c->path, 1, &sz);
+	if (fd < 0) {
+		vs_log(LOG_ERR, "%s: reopening %s: %s; keeping the old file",
+		       c->port->id, c->path, strerror(-fd));
+		return;
+	}
+	close(c->wfd);
+	c->wfd = fd;
+	c->file_size = sz;
+}
+
+void vs_ports_reopen_logs(void)
+{
+	for (struct vs_port *p = vs_ports; p; p = p->next)
+		for (struct vs_client *c = p->clients; c; c = c->next)
+			if ((c->kind == CL_FILE || c->kind == CL_LOG) && !c->closing) {
+				c->reopen = true;
+				client_reopen(c);
+			}
+}
+
 static void client_write_kick(struct vs_client *c)
 {
 	struct vs_port *p = c->port;
@@ -470,6 +504,7 @@ static void client_write_kick(struct vs_client *c)
 
 	if (c->wr_busy || c->closing || c->connecting || c->wfd < 0)
 		return;
+	client_reopen(c);
 	if (c->txlen > c->txoff) {
 		ptr = c->txbuf + c->txoff;
 		n = c->txlen - c->txoff;

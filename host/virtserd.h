@@ -105,6 +105,7 @@ struct vs_client {
 	bool feeding;			/* this read feeds port->down */
 	bool telnet;
 	bool dgram;			/* UDP: keep writes within one datagram */
+	bool reopen;			/* CL_FILE/CL_LOG: SIGUSR2 seen, reopen when idle */
 	struct vs_telnet tn;
 	uint64_t pos;			/* next byte of port->up to send */
 	size_t wr_len;			/* bytes lent for the current write */
@@ -180,6 +181,7 @@ struct vs_port *vs_port_new(const char *vm, const struct vs_port_cfg *cfg);
 void vs_port_stop(struct vs_port *p, unsigned timeout_ms);
 void vs_port_kick(struct vs_port *p);
 void vs_ports_start_pending(void);
+void vs_ports_reopen_logs(void);
 struct vs_port *vs_port_find(const char *id);
 extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
 /* Attach a control connection as a client: 0 or -errno. */

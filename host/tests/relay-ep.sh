@@ -91,6 +91,15 @@ mkdir "$T/later"
 waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = held-until-open ]"
 check "file: output held until the file could be opened" test "$(cat "$T/later/f.log" 2>/dev/null)" = held-until-open
 
+# SIGUSR2 after an external rotation: new output goes to a new file.
+mv "$T/later/f.log" "$T/later/f.log.moved"
+kill -USR2 $DPID
+printf 'after-usr2' > "$T/l2.in"
+timeout 20 "$P" -l "$T/ql.sock" -s "$T/l2.in" -n 0 -T 20 -q
+waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = after-usr2 ]"
+check "file: SIGUSR2 reopens the path after an external rotation" \
+	eval "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = after-usr2 ] && [ \"\$(cat '$T/later/f.log.moved')\" = held-until-open ]"
+
 # pty: output written while no one has the slave open is kept.
 printf 'boot-messages' > "$T/pty.data"
 bg "$P" -l "$T/qp.sock" -s "$T/pty.data" -o "$T/pty.got" -n 5 -T 20 -q
