@@ -17,6 +17,11 @@
  * chunk, and cannot hang a CPU that is printing.
  * During a panic, with VIRTIO_CONSOLE_F_EMERG_WRITE, output goes through
  * the emerg_wr config field instead, which needs no interrupts and no ring.
+ * "During a panic" is latched by a panic notifier, not read from
+ * oops_in_progress alone: panic() drops oops_in_progress again
+ * (bust_spinlocks(0)) before its last flush of the log buffer, and what was
+ * still pending then would take the ring path, whose completions may never
+ * come on a dying machine.
  *
  * The hvc header is private to the kernel tree; see kernel/README.md for
  * how the build obtains the copy matching the target kernel.
@@ -24,6 +29,7 @@
 #include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/panic.h>
+#include <linux/panic_notifier.h>
 #include <linux/printk.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
@@ -39,6 +45,40 @@
 static DEFINE_MUTEX(vs_cons_mutex);	/* serialises list updates */
 static LIST_HEAD(vs_cons_list);		/* RCU; vs_port.cons_list */
 static DEFINE_IDA(vs_vterm_ida);	/* vtermnos, from 1 like 6.2+ */
+
+/* Set when panic() runs its notifiers; never cleared.  Lockless flag. */
+static bool vs_panicking;
+
+static int vs_cons_panic_notify(struct notifier_block *nb, unsigned long event,
+				void *msg)
+{
+	WRITE_ONCE(vs_panicking, true);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vs_cons_panic_nb = {
+	.notifier_call = vs_cons_panic_notify,
+};
+
+/**
+ * vs_cons_module_init() - start watching for a panic
+ *
+ * Context: module init, process context.
+ */
+void vs_cons_module_init(void)
+{
+	atomic_notifier_chain_register(&panic_notifier_list, &vs_cons_panic_nb);
+}
+
+/**
+ * vs_cons_module_exit() - undo vs_cons_module_init()
+ *
+ * Context: module exit, process context.
+ */
+void vs_cons_module_exit(void)
+{
+	atomic_notifier_chain_unregister(&panic_notifier_list, &vs_cons_panic_nb);
+}
 
 /* Caller holds rcu_read_lock(). */
 static struct vs_port *vs_cons_find(u32 vtermno)
@@ -81,7 +121,7 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 		ret = -EPIPE;
 		goto out;
 	}
-	if (unlikely(oops_in_progress) && port->vsdev->emerg) {
+	if (unlikely(oops_in_progress || READ_ONCE(vs_panicking)) && port->vsdev->emerg) {
 		vs_cons_emerg(port, (const u8 *)buf, count);
 		goto out;
 	}

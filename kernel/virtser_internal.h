@@ -311,6 +311,8 @@ extern const struct attribute_group *vs_port_groups[];
 extern const struct file_operations vs_fops;
 
 /* virtser_cons.c */
+void vs_cons_module_init(void);
+void vs_cons_module_exit(void);
 int vs_cons_init(struct vs_port *port);
 void vs_cons_remove(struct vs_port *port);
 void vs_cons_resize(struct vs_port *port, u16 cols, u16 rows);

@@ -135,6 +135,7 @@ static int __init virtser_init(void)
 	if (IS_ERR(vs_debugfs_root))
 		vs_debugfs_root = NULL;
 
+	vs_cons_module_init();
 	err = register_virtio_driver(&vs_virtio_driver);
 	if (err) {
 		pr_err("virtser: cannot register the virtio driver: %d\n", err);
@@ -142,6 +143,7 @@ static int __init virtser_init(void)
 	}
 	return 0;
 fail:
+	vs_cons_module_exit();
 	debugfs_remove_recursive(vs_debugfs_root);
 	class_destroy(vs_port_class);
 	return err;
@@ -150,6 +152,7 @@ fail:
 static void __exit virtser_exit(void)
 {
 	unregister_virtio_driver(&vs_virtio_driver);
+	vs_cons_module_exit();
 	debugfs_remove_recursive(vs_debugfs_root);
 	class_destroy(vs_port_class);
 }
