@@ -421,8 +421,11 @@ static void client_close(struct vs_client *c, const char *why)
 {
 	struct vs_port *p = c->port;
 
-	if (c->closing)
+	if (c->closing) {
+		/* Callers clear their busy flag first: this may be the last one. */
+		client_maybe_free(c);
 		return;
+	}
 	c->closing = true;
 	if (p->writer == c) {
 		/* Whatever it had not received waits for the next writer. */

@@ -61,7 +61,13 @@ start_daemon() {
 stop_daemon() {
 	[ -n "$DPID" ] || return 0
 	kill -TERM "$DPID" 2>/dev/null
-	waitfor "! kill -0 $DPID 2>/dev/null" 200
+	if ! waitfor "! kill -0 $DPID 2>/dev/null" 200; then
+		diag "daemon ignored SIGTERM for 10 s; killing it"
+		kill -9 "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+		DPID=""
+		return 1
+	fi
 	wait "$DPID" 2>/dev/null
 	local rc=$?
 	DPID=""
