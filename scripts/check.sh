@@ -101,6 +101,14 @@ make -C "$B" check LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=fu
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind.log"
 add_automake "$B/valgrind.log" "valgrind unit tests"
 
+step "virtserd integration tests with the daemon under valgrind"
+# The shell tests start the daemon through $VS_WRAP.
+VS_WRAP="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite" \
+	make -C "$B" check TESTS='$(HOST_SHTESTS)' \
+	> "$B/valgrind-daemon.log" 2>&1
+grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind-daemon.log"
+add_automake "$B/valgrind-daemon.log" "virtserd under valgrind"
+
 step "kernel module on every supported kernel (W=1)"
 for k in 6.1 6.12; do
 	make -s module-$k B="$B" KBUILD_FLAGS=W=1 > "$B/module-$k.log" 2>&1
