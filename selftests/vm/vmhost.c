@@ -900,16 +900,21 @@ static void ctl_readable(void)
 /* ------------------------------------------------------------------ */
 /* QEMU                                                                 */
 
-static void start_qemu(char **argv)
+/*
+ * Run argv in the background with stdout and stderr in DIR/logname and
+ * stdin on /dev/null; returns its pid.
+ */
+static pid_t spawn(char *const argv[], const char *logname)
 {
 	char log[PATH_MAX];
+	pid_t pid;
 	int fd;
 
-	snprintf(log, sizeof(log), "%s/qemu.log", workdir);
-	qemu_pid = fork();
-	if (qemu_pid < 0)
+	snprintf(log, sizeof(log), "%s/%s", workdir, logname);
+	pid = fork();
+	if (pid < 0)
 		die("fork: %s", strerror(errno));
-	if (qemu_pid == 0) {
+	if (pid == 0) {
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -921,6 +926,12 @@ static void start_qemu(char **argv)
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	return pid;
+}
+
+static void start_qemu(char **argv)
+{
+	qemu_pid = spawn(argv, "qemu.log");
 }
 
 static bool qemu_exited(void)
@@ -1004,9 +1015,9 @@ static void add_port(const char *spec)
  */
 static void start_daemon(void)
 {
-	char conf[PATH_MAX], ctl[PATH_MAX], log[PATH_MAX];
+	char conf[PATH_MAX], ctl[PATH_MAX];
 	FILE *f;
-	int i, fd;
+	int i;
 
 	snprintf(conf, sizeof(conf), "%s/virtserd.xml", workdir);
 	snprintf(ctl, sizeof(ctl), "%s/virtserd.ctl", workdir);
@@ -1030,24 +1041,12 @@ static void start_daemon(void)
 	fputs("  </vm>\n</virtserd>\n", f);
 	fclose(f);
 
-	snprintf(log, sizeof(log), "%s/virtserd.log", workdir);
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		die("fork: %s", strerror(errno));
-	if (daemon_pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(daemon_bin, daemon_bin, "-c", conf, (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", daemon_bin, strerror(errno));
-		_exit(127);
-	}
+	daemon_pid = spawn((char *const[]){ (char *)daemon_bin, "-c", conf, NULL },
+			   "virtserd.log");
 	for (i = 0; i < 500 && access(ctl, F_OK); i++)
 		usleep(20000);
 	if (access(ctl, F_OK))
-		die("virtserd did not start (see %s)", log);
+		die("virtserd did not start (see %s/virtserd.log)", workdir);
 }
 
 static bool daemon_alive(void)
