@@ -36,7 +36,22 @@
  *   wait PORT MS               -> "SHA BYTES" when the background job on
  *                              PORT finished; ERR on timeout
  *   hotplug_add PORT NAME      chardev-add + device_add virtserialport
+ *                              -> "ctrlq=STATE": whether the guest's control
+ *                              receiveq had a ring (x-query-virtio-queue-
+ *                              status, queue 2) just before and just after
+ *                              device_add: "up" both times, "down" both
+ *                              times (device reset, e.g. frozen: QEMU
+ *                              dropped the PORT_ADD), "changed", "unknown"
  *   hotplug_del PORT           device_del + chardev-remove
+ *   after MS CMD [ARGS...]     -> N at once; vmhost runs CMD MS ms later
+ *                              from its loop, whatever the guest is doing
+ *                              (frozen, say), and logs its answer as
+ *                              "# vmhost: after #N: ..." instead of sending
+ *                              it.  Not for recv, readable, expect, wait or
+ *                              after.  At most 16 per boot.
+ *   afterstatus N              -> "pending", or "done +MS ok|err RESULT":
+ *                              when the delayed command N ran (ms after it
+ *                              was armed) and its answer
  */
 #ifndef VT_PROTO_H
 #define VT_PROTO_H

@@ -83,8 +83,25 @@ struct pending {
 	size_t patlen;
 };
 
+/*
+ * A command the guest armed with "after MS CMD...": the loop runs it when
+ * it is due, whatever the guest is doing then (frozen, say), and keeps
+ * its answer for "afterstatus" instead of sending it.
+ */
+#define MAX_AFTER	16
+struct after {
+	uint64_t armed_at, due, ran_at;	/* monotonic ms */
+	bool ran;
+	bool ok;
+	char cmd[256];
+	char result[512];
+};
+
 static struct port ports[MAX_PORTS];
 static struct pending pend;
+static struct after afters[MAX_AFTER];
+static unsigned int n_afters;
+static struct after *capture;	/* the delayed command being run */
 static const char *workdir;
 static int ctl_fd = -1, qmp_fd = -1;
 static pid_t qemu_pid = -1;
@@ -225,6 +242,7 @@ static size_t hex_decode(uint8_t *out, size_t max, const char *hex)
 
 static char qmp_buf[65536];
 static size_t qmp_len;
+static char qmp_ret[8192];	/* the "return" line of the last command */
 
 /* Read one line from QMP; events are logged and skipped by the caller. */
 static int qmp_line(char *out, size_t len, int ms)
@@ -271,8 +289,10 @@ static int qmp(char *err, size_t errlen, const char *fmt, ...)
 	for (;;) {
 		if (qmp_line(line, sizeof(line), 20000))
 			goto broken;
-		if (strstr(line, "\"return\""))
+		if (strstr(line, "\"return\"")) {
+			snprintf(qmp_ret, sizeof(qmp_ret), "%s", line);
 			return 0;
+		}
 		if (strstr(line, "\"error\"")) {
 			snprintf(err, errlen, "%.*s", (int)errlen - 1, line);
 			return -1;
@@ -307,6 +327,14 @@ static void reply(unsigned long seq, bool ok, const char *fmt, ...)
 	int n;
 
 	n = snprintf(line, sizeof(line), VT_TAG "%lu %s ", seq, ok ? "OK" : "ERR");
+	if (capture) {
+		/* a delayed command: the guest got its "OK" when it armed it */
+		capture->ok = ok;
+		va_start(ap, fmt);
+		vsnprintf(capture->result, sizeof(capture->result), fmt, ap);
+		va_end(ap);
+		return;
+	}
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -431,10 +459,46 @@ static void cmd_ports(unsigned long seq)
 	reply(seq, true, "%s", out);
 }
 
+/*
+ * Whether QEMU could deliver a control message to the guest right now.
+ * QEMU drops a control message (PORT_ADD too) when the guest's control
+ * receiveq has no ring: send_control_msg() in hw/char/virtio-serial-bus.c
+ * checks virtio_queue_ready(), i.e. a non-zero avail ring address.  The
+ * ring is there from the driver's find_vqs until the next device reset,
+ * so not while the device is frozen.  With multiport the control receiveq
+ * is queue 2.  Returns 1 (ring set up), 0 (no ring) or -1 (cannot tell,
+ * e.g. a QEMU without x-query-virtio-queue-status).
+ */
+static int ctrlq_ready(void)
+{
+	static const char key[] = "\"vring-avail\":";
+	char err[1024];
+	const char *v;
+
+	if (qmp(err, sizeof(err),
+		"{\"execute\":\"x-query-virtio-queue-status\",\"arguments\":"
+		"{\"path\":\"/machine/peripheral/vser0/virtio-backend\",\"queue\":2}}"))
+		return -1;
+	v = strstr(qmp_ret, key);
+	if (!v)
+		return -1;
+	return strtoull(v + strlen(key), NULL, 10) != 0;
+}
+
+static const char *ctrlq_word(int before, int after)
+{
+	if (before < 0 || after < 0)
+		return "unknown";
+	if (before != after)
+		return "changed";
+	return before ? "up" : "down";
+}
+
 static void cmd_hotplug_add(unsigned long seq, int id, const char *name)
 {
 	struct port *p = &ports[id];
 	char err[1024];
+	int before, after;
 
 	snprintf(p->path, sizeof(p->path), "%s/port%d.sock", workdir, id);
 	unlink(p->path);
@@ -446,6 +510,8 @@ static void cmd_hotplug_add(unsigned long seq, int id, const char *name)
 		reply(seq, false, "chardev-add: %s", err);
 		return;
 	}
+	/* device_add runs under QEMU's big lock: no guest access in between */
+	before = ctrlq_ready();
 	if (qmp(err, sizeof(err),
 		"{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtserialport\","
 		"\"bus\":\"vser0.0\",\"nr\":%d,\"chardev\":\"c%d\",\"name\":\"%s\","
@@ -453,11 +519,12 @@ static void cmd_hotplug_add(unsigned long seq, int id, const char *name)
 		reply(seq, false, "device_add: %s", err);
 		return;
 	}
+	after = ctrlq_ready();
 	p->present = true;
 	p->console = false;
 	p->fd = -1;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	reply(seq, true, "");
+	reply(seq, true, "ctrlq=%s", ctrlq_word(before, after));
 }
 
 static void cmd_hotplug_del(unsigned long seq, int id)
@@ -488,26 +555,77 @@ static void cmd_hotplug_del(unsigned long seq, int id)
 	reply(seq, true, "");
 }
 
-static void command(char *line)
+/* after MS CMD...: arm CMD; answers its number for "afterstatus" */
+static void cmd_after(unsigned long seq, char *rest)
+{
+	static const char *const waiting[] = {
+		"recv", "readable", "expect", "wait", "after", NULL,
+	};
+	char *end, *cmd;
+	unsigned long ms = strtoul(rest, &end, 10);
+	size_t len;
+	int i;
+
+	cmd = end + strspn(end, " ");
+	len = strcspn(cmd, " ");
+	if (end == rest || !*cmd || strlen(cmd) >= sizeof(afters[0].cmd)) {
+		reply(seq, false, "usage: after MS COMMAND [ARGS...]");
+		return;
+	}
+	/* Nobody would wait for the answer of these. */
+	for (i = 0; waiting[i]; i++) {
+		if (len == strlen(waiting[i]) && !strncmp(cmd, waiting[i], len)) {
+			reply(seq, false, "'%s' cannot be delayed", waiting[i]);
+			return;
+		}
+	}
+	if (n_afters == MAX_AFTER) {
+		reply(seq, false, "at most %d delayed commands", MAX_AFTER);
+		return;
+	}
+	memset(&afters[n_afters], 0, sizeof(afters[0]));
+	afters[n_afters].armed_at = now_ms();
+	afters[n_afters].due = afters[n_afters].armed_at + ms;
+	snprintf(afters[n_afters].cmd, sizeof(afters[0].cmd), "%s", cmd);
+	n_afters++;
+	reply(seq, true, "%u", n_afters);
+}
+
+static void cmd_afterstatus(unsigned long seq, const char *arg)
+{
+	unsigned long n = strtoul(arg ? arg : "", NULL, 10);
+	struct after *a;
+
+	if (!n || n > n_afters) {
+		reply(seq, false, "no delayed command '%s'", arg ? arg : "");
+		return;
+	}
+	a = &afters[n - 1];
+	if (!a->ran)
+		reply(seq, true, "pending");
+	else
+		reply(seq, true, "done +%llu %s %s",
+		      (unsigned long long)(a->ran_at - a->armed_at),
+		      a->ok ? "ok" : "err", a->result);
+}
+
+static void run_command(unsigned long seq, char *text)
 {
 	char *save, *tok, *args[4] = { 0 };
-	unsigned long seq;
 	struct port *p;
 	int id = -1, i;
 
-	seq = strtoul(line + strlen(VT_TAG), &save, 10);
-	tok = strtok_r(save, " ", &save);
-	for (i = 0; i < 4; i++)
-		args[i] = strtok_r(NULL, " ", &save);
+	tok = strtok_r(text, " ", &save);
 	if (!tok) {
 		reply(seq, false, "empty command");
 		return;
 	}
-	if (pend.kind != W_NONE) {
-		/* The guest waits for each answer, so this cannot happen. */
-		reply(seq, false, "busy");
+	if (!strcmp(tok, "after")) {
+		cmd_after(seq, save);
 		return;
 	}
+	for (i = 0; i < 4; i++)
+		args[i] = strtok_r(NULL, " ", &save);
 
 	if (!strcmp(tok, "ports")) {
 		cmd_ports(seq);
@@ -689,9 +807,58 @@ static void command(char *line)
 		if (!(p = port_arg(seq, args[0], &id)))
 			return;
 		cmd_hotplug_del(seq, id);
+	} else if (!strcmp(tok, "afterstatus")) {
+		cmd_afterstatus(seq, args[0]);
 	} else {
 		reply(seq, false, "unknown command '%s'", tok);
 	}
+}
+
+static void command(char *line)
+{
+	unsigned long seq;
+	char *rest;
+
+	seq = strtoul(line + strlen(VT_TAG), &rest, 10);
+	if (pend.kind != W_NONE) {
+		/* The guest waits for each answer, so this cannot happen. */
+		reply(seq, false, "busy");
+		return;
+	}
+	run_command(seq, rest);
+}
+
+/*
+ * Run the delayed commands that are due; their answers go to afters[] and
+ * to our output.  Returns the ms until the next one is due (or max).
+ */
+static int run_afters(uint64_t now, int max)
+{
+	char text[sizeof(afters[0].cmd)];
+	unsigned int i;
+
+	for (i = 0; i < n_afters; i++) {
+		struct after *a = &afters[i];
+
+		if (a->ran)
+			continue;
+		if (now < a->due) {
+			if (a->due - now < (uint64_t)max)
+				max = (int)(a->due - now);
+			continue;
+		}
+		snprintf(text, sizeof(text), "%s", a->cmd);
+		snprintf(a->result, sizeof(a->result), "no answer");
+		capture = a;
+		run_command(0, text);
+		capture = NULL;
+		a->ran = true;
+		a->ran_at = now_ms();
+		note("after #%u: '%s' ran at +%llu ms: %s %s", i + 1, a->cmd,
+		     (unsigned long long)(a->ran_at - a->armed_at),
+		     a->ok ? "OK" : "ERR", a->result);
+	}
+	return max;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1114,6 +1281,7 @@ static void restart_qemu(void)
 	memset(&pend, 0, sizeof(pend));
 	for (i = 0; i < MAX_PORTS; i++)
 		port_close(&ports[i]);
+	n_afters = 0;	/* they were meant for the QEMU that is gone */
 	for (i = 0; qemu_argv[i]; i++) {
 		if (!strcmp(qemu_argv[i], "-append") && qemu_argv[i + 1]) {
 			snprintf(append, sizeof(append), "%s vt.phase=2", qemu_argv[i + 1]);
@@ -1225,6 +1393,7 @@ int main(int argc, char **argv)
 		}
 		if (pend.kind != W_NONE && now >= pend.deadline)
 			pending_timeout();
+		wait = run_afters(now, wait);
 
 		if (ctl_fd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = ctl_fd, .events = POLLIN };
