@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/virtio_console.h>
 
 #include "virtser_internal.h"
@@ -79,6 +80,13 @@ static void vs_tx_intr(struct virtqueue *vq)
 	vs_port_put(port);
 }
 
+/*
+ * Freezable: control messages that arrive while the system resumes (the
+ * answers to the DEVICE_READY sent by vs_restore()) wait until tasks are
+ * thawed, after every device's PM complete step.  A port announced then is
+ * added as a child of a device that is no longer sleeping; acting at once
+ * made the PM core warn that the parent "should not be sleeping".
+ */
 static void vs_ctrl_rx_intr(struct virtqueue *vq)
 {
 	struct vs_dev *vsdev = vq->vdev->priv;
@@ -86,7 +94,7 @@ static void vs_ctrl_rx_intr(struct virtqueue *vq)
 
 	spin_lock_irqsave(&vsdev->ports_lock, flags);
 	if (vsdev->ready)
-		schedule_work(&vsdev->ctrl_work);
+		queue_work(system_freezable_wq, &vsdev->ctrl_work);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 
