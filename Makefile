@@ -10,6 +10,9 @@
 #   make modules    build virtser.ko for every supported kernel
 #   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
+#   make install    daemon, CLI, man pages, systemd unit, udev rules, modprobe.d
+#                   file and sample configuration (DESTDIR= and uninstall work)
+#   make dkms-source  the module's DKMS source tree into /usr/src/virtser-VERSION
 
 SHELL := /bin/bash
 srcdir := $(CURDIR)
@@ -20,7 +23,8 @@ KERNELS := 6.1 6.12
 CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
-	kernel-check vmtest vmtest-all distcheck install clean distclean
+	kernel-check vmtest vmtest-all distcheck install uninstall dkms-source \
+	clean distclean
 
 all: userspace modules
 
@@ -74,6 +78,12 @@ distcheck: $(B)/config.status
 
 install: $(B)/config.status
 	$(MAKE) -C $(B) install
+
+uninstall: $(B)/config.status
+	$(MAKE) -C $(B) uninstall
+
+dkms-source: $(B)/config.status
+	$(MAKE) -C $(B) install-dkms
 
 clean:
 	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean

@@ -44,7 +44,34 @@ TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
 
 dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5
-EXTRA_DIST += host/virtserd.xml host/systemd/virtserd.service.in host/README.md
+EXTRA_DIST += host/systemd/virtserd.service.in host/README.md
+
+# The sample configuration.  A pristine copy always goes to
+# $(docdir)/examples; $(sysconfdir)/virtserd.xml, the file the unit starts
+# the daemon with, is installed from it only when there is none, so that
+# reinstalling never overwrites an operator's configuration, and uninstall
+# removes it only while it is still the unmodified sample.
+examplesdir = $(docdir)/examples
+dist_examples_DATA = host/virtserd.xml
+.PHONY: install-virtserd-config uninstall-virtserd-config
+install-virtserd-config:
+	$(MKDIR_P) "$(DESTDIR)$(sysconfdir)"
+	@f="$(DESTDIR)$(sysconfdir)/virtserd.xml"; \
+	if test -e "$$f"; then \
+		echo "keeping the existing $$f (the sample is in $(examplesdir))"; \
+	else \
+		echo " $(INSTALL_DATA) host/virtserd.xml $$f"; \
+		$(INSTALL_DATA) "$(srcdir)/host/virtserd.xml" "$$f"; \
+	fi
+uninstall-virtserd-config:
+	@f="$(DESTDIR)$(sysconfdir)/virtserd.xml"; \
+	if cmp -s "$(srcdir)/host/virtserd.xml" "$$f"; then \
+		echo " rm -f $$f"; rm -f "$$f"; \
+	elif test -e "$$f"; then \
+		echo "keeping $$f: it is not the unmodified sample"; \
+	fi
+install_data_local_targets += install-virtserd-config
+uninstall_local_targets += uninstall-virtserd-config
 
 # The unit names the install paths, so it is generated at build time.
 systemdsystemunit_DATA = host/systemd/virtserd.service

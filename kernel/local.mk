@@ -19,3 +19,52 @@ kernel_tests_fuzz_proto_SOURCES = kernel/tests/fuzz_proto.c $(kernel_proto_sourc
 kernel_tests_fuzz_proto_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 kernel_tests_fuzz_proto_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 endif
+
+# The modprobe.d file that keeps virtio_console away from the device (see
+# configure.ac for the directory).
+if INSTALL_MODPROBE
+modprobe_DATA = kernel/virtser.conf
+endif
+
+# DKMS: dkms.conf and the module's sources as $(dkmssourcedir)/virtser-VERSION.
+# dkms builds there with kernel/scripts/build.sh, so everything build.sh,
+# probe.sh and hvc-header.sh read is installed: Kbuild, the sources, the
+# probes and the scripts.  The lists are globs so that a new source file or
+# probe cannot be left out of the tree.
+dkmssrcdir = $(dkmssourcedir)/$(PACKAGE)-$(PACKAGE_VERSION)
+dkms_globs = Kbuild *.c *.h proto/*.c proto/*.h probes/*.c scripts/*.sh
+EXTRA_DIST += dkms.conf.in
+CLEANFILES += dkms.conf
+dkms.conf: $(srcdir)/dkms.conf.in Makefile
+	$(AM_V_GEN)$(SED) -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+		$(srcdir)/dkms.conf.in > $@
+
+.PHONY: install-dkms uninstall-dkms
+install-dkms: dkms.conf
+	$(MKDIR_P) "$(DESTDIR)$(dkmssrcdir)/proto" "$(DESTDIR)$(dkmssrcdir)/probes" \
+		"$(DESTDIR)$(dkmssrcdir)/scripts"
+	$(INSTALL_DATA) dkms.conf "$(DESTDIR)$(dkmssrcdir)/dkms.conf"
+	@set -e; for f in `cd "$(srcdir)/kernel" && echo $(dkms_globs)`; do \
+		test -f "$(srcdir)/kernel/$$f" || { echo "install-dkms: no kernel/$$f" >&2; exit 1; }; \
+		case $$f in *.sh) m=0755 ;; *) m=0644 ;; esac; \
+		echo " $(INSTALL) -m $$m kernel/$$f $(DESTDIR)$(dkmssrcdir)/$$f"; \
+		$(INSTALL) -m $$m "$(srcdir)/kernel/$$f" "$(DESTDIR)$(dkmssrcdir)/$$f"; \
+	done
+
+# Removes what install-dkms installed (and nothing else), then the
+# directories if that left them empty.
+uninstall-dkms:
+	rm -f "$(DESTDIR)$(dkmssrcdir)/dkms.conf"
+	@set -e; for f in `cd "$(srcdir)/kernel" && echo $(dkms_globs)`; do \
+		test -f "$(srcdir)/kernel/$$f" || continue; \
+		echo " rm -f $(DESTDIR)$(dkmssrcdir)/$$f"; \
+		rm -f "$(DESTDIR)$(dkmssrcdir)/$$f"; \
+	done
+	@for d in proto probes scripts ""; do \
+		rmdir "$(DESTDIR)$(dkmssrcdir)/$$d" 2>/dev/null || :; \
+	done
+
+if INSTALL_DKMS
+install_data_local_targets += install-dkms
+uninstall_local_targets += uninstall-dkms
+endif
