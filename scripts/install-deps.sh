@@ -14,7 +14,8 @@ pkgs="build-essential autoconf automake libtool pkg-config gawk
 	liburing-dev libxml2-dev libxml2-utils
 	qemu-system-x86 busybox-static udev kmod cpio xz-utils zstd
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12
-	socat telnet sparse clang valgrind dkms python3 flex bison bc"
+	socat telnet sparse clang valgrind dkms python3 flex bison bc
+	systemd man-db groff-base"
 
 missing=
 for p in $pkgs; do
