@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 int vs_ring_init(struct vs_ring *r, size_t cap)
 {
@@ -79,8 +80,60 @@ size_t vs_ring_span(const struct vs_ring *r, uint64_t pos, const uint8_t **ptr)
 uint64_t vs_ring_oldest(const struct vs_ring *r)
 {
 	uint64_t end = r->head + r->reserved;
+	uint64_t o = end > r->cap ? end - r->cap : 0;
 
-	return end > r->cap ? end - r->cap : 0;
+	return o > r->gone ? o : r->gone;
+}
+
+size_t vs_ring_stale(const struct vs_ring *r, uint64_t keep)
+{
+	uint64_t from = vs_ring_oldest(r);
+
+	if (keep > r->head)
+		keep = r->head;
+	return keep > from ? (size_t)(keep - from) : 0;
+}
+
+/* Releases the whole pages inside ring offsets [s, e), e <= cap. */
+static size_t trim_span(struct vs_ring *r, size_t s, size_t e)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t a = (s + pg - 1) / pg * pg;
+	/* The last page past cap is never used: it goes with the last byte. */
+	size_t b = e == r->cap ? (r->cap + pg - 1) / pg * pg : e / pg * pg;
+
+	if (b <= a)
+		return 0;
+	/* Best effort: on failure the pages merely stay resident. */
+	if (madvise(r->buf + a, b - a, MADV_DONTNEED))
+		return 0;
+	return b - a;
+}
+
+size_t vs_ring_trim(struct vs_ring *r, uint64_t keep)
+{
+	uint64_t from = vs_ring_oldest(r);
+	size_t len, off, n = 0;
+
+	if (keep > r->head)
+		keep = r->head;
+	if (keep <= from)
+		return 0;
+	/*
+	 * from >= head + reserved - cap, so [from, keep) never shares memory
+	 * with the loan at head; it is at most one lap, split at the wrap.
+	 */
+	len = (size_t)(keep - from);
+	off = (size_t)(from % r->cap);
+	if (off + len <= r->cap) {
+		n = trim_span(r, off, off + len);
+	} else {
+		n = trim_span(r, off, r->cap);
+		n += trim_span(r, 0, off + len - r->cap);
+	}
+	/* Bytes in partial pages at the edges are kept but count as gone. */
+	r->gone = keep;
+	return n;
 }
 
 void vs_ring_put(struct vs_ring *r, const uint8_t *p, size_t n)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,76 @@ static void ring_tests(void)
 	vs_ring_free(&r);
 }
 
+/* Is page @i of the ring's mapping resident (touched and not trimmed)? */
+static int resident(const struct vs_ring *r, size_t i)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char v = 0;
+
+	if (mincore(r->buf + i * pg, pg, &v))
+		return -1;
+	return v & 1;
+}
+
+static void trim_tests(void)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t cap = 4 * pg + 100, n;	/* last page partly used */
+	struct vs_ring r;
+	const uint8_t *rd;
+	uint8_t *w, *data = malloc(cap);
+
+	for (size_t i = 0; i < cap; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	tap_check(vs_ring_init(&r, cap) == 0, "trim: ring init");
+	tap_check(resident(&r, 0) == 0, "trim: untouched ring pages are not resident");
+	vs_ring_put(&r, data, 3 * pg + 50);
+	tap_check(vs_ring_stale(&r, 2 * pg + 10) == 2 * pg + 10, "trim: stale counts from 0");
+	n = vs_ring_trim(&r, 2 * pg + 10);
+	tap_check(n == 2 * pg, "trim: only whole pages below keep are released");
+	tap_check(resident(&r, 0) == 0 && resident(&r, 1) == 0 && resident(&r, 2) == 1,
+		  "trim: released pages leave RSS, the partial one stays");
+	tap_check(vs_ring_oldest(&r) == 2 * pg + 10, "trim: oldest moves to keep");
+	n = vs_ring_span(&r, 2 * pg + 10, &rd);
+	tap_check(n == pg + 40 && !memcmp(rd, data + 2 * pg + 10, n),
+		  "trim: bytes from keep on are intact");
+	tap_check(vs_ring_stale(&r, 2 * pg + 10) == 0 && vs_ring_trim(&r, 2 * pg) == 0,
+		  "trim: nothing older than oldest to trim again");
+
+	/* Wrap: head in page 1 of the next lap, a loan at head. */
+	vs_ring_put(&r, data, 2 * pg + 150);	/* head = cap + pg + 100 */
+	n = vs_ring_reserve(&r, r.head, &w);
+	tap_check(n == 3 * pg && w == r.buf + pg + 100, "trim: loan at head after the wrap");
+	n = vs_ring_trim(&r, r.head);
+	tap_check(n == pg && resident(&r, 0) == 0, "trim: this lap's bytes before head may go");
+	tap_check(resident(&r, 1) == 1 && resident(&r, 2) == 1 && resident(&r, 3) == 1,
+		  "trim: never releases the page at head or space lent there");
+	vs_ring_unreserve(&r);
+	vs_ring_put(&r, data, cap - 30);	/* head = 2 cap + pg + 70 */
+	n = vs_ring_trim(&r, r.head - 20);
+	/* [cap + pg + 100, head - 20) runs through the end of memory. */
+	tap_check(n == 4 * pg, "trim: a span across the wrap releases both sides");
+	tap_check(resident(&r, 1) == 1, "trim: the page holding head is kept");
+	n = vs_ring_span(&r, r.head - 20, &rd);
+	tap_check(n == 20 && !memcmp(rd, data + cap - 50, 20), "trim: the newest bytes survive");
+	/* Refill after trimming: pages come back as needed, data is right. */
+	for (int lap = 0; lap < 3; lap++) {
+		while ((n = vs_ring_reserve(&r, r.head, &w)) > 0) {
+			n = n > 1000 ? 1000 : n;
+			for (size_t i = 0; i < n; i++)
+				w[i] = (uint8_t)(r.head + i);
+			vs_ring_commit(&r, n);
+			if (r.head > 2 * cap * (size_t)(lap + 1))
+				break;
+		}
+		vs_ring_trim(&r, r.head - 1);
+	}
+	n = vs_ring_span(&r, r.head - 1, &rd);
+	tap_check(n == 1 && rd[0] == (uint8_t)(r.head - 1), "trim: ring keeps working after trims");
+	vs_ring_free(&r);
+	free(data);
+}
+
 static long fsize(const char *p)
 {
 	struct stat st;
@@ -165,6 +236,7 @@ static void rotate_tests(void)
 int main(void)
 {
 	ring_tests();
+	trim_tests();
 	rotate_tests();
 	return tap_done();
 }
