@@ -165,6 +165,7 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 	ob(b, ",\"vm_connects\":%llu,\"breaks\":%llu,\"ro_discarded\":%llu",
 	   (unsigned long long)p->vm_connects, (unsigned long long)p->breaks,
 	   (unsigned long long)p->ro_discarded);
+	ob(b, ",\"trimmed\":%llu", (unsigned long long)p->trimmed);
 	if (p->last_err)
 		ob(b, ",\"last_error\":\"%s\"", strerror(p->last_err));
 	if (p->pty_name) {

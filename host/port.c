@@ -45,6 +45,14 @@ struct vs_port *vs_ports;
 #define DGRAM_MAX	1400	/* stay under a typical MTU */
 #define DRAIN_POLL_MS	10
 #define RETRY_MS	1000
+/*
+ * Ring pages that hold only consumed bytes go back to the kernel once the
+ * port has been quiet for TRIM_MS, so a host whose ports once saw a burst
+ * does not keep buffer_size x 2 resident per port.  Below TRIM_MIN stale
+ * bytes the timer is not worth its wake-up; an idle port arms nothing.
+ */
+#define TRIM_MS		2000
+#define TRIM_MIN	16384
 
 /* Console overflow lands here and is discarded; nobody reads it. */
 static uint8_t scratch[SCRATCH];
@@ -238,19 +246,31 @@ static void fmt_peer(int fd, char *out, size_t len)
 
 static void arm_timer(struct vs_port *p, enum vs_op op, unsigned ms)
 {
-	struct __kernel_timespec *ts = op == VS_OP_VM_TIMER ? &p->vm_ts : &p->user_ts;
+	struct __kernel_timespec *ts;
 	struct io_uring_sqe *sqe;
+	bool *busy;
 
-	if (op == VS_OP_VM_TIMER ? p->vm_timer_busy : p->user_timer_busy)
+	switch (op) {
+	case VS_OP_VM_TIMER:
+		ts = &p->vm_ts;
+		busy = &p->vm_timer_busy;
+		break;
+	case VS_OP_PORT_TRIM:
+		ts = &p->trim_ts;
+		busy = &p->trim_busy;
+		break;
+	default:
+		ts = &p->user_ts;
+		busy = &p->user_timer_busy;
+		break;
+	}
+	if (*busy)
 		return;
 	ts->tv_sec = ms / 1000;
 	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
 	sqe = vs_sqe(op, p->slot, p->gen);
-	io_uring_prep_timeout(sqe, ts, 0, 0);
-	if (op == VS_OP_VM_TIMER)
-		p->vm_timer_busy = true;
-	else
-		p->user_timer_busy = true;
+	io_uring_prep_timeout(sqe, ts, 0, 0);	/* *ts is the kernel's until the CQE */
+	*busy = true;
 }
 
 /* ---- up-buffer accounting ---------------------------------------------- */
@@ -268,6 +288,56 @@ static uint64_t up_consumed(const struct vs_port *p)
 	if (p->hold && p->hold_pos < c)
 		c = p->hold_pos;
 	return c;
+}
+
+/*
+ * The oldest byte of "up" anybody may still want: what the blocking sinks
+ * need, what spies have not copied yet (they skip only when overrun, not
+ * because we trimmed), and the replay window for an interactive attach.
+ */
+static uint64_t up_keep(const struct vs_port *p)
+{
+	uint64_t k = up_consumed(p);
+
+	for (const struct vs_client *c = p->clients; c; c = c->next)
+		if (!c->closing && c->pos < k)
+			k = c->pos;
+	if (p->up.head - k < p->cfg->replay)
+		k = p->up.head > p->cfg->replay ? p->up.head - p->cfg->replay : 0;
+	return k;
+}
+
+/* Arms the quiet-period timer when a ring holds enough consumed bytes. */
+static void trim_check(struct vs_port *p)
+{
+	if (p->trim_busy || p->stopping)
+		return;
+	if (vs_ring_stale(&p->up, up_keep(p)) < TRIM_MIN &&
+	    vs_ring_stale(&p->down, p->down_pos) < TRIM_MIN)
+		return;
+	p->trim_mark = p->up.head + p->down.head;
+	arm_timer(p, VS_OP_PORT_TRIM, TRIM_MS);
+}
+
+static void trim_fire(void *obj, int res)
+{
+	struct vs_port *p = obj;
+
+	p->trim_busy = false;
+	if (p->stopping || res == -ECANCELED) {
+		port_maybe_free(p);
+		return;
+	}
+	/*
+	 * A port that moved a ring's worth since the timer was armed is
+	 * streaming: it would fault the pages straight back in, so leave it
+	 * (the kick below re-arms; one wake-up per TRIM_MS while busy).
+	 */
+	if (p->up.head + p->down.head - p->trim_mark < p->up.cap) {
+		p->trimmed += vs_ring_trim(&p->up, up_keep(p));
+		p->trimmed += vs_ring_trim(&p->down, p->down_pos);
+	}
+	vs_port_kick(p);
 }
 
 static uint64_t start_pos(const struct vs_port *p, uint64_t replay_from_hold)
@@ -1556,6 +1626,8 @@ void vs_port_stop(struct vs_port *p, unsigned timeout_ms)
 		vs_cancel_fd(p->vm_lfd);
 	if (p->user_timer_busy)
 		vs_cancel_ud(vs_ud_encode(VS_OP_USER_TIMER, p->slot, p->gen));
+	if (p->trim_busy)
+		vs_cancel_ud(vs_ud_encode(VS_OP_PORT_TRIM, p->slot, p->gen));
 	vs_port_kick(p);
 }
 
@@ -1566,7 +1638,7 @@ static void port_maybe_free(struct vs_port *p)
 	if (!p->stopping || p->depth)
 		return;
 	if (p->clients || p->vm_rd_busy || p->vm_wr_busy || p->vm_acc_busy ||
-	    p->acc_busy || p->vm_timer_busy || p->user_timer_busy ||
+	    p->acc_busy || p->vm_timer_busy || p->user_timer_busy || p->trim_busy ||
 	    p->vm_state == VM_CONNECTING || p->vm_state == VM_CLOSING || p->vm_fd >= 0)
 		return;
 	if (p->lfd >= 0) {
@@ -1658,6 +1730,7 @@ void vs_port_kick(struct vs_port *p)
 		client_write_kick(c);
 		client_read_kick(c);
 	}
+	trim_check(p);
 	if (p->stopping)
 		port_stop_step(p);
 	p->depth--;
@@ -1673,6 +1746,7 @@ const struct vs_op_handler vs_port_handlers[VS_OP__COUNT] = {
 	/* A TIMEOUT that expires completes with -ETIME: both go one way. */
 	[VS_OP_VM_TIMER] = { vm_timer_fire, vm_timer_fire },
 	[VS_OP_USER_TIMER] = { user_timer_fire, user_timer_fire },
+	[VS_OP_PORT_TRIM] = { trim_fire, trim_fire },
 	[VS_OP_USER_ACCEPT] = { user_accept_ok, user_accept_err },
 	[VS_OP_CL_CONNECT] = { cl_connect_ok, cl_connect_err },
 	[VS_OP_CL_READ] = { cl_read_ok, cl_read_err },

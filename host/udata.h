@@ -31,6 +31,7 @@ enum vs_op {
 	VS_OP_CTL_READ,
 	VS_OP_CTL_WRITE,
 	VS_OP_SIGNAL,
+	VS_OP_PORT_TRIM,	/* quiet period before ring pages go back */
 	VS_OP__COUNT
 };
 

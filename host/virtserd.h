@@ -159,6 +159,11 @@ struct vs_port {
 	int lfd;			/* unix/tcp bind listener */
 	bool acc_busy, user_timer_busy;
 	struct __kernel_timespec user_ts;
+
+	/* idle memory: a TIMEOUT SQE owns trim_ts while trim_busy */
+	bool trim_busy;
+	struct __kernel_timespec trim_ts;
+	uint64_t trim_mark;		/* up.head + down.head when armed */
 	struct vs_client *clients;
 	struct vs_client *writer;	/* the read-write client, if any */
 	bool hold;			/* no writer: keep output for the next */
@@ -172,6 +177,7 @@ struct vs_port {
 	uint64_t ro_discarded;		/* spy keystrokes ignored */
 	uint64_t vm_connects;
 	uint64_t breaks;
+	uint64_t trimmed;		/* bytes of ring pages given back */
 	int last_err;			/* last VM-side errno, for status */
 };
 

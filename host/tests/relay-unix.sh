@@ -27,6 +27,14 @@ check "fake QEMU got its 4 MiB" test $? = 0
 check "guest->user bytes identical (sha256)" same "$T/g2u" "$T/u.got"
 check "user->guest bytes identical (sha256)" same "$T/u2g" "$T/q.got"
 
+# Quiet after a burst: the ring pages go back to the kernel (TRIM_MS, 2 s),
+# except the replay window, which an interactive attach still gets intact.
+check "ring pages returned after the burst" \
+	waitfor "[ \"\$(field vm1/a trimmed)\" -gt 0 ] 2>/dev/null" 200
+sleep 3 | timeout 2 "$B/virtserctl" -s "$T/ctl" attach -r vm1/a > "$T/replay.got"
+check "replay after trimming is the last 4 KiB of guest output" \
+	eval "[ \"\$(sha "$T/replay.got")\" = \"\$(tail -c 4096 "$T/g2u" | sha)\" ]"
+
 # Slow consumer: 16 MiB through a 64 KiB buffer while the user reads 4 KiB
 # at a time with pauses.  Everything must arrive and the daemon must not
 # grow: the backpressure reaches the fake QEMU instead.
