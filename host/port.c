@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -271,6 +272,27 @@ static void arm_timer(struct vs_port *p, enum vs_op op, unsigned ms)
 	sqe = vs_sqe(op, p->slot, p->gen);
 	io_uring_prep_timeout(sqe, ts, 0, 0);	/* *ts is the kernel's until the CQE */
 	*busy = true;
+}
+
+/*
+ * Unix stream sockets queue against the sender's SO_SNDBUF (212992 bytes by
+ * default; the receiver's SO_RCVBUF plays no part).  Each time it fills,
+ * the sender waits for the reader to drain it to a quarter, so with the
+ * default every ~150 KiB costs a wake-up on both sides, which dominated
+ * relay throughput.  Let the queue toward the peer hold as much as our
+ * ring does.  Only raised, never lowered; the kernel doubles the value for
+ * bookkeeping and caps it at net.core.wmem_max.  Not for TCP: a fixed
+ * SO_SNDBUF would switch off the kernel's autotuning.
+ */
+static void unix_sndbuf(int fd, size_t want)
+{
+	int cur = 0, v = want > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)want;
+	socklen_t len = sizeof(cur);
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) && cur / 2 >= v)
+		return;
+	/* Best effort: a smaller queue is slower, not wrong. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
 /* ---- up-buffer accounting ---------------------------------------------- */
@@ -863,6 +885,8 @@ static void user_connect(struct vs_port *p)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 		if (s->nodelay)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	} else {
+		unix_sndbuf(fd, p->cfg->buffer_size);
 	}
 	c = client_new(p, CL_SOCK, fd, fd);
 	c->telnet = p->cfg->ep.telnet;
@@ -934,6 +958,8 @@ static void user_accept_ok(void *obj, int fd)
 		if (p->cfg->ep.sock.nodelay)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	if (p->cfg->ep.sock.is_unix)
+		unix_sndbuf(fd, p->cfg->buffer_size);
 	c = client_new(p, CL_SOCK, fd, fd);
 	fmt_peer(fd, c->peer, sizeof(c->peer));
 	c->telnet = p->cfg->ep.telnet;
@@ -1279,6 +1305,8 @@ static void vm_connect(struct vs_port *p)
 			  p->cfg->chardev.reconnect_ms : RETRY_MS);
 		return;
 	}
+	if (p->cfg->chardev.is_unix)
+		unix_sndbuf(fd, p->cfg->buffer_size);
 	p->vm_fd = fd;
 	p->vm_state = VM_CONNECTING;
 	sqe = vs_sqe(VS_OP_VM_CONNECT, p->slot, p->gen);
@@ -1373,6 +1401,8 @@ static void vm_accept_ok(void *obj, int fd)
 		port_maybe_free(p);
 		return;
 	}
+	if (p->cfg->chardev.is_unix)
+		unix_sndbuf(fd, p->cfg->buffer_size);
 	vm_up(p, fd);
 }
 
