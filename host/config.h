@@ -112,7 +112,7 @@ struct vs_config {
 	size_t nvms;
 };
 
-#define VS_DEFAULT_BUFFER	(256u * 1024)
+#define VS_DEFAULT_BUFFER	(1024u * 1024)
 #define VS_DEFAULT_REPLAY	4096u
 #define VS_DEFAULT_CLIENTS	8u
 #define VS_DEFAULT_MAX_SIZE	(2u * 1024 * 1024)
