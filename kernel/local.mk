@@ -2,9 +2,21 @@
 # built by kbuild (kernel/Kbuild, kernel/scripts/build.sh); here the same
 # freestanding protocol code in kernel/proto/ is linked into unit tests and,
 # with --enable-fuzzing, into a libFuzzer target.
-# The module's sources are built by kbuild, not automake: ship the whole
-# directory (it holds no build products; those go to build/kmod/).
-EXTRA_DIST += kernel
+# The module's sources are built by kbuild, not automake, so they are not
+# listed one by one: dist-hook copies them, by name, from the source tree.
+# Not "EXTRA_DIST += kernel": automake would take the build tree's kernel/
+# when there is one, with its objects, test logs and configure's
+# virtser_config.h.
+kernel_dist_files = find kernel -type f ! -name '.*' \( -name Kbuild \
+	-o -name '*.[ch]' -o -name '*.sh' -o -name '*.md' -o -name '*.conf' \)
+.PHONY: dist-kernel
+dist-hook: dist-kernel
+dist-kernel:
+	@set -e; for f in `cd "$(srcdir)" && $(kernel_dist_files)`; do \
+		test -f "$(distdir)/$$f" && continue; \
+		$(MKDIR_P) "$(distdir)/$${f%/*}"; \
+		cp -p "$(srcdir)/$$f" "$(distdir)/$$f"; \
+	done
 
 kernel_proto_sources = kernel/proto/virtser_proto.c \
 	kernel/proto/virtser_proto.h kernel/proto/virtser_types.h
