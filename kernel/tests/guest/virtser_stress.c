@@ -2,9 +2,11 @@
 /*
  * virtser_stress.c - guest half of the robustness runs for virtser.ko:
  * module load/unload cycles and port hot-plug/unplug cycles under traffic,
- * each checked for growth of unreclaimable slab memory, and a
- * suspend/resume (freeze/restore) cycle through pm_test.  Written for the
- * selftests/ VM rig; skips unless virtser is the driver under test.
+ * each checked for growth of unreclaimable slab memory, a
+ * suspend/resume (freeze/restore) cycle through pm_test, and a port
+ * hot-plugged while the device is frozen.  Written for the selftests/ VM
+ * rig; skips unless virtser is the driver under test, except the frozen
+ * hot-plug (which reports what the in-tree driver does) and the mem tests.
  *
  * Cycle counts come from the kernel command line (vs.load=N, vs.plug=N)
  * so a quick run and the full 100/1000 run use the same binary.
@@ -253,53 +255,258 @@ TEST_F_TIMEOUT(st, freeze_restore_keeps_ports_working, 120)
 }
 
 /*
- * Resume rediscovery: a port hot-plugged around a suspend.  A child starts
- * the suspend (pm_test=devices: freeze, 5 s, restore) while the parent
- * asks the host to hot-plug a port, before the freezer stops the parent.
- * If QEMU sends PORT_ADD after the device was frozen it is dropped; the
- * in-tree driver then never learns about the port, virtser asks for all
- * ports again on restore.  The timing is not under the test's control
- * (the host half cannot act while the guest is frozen, and in practice
- * the PORT_ADD tends to arrive just before the freeze), so this proves
- * only that the port exists and works afterwards either way.
+ * Resume rediscovery: a port hot-plugged while the device is frozen.
+ *
+ * The guest arms a delayed hot-plug on the host ("after"), then suspends
+ * with pm_test=devices (freeze every device, wait 5 s, restore).  The host
+ * runs device_add PLUG_DELAY_MS later, inside that window, while the guest
+ * cannot ask for anything.  Its answer says whether the guest's control
+ * receiveq had a ring just before and just after device_add (see
+ * vt_proto.h): "ctrlq=down" means the device was reset, i.e. frozen, so
+ * QEMU dropped the PORT_ADD.  Only such tries count; a try that fell
+ * outside the window is undone and repeated.  Under TCG the 5 s of
+ * pm_test=devices (an mdelay()) took from 40 ms to 7.6 s of real time, so
+ * a retry aims at the middle of the suspend the guest just measured, or
+ * at PLUG_DELAY_MS again after a suspend too short to aim at.
+ *
+ * Afterwards the port exists only if the driver asked the device again:
+ * virtser re-sends DEVICE_READY on restore and QEMU then announces every
+ * port.  The in-tree driver does not; for it the test reports whether the
+ * port appeared (it is not expected to) and skips.
  */
-TEST_F_TIMEOUT(st, port_hotplugged_around_suspend_appears, 120)
+#define FROZEN_ID	(HOT_ID + 2)
+#define FROZEN_NAME	"org.virtser.frozen"
+#define PLUG_DELAY_MS	1000
+#define FROZEN_TRIES	5
+
+/* The kernel log from now on, read through /dev/kmsg. */
+static int kmsg_open(void)
 {
-	char node[PATH_MAX], reply[256];
-	unsigned char b[4];
-	int pm, fd, status;
-	pid_t pid;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (!is_virtser())
-		SKIP(return, "driver under test is not virtser");
-	pm = open("/sys/power/pm_test", O_WRONLY);
-	if (pm < 0)
-		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
-	ASSERT_LT(0, write(pm, "devices", 7));
-	close(pm);
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		pm = open("/sys/power/state", O_WRONLY);
-		_exit(pm >= 0 && write(pm, "freeze", 6) > 0 ? 0 : 1);
+/*
+ * Read the records logged since the last call; print the suspend/resume
+ * ones (the guest's view of the frozen window) and return a bit for each
+ * of needles[] that one of them contains.
+ */
+static unsigned int kmsg_scan(int fd, const char *const *needles)
+{
+	unsigned long long us;
+	unsigned int seen = 0, i;
+	char rec[2048], *msg;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		if (!msg || sscanf(rec, "%*u,%*u,%llu", &us) != 1)
+			continue;
+		*strchrnul(++msg, '\n') = 0;
+		for (i = 0; needles && needles[i]; i++)
+			if (strstr(msg, needles[i]))
+				seen |= 1u << i;
+		if (strstr(msg, "PM: ") || strstr(msg, "restored"))
+			fprintf(stderr, "#   kernel: [%5llu.%06llu] %s\n",
+				us / 1000000, us % 1000000, msg);
 	}
-	vt_host(reply, sizeof(reply), "hotplug_add %u org.virtser.suspend", HOT_ID + 2);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
-	pm = open("/sys/power/pm_test", O_WRONLY);
-	ASSERT_LT(0, write(pm, "none", 4));
-	close(pm);
+	return seen;
+}
 
-	ASSERT_EQ(0, vt_wait_port_ready(HOT_ID + 2, node, sizeof(node), STATE_MS));
+static int pm_write(const char *file, const char *val)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t r;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val));
+	err = errno;
+	close(fd);
+	return r == (ssize_t)strlen(val) ? 0 : -err;
+}
+
+/*
+ * One try: arm the delayed hot-plug, suspend, and wait for the host's
+ * verdict.  Returns 1 if the plug fell into the frozen window, 0 if not
+ * (the port came through an ordinary PORT_ADD, or will; *delay_ms is then
+ * set for the next try), -1 if the host cannot tell, and -2 on an error
+ * (logged).
+ */
+static int plug_while_frozen(struct __test_metadata *_metadata, int try,
+			     unsigned int *delay_ms)
+{
+	char reply[1024];
+	uint64_t t0, t1, end;
+	unsigned int n;
+	int err;
+
+	if (vt_host(reply, sizeof(reply), "after %u hotplug_add %u %s",
+		    *delay_ms, FROZEN_ID, FROZEN_NAME)) {
+		TH_LOG("after: %s", reply);
+		return -2;
+	}
+	n = (unsigned int)strtoul(reply, NULL, 10);
+	t0 = vt_now_ms();
+	err = pm_write("/sys/power/state", "freeze");
+	t1 = vt_now_ms();
+	if (err) {
+		TH_LOG("suspend: %s", strerror(-err));
+		return -2;
+	}
+	/* Resumed; the hot-plug ran, unless the suspend was very quick. */
+	end = t1 + *delay_ms + STATE_MS;
+	do {
+		if (vt_host(reply, sizeof(reply), "afterstatus %u", n)) {
+			TH_LOG("afterstatus: %s", reply);
+			return -2;
+		}
+		if (strcmp(reply, "pending"))
+			break;
+		usleep(100000);
+	} while (vt_now_ms() < end);
+	TH_LOG("try %d: hot-plug armed for +%u ms, suspended for %llu ms (guest clock); host: %s",
+	       try, *delay_ms, (unsigned long long)(t1 - t0), reply);
+	if (strncmp(reply, "done ", 5) || !strstr(reply, " ok ctrlq="))
+		return -2;
+	if (strstr(reply, "ctrlq=down"))
+		return 1;
+	if (strstr(reply, "ctrlq=unknown"))
+		return -1;
+	if (t1 - t0 >= PLUG_DELAY_MS)
+		*delay_ms = (unsigned int)((t1 - t0) / 2);
+	else
+		*delay_ms = PLUG_DELAY_MS;
+	return 0;
+}
+
+/* Remove the port again and wait until the guest saw it go. */
+static int unplug_frozen(void)
+{
+	char node[PATH_MAX], reply[1024];
+	uint64_t end = vt_now_ms() + STATE_MS;
+
+	if (vt_host(reply, sizeof(reply), "hotplug_del %u", FROZEN_ID))
+		return -1;
+	while (!vt_port_node(FROZEN_ID, node, sizeof(node))) {
+		if (vt_now_ms() > end)
+			return -1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+/* Runs for both drivers, so no skip in the setup. */
+FIXTURE(pm) {
+	int unused;
+};
+FIXTURE_SETUP(pm) {}
+FIXTURE_TEARDOWN(pm) {}
+
+TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
+{
+	static const char *const links[] = {
+		"/dev/virtio-ports/" FROZEN_NAME, "/dev/virtio-port/" FROZEN_NAME,
+	};
+	static const char *const logged[] = {
+		"restored; asked the device to announce its ports",
+		"should not be sleeping", NULL,
+	};
+	unsigned int delay_ms = PLUG_DELAY_MS, seen;
+	const bool virtser = is_virtser();
+	char node[PATH_MAX], path[PATH_MAX], real[PATH_MAX], val[128];
+	char reply[256];
+	unsigned char b[4];
+	int try, r = 0, kfd, fd, i;
+	bool found;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	ASSERT_NE(0, vt_port_node(FROZEN_ID, node, sizeof(node))) {
+		TH_LOG("port %u exists before the test", FROZEN_ID);
+	}
+	kfd = kmsg_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
+	for (try = 1; try <= FROZEN_TRIES; try++) {
+		kmsg_scan(kfd, NULL);
+		r = plug_while_frozen(_metadata, try, &delay_ms);
+		if (r != 0)
+			break;
+		/* Plugged outside the window: undo it and try again. */
+		kmsg_scan(kfd, NULL);
+		vt_wait_port_ready(FROZEN_ID, node, sizeof(node), STATE_MS);
+		if (unplug_frozen()) {
+			r = -2;
+			break;
+		}
+	}
+	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	seen = kmsg_scan(kfd, logged);
+	close(kfd);
+	if (r == -1) {
+		unplug_frozen();
+		SKIP(return, "QEMU cannot tell whether the device was frozen at the hot-plug");
+	}
+	ASSERT_EQ(1, r) {
+		TH_LOG("no hot-plug fell into the frozen window in %d tries", FROZEN_TRIES);
+		unplug_frozen();
+	}
+
+	/* QEMU dropped the PORT_ADD: only a new announcement can bring the port. */
+	found = !vt_wait_port_ready(FROZEN_ID, node, sizeof(node), STATE_MS);
+	if (!virtser) {
+		TH_LOG("in-tree driver: port hot-plugged while frozen %s after resume",
+		       found ? "APPEARED" : "did not appear");
+		ASSERT_EQ(0, unplug_frozen());
+		if (found)
+			SKIP(return, "in-tree driver found the port hot-plugged while frozen (unexpected)");
+		SKIP(return, "in-tree driver missed the port hot-plugged while frozen (expected)");
+	}
+	EXPECT_TRUE(seen & 1) {
+		TH_LOG("no \"%s\" in the log", logged[0]);
+	}
+	/* The port must be added once its parent device has resumed. */
+	EXPECT_FALSE(seen & 2) {
+		TH_LOG("the PM core said the port's parent \"%s\"", logged[1]);
+	}
+	ASSERT_TRUE(found) {
+		TH_LOG("port %u did not appear after resume", FROZEN_ID);
+		unplug_frozen();
+	}
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", node + strlen("/dev/"));
+	ASSERT_LT(0, vt_read_file(path, val, sizeof(val)));
+	EXPECT_STREQ(FROZEN_NAME "\n", val);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, vt_wait_path(links[i], false, STATE_MS)) {
+			TH_LOG("no udev link %s", links[i]);
+		}
+		EXPECT_STREQ(node, realpath(links[i], real) ? real : "(none)");
+	}
+
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", HOT_ID + 2));
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", FROZEN_ID));
 	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
-	ASSERT_EQ(0, vt_host(NULL, 0, "send %u 61626364", HOT_ID + 2));
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u 61626364", FROZEN_ID));
 	ASSERT_EQ(4, read(fd, b, 4));
+	EXPECT_EQ(0, memcmp(b, "abcd", 4));
+	ASSERT_EQ(4, write(fd, "wxy\x80", 4));
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 10000 77787980", FROZEN_ID)) {
+		TH_LOG("expect: %s", reply);
+	}
 	close(fd);
-	vt_host(reply, sizeof(reply), "hotplug_del %u", HOT_ID + 2);
+	EXPECT_EQ(0, unplug_frozen());
 }
 
 /* Active objects in every kmalloc cache of 4 KiB objects. */
