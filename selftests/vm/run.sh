@@ -34,6 +34,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$driver" in intree|ours) ;; *) echo "run.sh: DRIVER must be intree or ours" >&2; exit 2 ;; esac
+# make -C selftests resolves a relative B= inside selftests/: make it absolute.
+mkdir -p "$build" && build=$(cd "$build" && pwd)
 read -r kver img hdr < <(sh "$top/scripts/kernel-paths.sh" "$kernel")
 
 if [ "$driver" = ours ] && [ ! -f "$build/kmod/$kernel/virtser.ko" ]; then
