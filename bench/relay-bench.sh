@@ -1,5 +1,5 @@
 #!/bin/bash
-# relay-bench.sh - virtserd against socat and a direct connection.
+# relay-bench.sh - virtserd against socat, ser2net and a direct connection.
 #
 #   bench/relay-bench.sh [BUILDDIR]      (default: build)
 #   env: SIZE (bytes per throughput run, default 1 GiB), RUNS (3),
@@ -12,6 +12,13 @@
 # daemon, memory per port and wake-ups/CPU while idle, then with 10% of
 # the ports active.  This is a benchmark, not a test: nothing here fails
 # on a threshold.
+#
+# ser2net (4.3 with gensio 2.6 in bookworm; optional, skipped when absent)
+# relays unix -> unix too: "accepter: unix,PATH" and "connector: unix,PATH"
+# are gensio's net plugin.  Its per-connection buffers default to 64 bytes
+# (dev-to-net-bufsize / net-to-dev-bufsize), so it runs with 65536, the
+# same block as socat -b 65536.  Like socat and unlike virtserd it connects
+# to the source only when a user connects.
 set -eu
 B=$(cd "${1:-build}" && pwd)
 RB=$B/bench/relaybench
@@ -32,6 +39,7 @@ cleanup() {
 trap cleanup EXIT
 [ -x "$RB" ] && [ -x "$D" ] || { echo "build first: $RB, $D" >&2; exit 1; }
 command -v socat > /dev/null || { echo "socat is needed" >&2; exit 1; }
+S2N=$(command -v ser2net || true)
 ulimit -n 16384 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -49,10 +57,22 @@ port_xml() { # name chardev-path endpoint-path
 }
 best() { sort -g | tail -1; }
 least() { sort -g | head -1; }
+ser2net_start() { # accepter-path connector-path
+	printf 'connection: &relay\n  accepter: unix,%s\n  connector: unix,%s\n  options:\n    dev-to-net-bufsize: 65536\n    net-to-dev-bufsize: 65536\n' \
+		"$1" "$2" > "$T/s2n.yaml"
+	# -n: stay in the foreground; -d: log to stderr (it prints a harmless
+	# "Unable to start mdns" where there is no avahi).
+	ser2net -n -d -c "$T/s2n.yaml" -P "$T/s2n.pid" 2> "$T/s2n.err" &
+	NP=$!
+	PIDS="$PIDS $NP"
+	waitsock "$1"
+}
+ser2net_stop() { kill "$NP" 2>/dev/null || true; wait "$NP" 2>/dev/null || true; }
 
 # ---- throughput -------------------------------------------------------
-direct_mbs=""; socat_mbs=""; socat_cpu=""; vs_mbs=""; vs_cpu=""
-for _ in $(seq "$RUNS"); do
+direct_mbs=""; socat_mbs=""; socat_cpu=""; vs_mbs=""; vs_cpu=""; s2n_mbs=""; s2n_cpu=""
+rss_burst=""; rss_quiet=""
+for run in $(seq "$RUNS"); do
 	rm -f "$T"/*.sock
 	"$RB" src "$T/d.sock" "$SIZE" 65536 & PIDS="$PIDS $!"
 	waitsock "$T/d.sock"
@@ -68,6 +88,19 @@ for _ in $(seq "$RUNS"); do
 	# The second line of "times" is the children's user and system time.
 	socat_cpu="$socat_cpu $(sed -n 2p "$T/socat.times" | awk '{ gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }')"
 
+	if [ -n "$S2N" ]; then
+		rm -f "$T"/*.sock
+		"$RB" src "$T/q.sock" "$SIZE" 65536 & SP=$!
+		waitsock "$T/q.sock"
+		ser2net_start "$T/s.sock" "$T/q.sock"
+		t0=$(ticks "$NP")
+		s2n_mbs="$s2n_mbs $("$RB" sink "$T/s.sock" "$SIZE")"
+		wait $SP
+		s2n_cpu="$s2n_cpu $(echo "$(ticks "$NP") $t0 $TCK" | awk '{print ($1 - $2) / $3}')"
+		ser2net_stop
+	fi
+
+	rm -f "$T"/*.sock
 	daemon_start < <(port_xml p "$T/q.sock" "$T/u.sock")
 	"$RB" src "$T/q.sock" "$SIZE" 65536 & SP=$!
 	waitsock "$T/u.sock"
@@ -75,6 +108,14 @@ for _ in $(seq "$RUNS"); do
 	vs_mbs="$vs_mbs $("$RB" sink "$T/u.sock" "$SIZE")"
 	wait $SP
 	vs_cpu="$vs_cpu $(echo "$(ticks "$DP") $t0 $TCK" | awk '{print ($1 - $2) / $3}')"
+	if [ "$run" = "$RUNS" ]; then
+		# What a burst leaves resident, and what stays once the port has
+		# been quiet long enough (2 s, twice if the timer was armed while
+		# the stream still ran) for the ring pages to go back.
+		rss_burst=$(awk '/VmRSS/ {print $2}' "/proc/$DP/status")
+		sleep 5
+		rss_quiet=$(awk '/VmRSS/ {print $2}' "/proc/$DP/status")
+	fi
 	daemon_stop
 done
 gib=$(echo "$SIZE" | awk '{print $1 / 1073741824}')
@@ -83,6 +124,11 @@ sm=$(echo $socat_mbs | tr ' ' '\n' | best)
 vm=$(echo $vs_mbs | tr ' ' '\n' | best)
 sc=$(echo $socat_cpu | tr ' ' '\n' | least | awk -v g="$gib" '{printf "%.3f", $1 / g}')
 vc=$(echo $vs_cpu | tr ' ' '\n' | least | awk -v g="$gib" '{printf "%.3f", $1 / g}')
+nm=-; nc=-; n_med=-; n_p99=-
+if [ -n "$S2N" ]; then
+	nm=$(echo $s2n_mbs | tr ' ' '\n' | best)
+	nc=$(echo $s2n_cpu | tr ' ' '\n' | least | awk -v g="$gib" '{printf "%.3f", $1 / g}')
+fi
 
 # ---- latency ----------------------------------------------------------
 rm -f "$T"/*.sock
@@ -96,6 +142,16 @@ socat UNIX-LISTEN:"$T/s.sock" UNIX-CONNECT:"$T/e.sock" & PIDS="$PIDS $!"
 waitsock "$T/s.sock"
 read -r s_med s_p99 < <("$RB" rtt "$T/s.sock" "$RTTS" 64)
 wait
+if [ -n "$S2N" ]; then
+	rm -f "$T"/*.sock
+	"$RB" echo "$T/e.sock" & PIDS="$PIDS $!"
+	waitsock "$T/e.sock"
+	ser2net_start "$T/s.sock" "$T/e.sock"
+	read -r n_med n_p99 < <("$RB" rtt "$T/s.sock" "$RTTS" 64)
+	ser2net_stop
+	wait
+fi
+rm -f "$T"/*.sock
 "$RB" echo "$T/e.sock" & PIDS="$PIDS $!"
 waitsock "$T/e.sock"
 daemon_start < <(port_xml p "$T/e.sock" "$T/u.sock")
@@ -136,14 +192,18 @@ per_port=$(echo "$rssn $rss1 $PORTS" | awk '{printf "%.1f", ($1 - $2) / ($3 - 1)
 ratio() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "-" }'; }
 echo "relay benchmark: $(uname -r), $(nproc) CPUs, $gib GiB per run, best of $RUNS"
 echo
-printf "%-28s %12s %12s %12s\n" "" "direct" "socat" "virtserd"
-printf "%-28s %12s %12s %12s\n" "throughput MB/s" "$dm" "$sm" "$vm"
-printf "%-28s %12s %12s %12s\n" "relay CPU s/GiB" "-" "$sc" "$vc"
-printf "%-28s %12s %12s %12s\n" "64 B RTT median us" "$d_med" "$s_med" "$v_med"
-printf "%-28s %12s %12s %12s\n" "64 B RTT p99 us" "$d_p99" "$s_p99" "$v_p99"
+printf "%-28s %12s %12s %12s %12s\n" "" "direct" "socat" "ser2net" "virtserd"
+printf "%-28s %12s %12s %12s %12s\n" "throughput MB/s" "$dm" "$sm" "$nm" "$vm"
+printf "%-28s %12s %12s %12s %12s\n" "relay CPU s/GiB" "-" "$sc" "$nc" "$vc"
+printf "%-28s %12s %12s %12s %12s\n" "64 B RTT median us" "$d_med" "$s_med" "$n_med" "$v_med"
+printf "%-28s %12s %12s %12s %12s\n" "64 B RTT p99 us" "$d_p99" "$s_p99" "$n_p99" "$v_p99"
 echo
 echo "ratios: virtserd/socat throughput $(ratio "$vm" "$sm"), virtserd/direct $(ratio "$vm" "$dm"),"
+echo "        virtserd/ser2net throughput $(ratio "$vm" "$nm"),"
 echo "        virtserd/socat CPU per GiB $(ratio "$vc" "$sc"), RTT median virtserd/socat $(ratio "$v_med" "$s_med")"
+echo
+echo "one port, ${BENCH_BUF:-default} buffer: RSS ${rss_burst} KiB right after the last stream,"
+echo "  ${rss_quiet} KiB after 5 s of quiet (consumed ring pages given back)"
 echo
 echo "scale: $PORTS ports (unix listener + QEMU socket each)"
 echo "  RSS with 1 port ${rss1} KiB, with $PORTS ports ${rssn} KiB: ${per_port} KiB per port"
