@@ -13,6 +13,8 @@
 #   make install    daemon, CLI, man pages, systemd unit, udev rules, modprobe.d
 #                   file and sample configuration (DESTDIR= and uninstall work)
 #   make dkms-source  the module's DKMS source tree into /usr/src/virtser-VERSION
+#   make install-check  make install/uninstall into a scratch DESTDIR, checked
+#   make dkms-check     dkms add/build/install/remove on 6.1 and 6.12 (root)
 
 SHELL := /bin/bash
 srcdir := $(CURDIR)
@@ -24,7 +26,7 @@ CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
 	kernel-check vmtest vmtest-all distcheck install uninstall dkms-source \
-	clean distclean
+	install-check dkms-check clean distclean
 
 all: userspace modules
 
@@ -84,6 +86,12 @@ uninstall: $(B)/config.status
 
 dkms-source: $(B)/config.status
 	$(MAKE) -C $(B) install-dkms
+
+install-check: $(B)/config.status
+	@bash scripts/install-check.sh $(B)
+
+dkms-check: $(B)/config.status
+	@bash scripts/dkms-check.sh $(B)
 
 clean:
 	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean

@@ -6,19 +6,26 @@
 #   2. the unit tests again under ASan/UBSan, and under valgrind
 #   3. the module for every supported kernel, warning-free with W=1, plus
 #      scripts/kernel-check.sh (checkpatch, sparse) when present
-#   4. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
-#   5. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
+#   4. packaging: make install/uninstall into a DESTDIR with the exact file
+#      list, systemd-analyze verify on the unit and the man pages rendered
+#      without a warning (scripts/install-check.sh); dkms add, build,
+#      install and remove on 6.1 and 6.12 (scripts/dkms-check.sh, root
+#      only); make distcheck, and the tarball's kernel/ against git.
+#      About 3 minutes together (install-check 5-30 s, dkms-check 1-1.5
+#      min, distcheck 75-100 s).
+#   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#   6. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
 #      through emergency write (multiport and single-port devices)
-#   6. virtserd end to end with a real guest, per kernel and driver:
+#   7. virtserd end to end with a real guest, per kernel and driver:
 #      through the daemon both ways, a slow consumer, 100 clients, and QEMU
 #      SIGKILLed mid-stream then restarted (the daemon must reconnect)
-#   7. the main job, make demo: a guest with virtser.ko and virtserd on its
+#   8. the main job, make demo: a guest with virtser.ko and virtserd on its
 #      ports, every step verified
 #
 # Environment: VM_KERNELS (default "6.1 6.12"), VM_DRIVERS (default
-# "intree ours"), CHECK_SKIP_VM=1 to stop after step 3.
+# "intree ours"), CHECK_SKIP_VM=1 to stop after step 4.
 set -uo pipefail
 
 B=${1:-build}
@@ -58,6 +65,20 @@ add_tap() {
 	f=$(grep -cE '^not ok ' "$1")
 	pass=$((pass + p - k)); skip=$((skip + k)); fail=$((fail + f))
 	[ $((p + f)) -gt 0 ] || { fail=$((fail + 1)); echo "not ok - $2 ran no test"; }
+}
+# A TAP script's log and exit status: its ok / not ok lines, or one skip
+# when it exits 77, and a failure if it failed without saying so.
+add_script() {	# add_script LOG STATUS NAME
+	if [ "$2" = 77 ]; then
+		grep -E '^1\.\.0 # SKIP' "$1"
+		count "$3" 77
+		return
+	fi
+	grep -E '^(not ok|ok)' "$1"
+	add_tap "$1" "$3"
+	if [ "$2" != 0 ] && ! grep -qE '^not ok ' "$1"; then
+		fail=$((fail + 1)); echo "not ok - $3 exited with status $2"
+	fi
 }
 # Add the VM suite's own "N passed, M failed, K skipped" line.
 add_vm() {
@@ -125,6 +146,35 @@ if [ -f scripts/kernel-check.sh ]; then
 	tail -n 5 "$B/kernel-check.log"
 	count "kernel-check (checkpatch --strict, sparse)" $st
 fi
+
+step "packaging: make install and uninstall (scripts/install-check.sh)"
+bash scripts/install-check.sh "$B" > "$B/install-check.log" 2>&1
+add_script "$B/install-check.log" $? "install-check"
+
+step "packaging: DKMS on every supported kernel (scripts/dkms-check.sh)"
+bash scripts/dkms-check.sh "$B" > "$B/dkms-check.log" 2>&1
+add_script "$B/dkms-check.log" $? "dkms-check"
+
+step "packaging: make distcheck"
+t0=$(date +%s)
+make -C "$B" distcheck > "$B/distcheck.log" 2>&1
+st=$?
+[ $st = 0 ] || grep -E '^(FAIL|ERROR)|Error|ERROR|fatal:' "$B/distcheck.log" | tail -n 10
+count "make distcheck ($(( $(date +%s) - t0 )) s)" $st
+# The module's sources go into the tarball by name (kernel/local.mk): every
+# tracked one, and nothing that is not in the source tree (objects, logs,
+# configure's virtser_config.h from the build tree).
+ver=$(sed -n 's/^AC_INIT(\[virtser\], *\[\([^]]*\)\].*/\1/p' configure.ac)
+tar -tzf "$B/virtser-$ver.tar.gz" 2>/dev/null |
+	sed -n "s,^virtser-$ver/\(kernel/.*[^/]\)$,\1,p" | sort > "$B/dist-kernel.list"
+st=0
+for f in $(git ls-files kernel | grep -v '/\.'); do
+	grep -qxF "$f" "$B/dist-kernel.list" || { echo "# missing from the tarball: $f"; st=1; }
+done
+while read -r f; do
+	[ -f "$f" ] && [[ $f != */.* ]] || { echo "# not a source file: $f"; st=1; }
+done < "$B/dist-kernel.list"
+count "the tarball's kernel/: every tracked file, no build product" $st
 
 if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 	for d in $drivers; do
