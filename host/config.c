@@ -375,8 +375,21 @@ static bool parse_source(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p
 			 int *nsrc)
 {
 	struct vs_endpoint *e = &p->ep;
+	bool tls = false;
 	uint64_t v;
 
+	/*
+	 * libvirt's tls='yes' asks QEMU to terminate TLS.  Accepting it
+	 * silently would serve the port in clear text to someone who asked
+	 * for encryption, so only tls='no' passes.
+	 */
+	if (!parse_bool(c, n, "tls", &tls))
+		return false;
+	if (tls) {
+		perr(c, n, "tls='yes' is not supported; serve the port on loopback "
+		     "or a unix socket and put a TLS proxy in front");
+		return false;
+	}
 	(*nsrc)++;
 	switch (e->type) {
 	case VS_EP_UNIX:
