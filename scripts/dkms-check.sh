@@ -6,7 +6,7 @@
 # 6.1 and 6.12 kernels: dkms add, build -k KVER, install -k KVER, and checks
 # the module dkms installed (where modinfo finds it, its vermagic, its
 # virtio alias, and that the hvc header came from the matching
-# linux-source).  dkms remove --all and make uninstall-dkms must then leave
+# linux-source), and that another kernel series is skipped.  dkms remove --all and make uninstall-dkms must then leave
 # nothing behind.  Cleans up on failure too.  Needs root and dkms (exit 77
 # otherwise); refuses to touch a virtser that dkms or /usr/src already has.
 # Prints TAP-style ok / not ok lines.
@@ -104,6 +104,13 @@ for series in 6.1 6.12; do
 	ok "the installed module has the alias virtio:d00000003v*" \
 		grep -qxF 'virtio:d00000003v*' < <(modinfo -F alias "$ko" 2>/dev/null)
 done
+
+# Any other kernel is skipped (77, which autoinstall treats as "not for
+# this kernel"), not failed.
+dkms build "$mod" -k 6.99.0-0-amd64 > "$log/build-6.99.log" 2>&1
+st=$?
+ok "dkms build for a 6.99 kernel is skipped by BUILD_EXCLUSIVE_KERNEL (status $st)" \
+	test $st = 77
 
 if [ $added = 1 ]; then
 	ok "dkms remove $mod --all" run "$log/remove.log" dkms remove "$mod" --all
