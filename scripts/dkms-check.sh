@@ -33,17 +33,7 @@ fi
 log=$B/dkms-check
 rm -rf "$log"
 mkdir -p "$log"
-fails=0
-ok() {	# ok DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok - $d"
-	else
-		echo "not ok - $d"
-		fails=$((fails + 1))
-	fi
-}
+. "$top/scripts/checklib.sh"
 # dkms signs modules with a key it creates on first use; remove a key our
 # run created, keep one that was there.
 keys=
@@ -77,18 +67,17 @@ run() {	# run LOG COMMAND... - quiet unless it fails
 ok "make install-dkms puts the tree in $src" run "$log/install-dkms.log" make -C "$B" install-dkms
 ok "dkms.conf names virtser $ver and builds through scripts/build.sh" \
 	grep -qx "PACKAGE_VERSION=\"$ver\"" "$src/dkms.conf"
-grep -q 'scripts/build.sh' "$src/dkms.conf" || { echo "not ok - dkms.conf does not use build.sh"; fails=$((fails + 1)); }
+grep -q 'scripts/build.sh' "$src/dkms.conf" || notok "dkms.conf does not use build.sh"
 if run "$log/add.log" dkms add "$mod"; then
 	added=1
 	echo "ok - dkms add $mod"
 else
-	echo "not ok - dkms add $mod"
-	fails=$((fails + 1))
+	notok "dkms add $mod"
 fi
 
 for series in 6.1 6.12; do
 	read -r kver img hdr < <(sh "$top/scripts/kernel-paths.sh" $series) ||
-		{ echo "not ok - no $series kernel and headers"; fails=$((fails + 1)); continue; }
+		{ notok "no $series kernel and headers"; continue; }
 	ok "dkms build $mod -k $kver" run "$log/build-$series.log" dkms build "$mod" -k "$kver"
 	ok "make.log: the hvc header came from linux-source-$series" \
 		grep -qx "/usr/src/linux-source-$series.tar.xz" \

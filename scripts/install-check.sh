@@ -28,17 +28,7 @@ root=$work/root
 log=$work/log
 ver=$(sed -n 's/^AC_INIT(\[virtser\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 
-fails=0
-ok() {	# ok DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok - $d"
-	else
-		echo "not ok - $d"
-		fails=$((fails + 1))
-	fi
-}
+. "$top/scripts/checklib.sh"
 # Quiet unless it fails; then the last lines of its output, as comments.
 run() {	# run LOGNAME COMMAND...
 	local l=$log/$1.log
@@ -91,8 +81,7 @@ if diff -u "$log/expected" "$log/installed" > "$log/filelist.diff"; then
 	echo "ok - exactly the expected $(wc -l < "$log/expected") files are installed"
 else
 	sed 's/^/# /' "$log/filelist.diff"
-	echo "not ok - the installed files differ from the expected list"
-	fails=$((fails + 1))
+	notok "the installed files differ from the expected list"
 fi
 modes=$(cd "$root" && stat -c '%a %n' usr/sbin/virtserd usr/bin/virtserctl etc/virtserd.xml \
 	usr/lib/modprobe.d/virtser.conf usr/src/virtser-$ver/scripts/build.sh 2>&1 | paste -sd " " -)
