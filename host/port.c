@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1421,7 +1422,8 @@ static void vm_accept_err(void *obj, int res)
 
 static void vm_finish_close(struct vs_port *p)
 {
-	if (p->vm_state != VM_CLOSING || p->vm_rd_busy || p->vm_wr_busy)
+	if (p->vm_state != VM_CLOSING || p->vm_rd_busy || p->vm_wr_busy ||
+	    p->vm_poll_busy)
 		return;
 	close(p->vm_fd);
 	p->vm_fd = -1;
@@ -1446,9 +1448,81 @@ static void vm_close(struct vs_port *p, const char *why)
 		return;
 	vs_log(LOG_INFO, "%s: QEMU disconnected: %s", p->id, why);
 	p->vm_state = VM_CLOSING;
-	if (p->vm_rd_busy || p->vm_wr_busy)
+	if (p->vm_rd_busy || p->vm_wr_busy || p->vm_poll_busy)
 		vs_cancel_fd(p->vm_fd);
 	vm_finish_close(p);
+}
+
+/*
+ * Throttled ("up" full), no read is in flight on QEMU's socket, so a QEMU
+ * that dies now would go unnoticed until a user reads, and the daemon
+ * would not reconnect to its successor.  Watch for the hang-up alone:
+ * POLLRDHUP, not POLLIN, so data arriving on a throttled port costs no
+ * wake-up.
+ */
+static void vm_hup_watch(struct vs_port *p)
+{
+	struct io_uring_sqe *sqe;
+
+	if (p->vm_state != VM_UP || p->vm_poll_busy)
+		return;
+	sqe = vs_sqe(VS_OP_VM_POLL, p->slot, p->gen);
+	io_uring_prep_poll_add(sqe, p->vm_fd, POLLRDHUP);
+	p->vm_poll_busy = true;
+}
+
+/*
+ * QEMU hung up while "up" was full: take what its socket still holds (the
+ * kernel has it already, so this does not block) into p->spill, so the
+ * socket can be closed and the next QEMU connected without losing a byte.
+ */
+static void vm_spill(struct vs_port *p)
+{
+	int avail = 0;
+	uint8_t *buf;
+	ssize_t r;
+
+	if (ioctl(p->vm_fd, FIONREAD, &avail) < 0 || avail <= 0)
+		return;
+	buf = realloc(p->spill, p->spill_len + (size_t)avail);
+	if (!buf) {
+		vs_log(LOG_ERR, "%s: no memory to keep %d bytes QEMU left behind; "
+		       "they stay unread", p->id, avail);
+		return;
+	}
+	p->spill = buf;
+	while (avail > 0) {
+		r = recv(p->vm_fd, p->spill + p->spill_len, (size_t)avail, MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		p->spill_len += (size_t)r;
+		p->vm_in += (uint64_t)r;
+		avail -= (int)r;
+	}
+	vs_log(LOG_INFO, "%s: kept %zu bytes QEMU sent before it hung up",
+	       p->id, p->spill_len - p->spill_off);
+}
+
+/* Move spilled bytes into "up" as space allows: true once none are left. */
+static bool vm_unspill(struct vs_port *p)
+{
+	uint8_t *ptr;
+	size_t n;
+
+	while (p->spill_off < p->spill_len) {
+		n = vs_ring_reserve(&p->up, up_consumed(p), &ptr);
+		if (!n)
+			return false;
+		if (n > p->spill_len - p->spill_off)
+			n = p->spill_len - p->spill_off;
+		memcpy(ptr, p->spill + p->spill_off, n);
+		vs_ring_commit(&p->up, n);
+		p->spill_off += n;
+	}
+	free(p->spill);
+	p->spill = NULL;
+	p->spill_len = p->spill_off = 0;
+	return true;
 }
 
 static void vm_read_kick(struct vs_port *p)
@@ -1457,13 +1531,23 @@ static void vm_read_kick(struct vs_port *p)
 	uint8_t *ptr;
 	size_t n;
 
+	/*
+	 * An earlier connection's last bytes go first, so order is kept; the
+	 * current connection waits behind them, watched for its own hang-up.
+	 */
+	if (p->spill && !vm_unspill(p)) {
+		vm_hup_watch(p);
+		return;
+	}
 	if (p->vm_state != VM_UP || p->vm_rd_busy)
 		return;
 	n = vs_ring_reserve(&p->up, up_consumed(p), &ptr);
 	p->vm_rd_drop = false;
 	if (!n) {
-		if (p->cfg->kind != VS_KIND_CONSOLE)
+		if (p->cfg->kind != VS_KIND_CONSOLE) {
+			vm_hup_watch(p);
 			return;	/* backpressure: QEMU throttles the guest */
+		}
 		ptr = scratch;
 		n = sizeof(scratch);
 		p->vm_rd_drop = true;
@@ -1559,6 +1643,37 @@ static void vm_write_err(void *obj, int res)
 	}
 	p->last_err = -res;
 	vm_close(p, strerror(-res));
+}
+
+static void vm_poll_ok(void *obj, int res)
+{
+	struct vs_port *p = obj;
+
+	(void)res;	/* POLLRDHUP, POLLHUP or POLLERR: the peer is gone */
+	p->vm_poll_busy = false;
+	if (p->vm_state != VM_UP) {
+		vm_finish_close(p);
+		return;
+	}
+	/* A read in flight sees the rest and the end of file itself. */
+	if (p->vm_rd_busy)
+		return;
+	vm_spill(p);
+	vm_close(p, "end of file");	/* may free p: nothing may follow */
+}
+
+static void vm_poll_err(void *obj, int res)
+{
+	struct vs_port *p = obj;
+
+	p->vm_poll_busy = false;
+	if (p->vm_state == VM_CLOSING) {
+		vm_finish_close(p);
+		return;
+	}
+	if (res != -ECANCELED)
+		vs_log(LOG_WARNING, "%s: watching QEMU's socket: %s", p->id, strerror(-res));
+	port_maybe_free(p);
 }
 
 static void vm_timer_fire(void *obj, int res)
@@ -1667,7 +1782,7 @@ static void port_maybe_free(struct vs_port *p)
 
 	if (!p->stopping || p->depth)
 		return;
-	if (p->clients || p->vm_rd_busy || p->vm_wr_busy || p->vm_acc_busy ||
+	if (p->clients || p->vm_rd_busy || p->vm_wr_busy || p->vm_acc_busy || p->vm_poll_busy ||
 	    p->acc_busy || p->vm_timer_busy || p->user_timer_busy || p->trim_busy ||
 	    p->vm_state == VM_CONNECTING || p->vm_state == VM_CLOSING || p->vm_fd >= 0)
 		return;
@@ -1696,6 +1811,10 @@ static void port_maybe_free(struct vs_port *p)
 			*pp = p->next;
 			break;
 		}
+	if (p->spill)
+		vs_log(LOG_WARNING, "%s: %zu bytes an earlier QEMU sent were never read",
+		       p->id, p->spill_len - p->spill_off);
+	free(p->spill);
 	vs_log(LOG_INFO, "%s: removed", p->id);
 	vs_slot_free(p->slot);
 	vs_ring_free(&p->up);
@@ -1773,6 +1892,7 @@ const struct vs_op_handler vs_port_handlers[VS_OP__COUNT] = {
 	[VS_OP_VM_ACCEPT] = { vm_accept_ok, vm_accept_err },
 	[VS_OP_VM_READ] = { vm_read_ok, vm_read_err },
 	[VS_OP_VM_WRITE] = { vm_write_ok, vm_write_err },
+	[VS_OP_VM_POLL] = { vm_poll_ok, vm_poll_err },
 	/* A TIMEOUT that expires completes with -ETIME: both go one way. */
 	[VS_OP_VM_TIMER] = { vm_timer_fire, vm_timer_fire },
 	[VS_OP_USER_TIMER] = { user_timer_fire, user_timer_fire },

@@ -22,6 +22,7 @@ enum vs_op {
 	VS_OP_VM_READ,
 	VS_OP_VM_WRITE,
 	VS_OP_VM_TIMER,		/* reconnect delay, drain poll */
+	VS_OP_VM_POLL,		/* hang-up watch while reads are throttled */
 	VS_OP_USER_TIMER,	/* user-side reconnect delay */
 	VS_OP_USER_ACCEPT,
 	VS_OP_CL_CONNECT,

@@ -143,7 +143,16 @@ struct vs_port {
 	enum vs_vm_state vm_state;
 	int vm_fd, vm_lfd;
 	bool vm_rd_busy, vm_wr_busy, vm_timer_busy, vm_acc_busy;
+	bool vm_poll_busy;		/* POLL_ADD for a hang-up while throttled */
 	bool vm_rd_drop;		/* read into the scratch (console overflow) */
+	/*
+	 * What a QEMU connection still held in the kernel when it hung up
+	 * while "up" was full: heap, owned by the port, moved into "up" as
+	 * space frees and freed then.  Newer QEMU data is not read before it
+	 * is gone, so order is kept.  Bounded by that socket's receive queue.
+	 */
+	uint8_t *spill;
+	size_t spill_len, spill_off;
 	size_t vm_wr_len;
 	struct __kernel_timespec vm_ts;	/* kept alive for the TIMEOUT SQE */
 	struct sockaddr_storage vm_addr;

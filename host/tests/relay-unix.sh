@@ -69,6 +69,28 @@ timeout 30 "$P" -l "$T/q.sock" -o "$T/q2.got" -n 25 -T 30 -q
 check "restarted QEMU got what was typed while it was down" \
 	test "$(cat "$T/q2.got")" = typed-while-qemu-was-down
 check "status counts 4 QEMU connections" test "$(field vm1/a vm_connects)" -ge 4
+# QEMU hangs up while nobody reads: the buffer (64 KiB) is full, so no read
+# is in flight, yet the daemon must notice, keep what the socket still held
+# and connect to the next QEMU; a reader then gets the old bytes first, in
+# order, then the new QEMU's.  (100 KiB: more than the buffer, and little
+# enough for the rest to fit in the socket, so the fake QEMU can hang up.)
+n0=$(field vm1/a vm_connects)	# the old QEMU makes it n0+1, the next n0+2
+rand "$T/old" 102400
+timeout 30 "$P" -l "$T/q.sock" -s "$T/old" -e -n 0 -T 30 -q
+check "first QEMU sent 100 KiB into a full buffer and hung up" test $? = 0
+rm -f "$T/q.sock"
+printf 'from-the-next-qemu' > "$T/new"
+bg "$P" -l "$T/q.sock" -s "$T/new" -T 30 -q
+QP=$LASTPID
+check "reconnected to the next QEMU while nobody read" \
+	waitfor "[ \"\$(field vm1/a vm_connects)\" = $((n0 + 2)) ]" 200
+check "and said it kept the old QEMU's last bytes" grep -q 'vm1/a: kept [1-9][0-9]* bytes QEMU sent before it hung up' "$T/d.err"
+timeout 30 "$P" -c "$T/a.sock" -o "$T/hup.got" -n $((102400 + 18)) -T 30 -q
+check "the reader got all 100 KiB of the old QEMU, then the new one's bytes" \
+	eval "[ \"\$(sha "$T/hup.got")\" = \"\$(cat "$T/old" "$T/new" | sha)\" ]"
+kill $QP 2>/dev/null
+wait $QP 2>/dev/null
+
 # SIGTERM in the middle of a transfer in both directions: every
 # in-flight operation must complete or be cancelled, and the daemon exit.
 rand "$T/mid" 67108864
