@@ -4,10 +4,18 @@
  * virtserd port and, mid-stream, have the host SIGKILL QEMU.  The guest
  * dies with it; the host checks that virtserd survived and boots QEMU
  * again, where daemon_restart checks that virtserd reconnected.
+ *
+ * The host's reader stalls after its first 4 KiB, so by the time QEMU is
+ * killed virtserd's buffer is full and it has no read in flight on QEMU's
+ * socket: it must notice the hang-up anyway (and keep what the socket
+ * still held), or it never reconnects.  The guest writes until nothing
+ * moves for 3 s, which means the whole chain is throttled.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,21 +35,27 @@ int main(void)
 		printf("not ok 1 - no virtserd port\n");
 		return 1;
 	}
-	fd = open(node, O_RDWR);
+	fd = open(node, O_RDWR | O_NONBLOCK);
 	if (fd < 0 || vt_host(NULL, 0, "connect %u", p.id) ||
-	    vt_host(NULL, 0, "sink %u %llu", p.id, 1ull << 40)) {
+	    vt_host(NULL, 0, "slow %u %llu 4096 3600000", p.id, 1ull << 40)) {
 		printf("not ok 1 - cannot start the stream\n");
 		return 1;
 	}
 	memset(buf, 'k', sizeof(buf));
-	while (sent < (8ll << 20)) {
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
 		ssize_t w = write(fd, buf, sizeof(buf));
 
-		if (w <= 0)
-			break;
-		sent += w;
+		if (w > 0) {
+			sent += w;
+			continue;
+		}
+		if (w < 0 && errno == EAGAIN && poll(&pf, 1, 3000) == 1)
+			continue;
+		break;
 	}
-	printf("# %lld bytes sent; asking the host to kill QEMU now\n", sent);
+	printf("# %lld bytes sent, the host reader stalled; asking the host to kill QEMU now\n",
+	       sent);
 	fflush(stdout);
 	vt_host(NULL, 0, "kill_qemu");
 	for (;;)	/* keep the stream going until the machine is gone */

@@ -47,6 +47,8 @@ struct port {
 	char name[128];
 	char path[PATH_MAX];	/* the chardev's unix socket */
 	bool via_daemon;	/* virtserd holds the chardev; we are its user */
+	bool drain_next;	/* QEMU restarted: the next connect first reads
+				 * what virtserd held from the dead QEMU */
 	char user_path[PATH_MAX];	/* virtserd's unix endpoint for the port */
 	int fd;			/* our end (chardev or endpoint), -1 if closed */
 
@@ -367,6 +369,32 @@ static void port_close(struct port *p)
 }
 
 /*
+ * After QEMU was killed, virtserd keeps what the dead guest wrote (in its
+ * buffer, and what it took from the dead socket) for its next reader.  A
+ * real user would read that first; so does the first connect after a
+ * restart, until the endpoint has been quiet for a second (at most 20 s),
+ * so the next boot's tests see only their own data.  Returns the bytes read.
+ */
+static uint64_t drain_held(int fd)
+{
+	uint64_t end = now_ms() + 20000, quiet = now_ms() + 1000, got = 0;
+	static uint8_t buf[65536];
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	while (now_ms() < end && now_ms() < quiet) {
+		if (poll(&pf, 1, 100) <= 0 || !(pf.revents & POLLIN))
+			continue;
+		r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		got += (uint64_t)r;
+		quiet = now_ms() + 1000;
+	}
+	return got;
+}
+
+/*
  * QEMU throws away whatever is still unread in the socket when we hang up,
  * so never close while our send queue holds data.
  */
@@ -643,6 +671,11 @@ static void run_command(unsigned long seq, char *text)
 			return;
 		}
 		fcntl(p->fd, F_SETFL, O_NONBLOCK);
+		if (p->drain_next) {
+			p->drain_next = false;
+			note("read %llu bytes virtserd held from the QEMU that was killed",
+			     (unsigned long long)drain_held(p->fd));
+		}
 		reply(seq, true, "");
 	} else if (!strcmp(tok, "disconnect")) {
 		if (!(p = port_arg(seq, args[0], &id)))
@@ -1279,8 +1312,10 @@ static void restart_qemu(void)
 	ctl_len = qmp_len = 0;
 	free(pend.buf);
 	memset(&pend, 0, sizeof(pend));
-	for (i = 0; i < MAX_PORTS; i++)
+	for (i = 0; i < MAX_PORTS; i++) {
 		port_close(&ports[i]);
+		ports[i].drain_next = ports[i].via_daemon;
+	}
 	n_afters = 0;	/* they were meant for the QEMU that is gone */
 	for (i = 0; qemu_argv[i]; i++) {
 		if (!strcmp(qemu_argv[i], "-append") && qemu_argv[i + 1]) {
