@@ -28,14 +28,16 @@ done
 
 printf '\nvirtio-serial guest driver, Linux %s, %s\n' "$kernel" \
 	"$([ -w /dev/kvm ] && echo KVM || echo 'QEMU TCG (no KVM): absolute figures are low, ratios are what count')"
-printf '%-36s %10s %10s %8s\n' "measure" "in-tree" "virtser" "ratio"
+printf '%-46s %10s %10s %8s\n' "measure" "in-tree" "virtser" "ratio"
 row() {	# key label better
 	local a=${val[intree.$1]:-} b=${val[ours.$1]:-} r=-
 	[ -n "$a" ] && [ -n "$b" ] && r=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "-" }')
-	printf '%-36s %10s %10s %8s  %s\n' "$2 (${val[unit.$1]:-})" "${a:--}" "${b:--}" "$r" "$3"
+	printf '%-46s %10s %10s %8s  %s\n' "$2 (${val[unit.$1]:-})" "${a:--}" "${b:--}" "$r" "$3"
 }
 for s in 4K 64K 1024K; do row g2h_$s "guest->host, $s writes" "higher is better"; done
 for s in 4K 64K 1024K; do row h2g_$s "host->guest, $s reads" "higher is better"; done
+for s in 4K 64K 1024K; do row g2h_${s}_cpu "guest CPU, guest->host, $s writes" "lower is better"; done
+for s in 4K 64K 1024K; do row h2g_${s}_cpu "guest CPU, host->guest, $s reads" "lower is better"; done
 row rtt_median "64 B round trip, median" "lower is better"
 row rtt_p99 "64 B round trip, p99" "lower is better"
 row mem_unopened "memory per unopened port" "lower is better"
