@@ -259,6 +259,15 @@ void vs_port_rx_intr(struct vs_port *port)
 		port->rx_bytes += len;
 		got = true;
 	}
+	/*
+	 * While unread data is queued a reader will come back for more, so
+	 * the buffers the device fills meanwhile need no interrupt each (one
+	 * per 4 KiB otherwise).  vs_port_repost_rx() turns interrupts back on
+	 * when a reader empties the queue.  Console ports are read by hvc in
+	 * atomic context and keep them.
+	 */
+	if (port->in_vq && !list_empty(&port->rxq) && !port->is_console)
+		virtqueue_disable_cb(port->in_vq);
 	if (kick && !virtqueue_kick_prepare(port->in_vq))
 		kick = false;
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
@@ -292,7 +301,7 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	struct vs_buf *buf, *tmp;
 	struct virtqueue *vq;
 	unsigned long flags;
-	bool kick = false;
+	bool kick = false, more = false;
 
 	if (list_empty(done))
 		return;
@@ -304,9 +313,17 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	vq = port->in_vq;
 	if (kick && !virtqueue_kick_prepare(vq))
 		kick = false;
+	/*
+	 * The queue is empty: interrupts back on (see vs_port_rx_intr()).
+	 * Buffers the device filled while they were off are collected now.
+	 */
+	if (vq && list_empty(&port->rxq))
+		more = !virtqueue_enable_cb(vq);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 	if (kick)
 		virtqueue_notify(vq);
+	if (more)
+		vs_port_rx_intr(port);
 }
 
 /**
