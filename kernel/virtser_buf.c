@@ -345,6 +345,33 @@ void vs_port_discard_rx(struct vs_port *port)
 	vs_port_repost_rx(port, &done);
 }
 
+/* Called with @port->outvq_lock held. */
+static void vs_port_reclaim_tx_locked(struct vs_port *port)
+{
+	struct vs_buf *buf;
+	unsigned int len;
+
+	while (port->out_vq && (buf = virtqueue_get_buf(port->out_vq, &len))) {
+		/* Back from the device: ours to free. */
+		port->tx_inflight -= min(port->tx_inflight, buf->len);
+		port->outvq_full = false;
+		port->cons_stalled = false;
+		vs_buf_free(buf);
+	}
+}
+
+/*
+ * Ask for a transmit interrupt once about three quarters of the buffers in
+ * flight are used (virtqueue_enable_cb_delayed() with event-index
+ * support), reclaiming whatever came back while callbacks were off.
+ * Called with @port->outvq_lock held.
+ */
+static void vs_port_tx_arm_locked(struct vs_port *port)
+{
+	while (port->out_vq && !virtqueue_enable_cb_delayed(port->out_vq))
+		vs_port_reclaim_tx_locked(port);
+}
+
 /**
  * vs_port_reclaim_tx() - free transmit buffers the device has consumed
  * @port: the port
@@ -353,54 +380,81 @@ void vs_port_discard_rx(struct vs_port *port)
  */
 void vs_port_reclaim_tx(struct vs_port *port)
 {
-	struct vs_buf *buf;
 	unsigned long flags;
-	unsigned int len;
 
 	spin_lock_irqsave(&port->outvq_lock, flags);
-	while (port->out_vq && (buf = virtqueue_get_buf(port->out_vq, &len))) {
-		/* Back from the device: ours to free. */
-		port->tx_inflight -= min(port->tx_inflight, buf->len);
-		port->outvq_full = false;
-		port->cons_stalled = false;
-		vs_buf_free(buf);
+	vs_port_reclaim_tx_locked(port);
+	spin_unlock_irqrestore(&port->outvq_lock, flags);
+}
+
+/**
+ * vs_port_tx_room() - reclaim, and tell whether a transmit buffer fits
+ * @port: the port
+ *
+ * When it does not, the transmit interrupt is armed before returning, so
+ * a writer or poller that goes to sleep on this answer is woken when the
+ * device hands space back.
+ *
+ * Context: any.
+ * Return: true if a buffer can be queued now.
+ */
+bool vs_port_tx_room(struct vs_port *port)
+{
+	unsigned long flags;
+	bool room;
+
+	spin_lock_irqsave(&port->outvq_lock, flags);
+	vs_port_reclaim_tx_locked(port);
+	room = port->out_vq && port->out_vq->num_free &&
+	       port->tx_inflight < VS_TX_INFLIGHT_MAX;
+	if (!room) {
+		vs_port_tx_arm_locked(port);
+		room = port->out_vq && port->out_vq->num_free &&
+		       port->tx_inflight < VS_TX_INFLIGHT_MAX;
 	}
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	return room;
+}
+
+/**
+ * vs_port_tx_arm_if_needed() - arm the transmit interrupt if it is needed
+ * @port: the port
+ *
+ * Called with @port->outvq_lock held after queuing transmit buffers or
+ * when a console stalls.  Finished buffers are normally reclaimed by the
+ * next write, so a stream of small writes takes no interrupt at all (the
+ * in-tree driver polls instead).  An interrupt is armed only when more
+ * than VS_TX_LAZY bytes are in flight, so a writer that stops does not
+ * leave megabytes of used pages behind, or when a console waits for space.
+ *
+ * Context: any.
+ */
+void vs_port_tx_arm_if_needed(struct vs_port *port)
+{
+	if (port->tx_inflight > VS_TX_LAZY || port->cons_stalled)
+		vs_port_tx_arm_locked(port);
 }
 
 /**
  * vs_port_tx_intr() - transmit virtqueue callback body
  * @port: the port (the caller holds a reference)
  *
- * Frees what the device consumed, then re-arms the callback with
- * virtqueue_enable_cb_delayed(): with event-index support the next
- * interrupt comes only after about three quarters of the buffers now in
- * flight are used, instead of one per buffer.  A writer or poller waiting
- * for room is woken by that interrupt at the latest; the re-check loop
- * closes the window where the device used more buffers while callbacks
- * were off.
+ * Frees what the device consumed and wakes writers and pollers.  The
+ * callback stays off unless more than VS_TX_LAZY bytes are still in
+ * flight or a console is stalled: a sleeper re-arms it through
+ * vs_port_tx_room() when it finds no room.
  *
  * Context: any (virtqueue callback).
  */
 void vs_port_tx_intr(struct vs_port *port)
 {
-	struct vs_buf *buf;
 	unsigned long flags;
-	unsigned int len;
 
 	spin_lock_irqsave(&port->outvq_lock, flags);
 	if (port->out_vq) {
-		do {
-			virtqueue_disable_cb(port->out_vq);
-			while ((buf = virtqueue_get_buf(port->out_vq, &len))) {
-				/* Back from the device: ours to free. */
-				port->tx_inflight -= min(port->tx_inflight,
-							 buf->len);
-				port->outvq_full = false;
-				port->cons_stalled = false;
-				vs_buf_free(buf);
-			}
-		} while (!virtqueue_enable_cb_delayed(port->out_vq));
+		virtqueue_disable_cb(port->out_vq);
+		vs_port_reclaim_tx_locked(port);
+		vs_port_tx_arm_if_needed(port);
 	}
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 	wake_up_interruptible(&port->waitqueue);

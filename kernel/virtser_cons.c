@@ -148,9 +148,14 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
 			    port->cons_stalled)) {
 			port->cons_dropped += count;
-			/* Until the host returns a buffer, drop without waiting. */
-			if (err == -ENOSPC)
+			/*
+			 * Until the host returns a buffer, drop without
+			 * waiting; its interrupt kicks hvc again.
+			 */
+			if (err == -ENOSPC) {
 				port->cons_stalled = true;
+				vs_port_tx_arm_if_needed(port);
+			}
 		}
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
 		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||

@@ -38,19 +38,6 @@ static bool vs_will_read_block(struct vs_port *port)
 	return !vs_has_data(port) && READ_ONCE(port->host_connected);
 }
 
-static bool vs_tx_room(struct vs_port *port)
-{
-	unsigned long flags;
-	bool room;
-
-	vs_port_reclaim_tx(port);
-	spin_lock_irqsave(&port->outvq_lock, flags);
-	room = port->out_vq && port->out_vq->num_free &&
-	       port->tx_inflight < VS_TX_INFLIGHT_MAX;
-	spin_unlock_irqrestore(&port->outvq_lock, flags);
-	return room;
-}
-
 /* The condition a blocked writer waits to become false. */
 static bool vs_will_write_block(struct vs_port *port)
 {
@@ -58,7 +45,7 @@ static bool vs_will_write_block(struct vs_port *port)
 		return false;
 	if (!READ_ONCE(port->host_connected))
 		return true;
-	return !vs_tx_room(port);
+	return !vs_port_tx_room(port);
 }
 
 static bool vs_nonblock(struct kiocb *iocb)
@@ -171,6 +158,7 @@ static int vs_queue_tx(struct vs_port *port, struct vs_buf *buf)
 		if (!err) {
 			port->tx_inflight += buf->len;
 			port->bytes_sent += buf->len;
+			vs_port_tx_arm_if_needed(port);
 		}
 		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;
 	}

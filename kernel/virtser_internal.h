@@ -43,6 +43,8 @@ struct hvc_struct;
 #define VS_TX_MAX_PAGES		64
 /* Bytes a port may have in flight to the host before writers wait. */
 #define VS_TX_INFLIGHT_MAX	(4U << 20)
+/* In flight below this, used transmit buffers wait for the next write. */
+#define VS_TX_LAZY		(256U << 10)
 /* How long a control send waits for ring space before giving up. */
 #define VS_CTRL_TIMEOUT		(5 * HZ)
 
@@ -285,6 +287,8 @@ void vs_port_rx_intr(struct vs_port *port);
 void vs_port_discard_rx(struct vs_port *port);
 void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
+bool vs_port_tx_room(struct vs_port *port);
+void vs_port_tx_arm_if_needed(struct vs_port *port);
 void vs_port_tx_intr(struct vs_port *port);
 void vs_port_detach_bufs(struct vs_port *port);
 
