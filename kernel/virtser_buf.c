@@ -5,8 +5,8 @@
  * Receive buffers are one page each.  They are posted only once a port is
  * first opened (or becomes a console), not when it is added: a port that
  * is never opened costs no receive memory.  Transmit buffers are built from
- * order-0 pages described by a scatterlist, so a 256 KiB write is one
- * virtqueue entry (one indirect descriptor) without a high-order
+ * pages described by a scatterlist, so a 256 KiB write is one virtqueue
+ * entry (one indirect descriptor) that never depends on a high-order
  * allocation.
  */
 #include <linux/gfp.h>
@@ -63,20 +63,52 @@ struct vs_buf *vs_buf_alloc_rx(gfp_t gfp)
 	return vs_buf_alloc_data(PAGE_SIZE, gfp);
 }
 
+/*
+ * Transmit segments are taken up to PAGE_ALLOC_COSTLY_ORDER (32 KiB) when
+ * the page allocator has such a block at hand, without reclaim, compaction
+ * or a warning, and are order-0 pages otherwise: no write ever depends on
+ * a high-order allocation succeeding.  The larger segments matter to the
+ * host: QEMU passes each descriptor of a virtio-serial buffer to its
+ * chardev as a separate write(), so a 256 KiB buffer of order-0 pages
+ * costs it 64 system calls, and one of 32 KiB segments 8.
+ */
+#define VS_TX_SEG_ORDER		PAGE_ALLOC_COSTLY_ORDER
+#define VS_TX_SEG_GFP		((GFP_KERNEL | __GFP_COMP | __GFP_NOWARN | \
+				  __GFP_NORETRY) & ~__GFP_DIRECT_RECLAIM)
+
+static struct page *vs_tx_seg_alloc(size_t want, unsigned int *order)
+{
+	struct page *page;
+
+	*order = 0;
+	if (want > PAGE_SIZE) {
+		*order = min_t(unsigned int, VS_TX_SEG_ORDER,
+			       ilog2(want >> PAGE_SHIFT));
+		page = alloc_pages(VS_TX_SEG_GFP, *order);
+		if (page)
+			return page;
+		*order = 0;
+	}
+	return alloc_page(GFP_KERNEL);
+}
+
 /**
  * vs_buf_alloc_tx() - allocate a page-backed transmit buffer
  * @len: bytes needed, at most VS_TX_MAX_PAGES pages
  *
- * The scatterlist covers exactly @len bytes; vs_buf_trim_tx() shortens it
- * when fewer bytes could be copied in.
+ * The scatterlist covers exactly @len bytes in segments of one to eight
+ * pages (see VS_TX_SEG_ORDER); vs_buf_fill_tx() shortens it when fewer
+ * bytes could be copied in.
  *
  * Context: process; may sleep.
  * Return: the buffer, or NULL.
  */
 struct vs_buf *vs_buf_alloc_tx(size_t len)
 {
-	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE), i;
+	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE), order;
 	struct vs_buf *buf;
+	struct page *page;
+	size_t done = 0, seg;
 
 	if (!n || n > VS_TX_MAX_PAGES)
 		return NULL;
@@ -86,14 +118,17 @@ struct vs_buf *vs_buf_alloc_tx(size_t len)
 	buf->pages = kcalloc(n, sizeof(*buf->pages), GFP_KERNEL);
 	if (!buf->pages)
 		goto fail;
-	for (i = 0; i < n; i++) {
-		buf->pages[i] = alloc_page(GFP_KERNEL);
-		if (!buf->pages[i])
+	while (done < len) {
+		page = vs_tx_seg_alloc(len - done, &order);
+		if (!page)
 			goto fail;
+		seg = min_t(size_t, len - done, PAGE_SIZE << order);
+		buf->pages[buf->nr_pages] = page;
+		sg_set_page(&buf->sg[buf->nr_pages], page, seg, 0);
 		buf->nr_pages++;
-		sg_set_page(&buf->sg[i], buf->pages[i],
-			    min_t(size_t, len - i * PAGE_SIZE, PAGE_SIZE), 0);
+		done += seg;
 	}
+	sg_mark_end(&buf->sg[buf->nr_pages - 1]);
 	buf->size = len;
 	return buf;
 fail:
@@ -118,7 +153,7 @@ size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from)
 	unsigned int i;
 
 	for (i = 0; i < buf->nr_pages; i++) {
-		want = min_t(size_t, buf->size - done, PAGE_SIZE);
+		want = buf->sg[i].length;
 		got = copy_page_from_iter(buf->pages[i], 0, want, from);
 		done += got;
 		if (got < want) {
@@ -151,7 +186,7 @@ void vs_buf_free(struct vs_buf *buf)
 	if (!buf)
 		return;
 	for (i = 0; i < buf->nr_pages; i++)
-		__free_page(buf->pages[i]);
+		put_page(buf->pages[i]);	/* a whole segment, any order */
 	kfree(buf->pages);
 	kfree(buf->data);
 	kfree(buf);

@@ -56,13 +56,15 @@ struct hvc_struct;
  * @size: capacity of @data or total length of @pages
  * @len: valid bytes (receive: as clamped by vs_used_len())
  * @offset: bytes already consumed by readers
- * @nr_pages: number of entries in @pages and @sg (transmit only)
+ * @nr_pages: number of segments in @pages and @sg (transmit only)
  * @nr_sg: entries of @sg holding data (transmit only)
- * @pages: pages of a transmit buffer
+ * @pages: segments of a transmit buffer: order-0 pages or compound
+ *	pages of up to PAGE_ALLOC_COSTLY_ORDER
  * @sg: scatterlist describing the buffer to the virtqueue
  *
  * Receive buffers are one page; transmit buffers are up to VS_TX_MAX_PAGES
- * order-0 pages so that large writes never need high-order allocations.
+ * pages in segments of up to 32 KiB, taken only when free without
+ * reclaim, so that large writes never need high-order allocations.
  */
 struct vs_buf {
 	struct list_head list;
