@@ -87,7 +87,7 @@ fi
 echo "# vmtest: kernel $kver, driver $driver, ${accel[*]}"
 set +e
 "$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" -- \
-	qemu-system-x86_64 "${accel[@]}" -m 768 -smp 2 -nodefaults -display none -no-reboot \
+	qemu-system-x86_64 "${accel[@]}" -name vt,debug-threads=on -m 768 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \

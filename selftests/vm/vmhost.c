@@ -37,7 +37,7 @@
 #include "vt_proto.h"
 
 #define MAX_PORTS	32
-#define JOB_CHUNK	65536
+#define JOB_CHUNK	VT_SOURCE_CHUNK
 
 enum job { JOB_NONE, JOB_SOURCE, JOB_SINK, JOB_ECHO };
 
