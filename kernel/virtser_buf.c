@@ -204,6 +204,24 @@ static bool vs_port_post_rx_locked(struct vs_port *port, struct vs_buf *buf)
 	return false;
 }
 
+/*
+ * Receive interrupts on, as a port starts receiving: the port that had
+ * this id before (hot-unplugged with unread data) may have left them off
+ * on the shared virtqueue.  Buffers already used are collected now.
+ */
+static void vs_port_rx_rearm(struct vs_port *port)
+{
+	unsigned long flags;
+	bool more;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	more = port->in_vq && list_empty(&port->rxq) &&
+	       !virtqueue_enable_cb(port->in_vq);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (more)
+		vs_port_rx_intr(port);
+}
+
 /**
  * vs_port_fill_rx() - post receive buffers until the virtqueue is full
  * @port: the port
@@ -247,6 +265,8 @@ int vs_port_fill_rx(struct vs_port *port, gfp_t gfp)
 	}
 	if (kick_vq)
 		virtqueue_notify(kick_vq);
+	if (posted)
+		vs_port_rx_rearm(port);
 	if (posted || err == -ENOSPC)
 		return 0;
 	return err;
