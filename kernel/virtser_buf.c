@@ -97,8 +97,8 @@ static struct page *vs_tx_seg_alloc(size_t want, unsigned int *order)
  * @len: bytes needed, at most VS_TX_MAX_PAGES pages
  *
  * The scatterlist covers exactly @len bytes in segments of one to eight
- * pages (see VS_TX_SEG_ORDER); vs_buf_fill_tx() shortens it when fewer
- * bytes could be copied in.
+ * pages (see VS_TX_SEG_ORDER), or in one kmalloc'd segment below a page;
+ * vs_buf_fill_tx() shortens it when fewer bytes could be copied in.
  *
  * Context: process; may sleep.
  * Return: the buffer, or NULL.
@@ -112,6 +112,13 @@ struct vs_buf *vs_buf_alloc_tx(size_t len)
 
 	if (!n || n > VS_TX_MAX_PAGES)
 		return NULL;
+	/*
+	 * Less than a page is one kmalloc'd segment: with init_on_alloc (on
+	 * in Debian's kernels) a page would be cleared in full for a few
+	 * bytes, which shows in the round-trip time of small messages.
+	 */
+	if (len < PAGE_SIZE)
+		return vs_buf_alloc_data(len, GFP_KERNEL);
 	buf = vs_buf_alloc_sg(n, GFP_KERNEL);
 	if (!buf)
 		return NULL;
@@ -152,6 +159,13 @@ size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from)
 	size_t done = 0, want, got;
 	unsigned int i;
 
+	if (buf->data) {	/* a small write: one kmalloc'd segment */
+		got = copy_from_iter(buf->data, buf->size, from);
+		buf->sg[0].length = got;
+		buf->nr_sg = got ? 1 : 0;
+		buf->len = got;
+		return got;
+	}
 	for (i = 0; i < buf->nr_pages; i++) {
 		want = buf->sg[i].length;
 		got = copy_page_from_iter(buf->pages[i], 0, want, from);
