@@ -188,6 +188,109 @@ size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from)
 }
 
 /**
+ * vs_zc_alloc() - start a zero-copy write
+ * @port: the port written to; referenced until the last vs_zc_put()
+ *
+ * Context: process.
+ * Return: the write's state holding the writer's reference, or NULL.
+ */
+struct vs_zc *vs_zc_alloc(struct vs_port *port)
+{
+	struct vs_zc *zc = kzalloc(sizeof(*zc), GFP_KERNEL);
+
+	if (!zc)
+		return NULL;
+	refcount_set(&zc->ref, 1);
+	kref_get(&port->kref);
+	zc->port = port;
+	return zc;
+}
+
+/**
+ * vs_zc_put() - drop a reference to a zero-copy write
+ * @zc: the write
+ *
+ * Context: any.
+ */
+void vs_zc_put(struct vs_zc *zc)
+{
+	if (refcount_dec_and_test(&zc->ref)) {
+		vs_port_put(zc->port);
+		kfree(zc);
+	}
+}
+
+/*
+ * One buffer of @zc is back, @sent bytes of it consumed (its length if the
+ * device used it, 0 if it was dropped).  Drops the buffer's reference.
+ */
+static void vs_zc_buf_done(struct vs_zc *zc, size_t sent)
+{
+	atomic_long_add(sent, &zc->sent);
+	if (atomic_dec_and_test(&zc->pending))
+		wake_up(&zc->port->waitqueue);	/* the writer sleeps killable */
+	vs_zc_put(zc);
+}
+
+/**
+ * vs_buf_alloc_user() - a transmit buffer made of the writer's own pages
+ * @from: user-backed source iterator, advanced by the bytes taken
+ * @max_pages: most pages (and descriptors) the buffer may have
+ * @got: bytes taken, or a negative error
+ *
+ * Takes a reference on each page (iov_iter_get_pages2()); physically
+ * adjacent pages share one descriptor.  vs_buf_free() drops the
+ * references.  The caller attaches the buffer to its &struct vs_zc.
+ *
+ * Context: process; may fault pages in.
+ * Return: the buffer, or NULL with *@got set to the error.
+ */
+struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
+				 ssize_t *got)
+{
+	unsigned int i, nsg = 0;
+	struct vs_buf *buf;
+	size_t start, left;
+	ssize_t n;
+
+	buf = vs_buf_alloc_sg(max_pages, GFP_KERNEL);
+	if (buf)
+		buf->pages = kcalloc(max_pages, sizeof(*buf->pages), GFP_KERNEL);
+	if (!buf || !buf->pages) {
+		vs_buf_free(buf);
+		*got = -ENOMEM;
+		return NULL;
+	}
+	n = iov_iter_get_pages2(from, buf->pages, (size_t)max_pages * PAGE_SIZE,
+				max_pages, &start);
+	if (n <= 0) {
+		vs_buf_free(buf);
+		*got = n ? n : -EFAULT;
+		return NULL;
+	}
+	buf->nr_pages = DIV_ROUND_UP(start + n, PAGE_SIZE);
+	left = n;
+	for (i = 0; i < buf->nr_pages; i++) {
+		size_t off = i ? 0 : start;
+		size_t seg = min_t(size_t, left, PAGE_SIZE - off);
+		struct scatterlist *prev = nsg ? &buf->sg[nsg - 1] : NULL;
+
+		if (prev && page_to_pfn(buf->pages[i]) ==
+			    page_to_pfn(buf->pages[i - 1]) + 1)
+			prev->length += seg;
+		else
+			sg_set_page(&buf->sg[nsg++], buf->pages[i], seg, off);
+		left -= seg;
+	}
+	sg_mark_end(&buf->sg[nsg - 1]);
+	buf->nr_sg = nsg;
+	buf->size = n;
+	buf->len = n;
+	*got = n;
+	return buf;
+}
+
+/**
  * vs_buf_free() - free a buffer the caller owns
  * @buf: buffer, or NULL
  *
@@ -199,11 +302,32 @@ void vs_buf_free(struct vs_buf *buf)
 
 	if (!buf)
 		return;
+	if (buf->zc) {
+		vs_zc_buf_done(buf->zc, 0);
+		buf->zc = NULL;
+	}
 	for (i = 0; i < buf->nr_pages; i++)
 		put_page(buf->pages[i]);	/* a whole segment, any order */
 	kfree(buf->pages);
 	kfree(buf->data);
 	kfree(buf);
+}
+
+/**
+ * vs_buf_free_used() - free a transmit buffer the device used
+ * @buf: buffer back from virtqueue_get_buf()
+ *
+ * Like vs_buf_free(), but a zero-copy write is told the bytes went out.
+ *
+ * Context: any.
+ */
+void vs_buf_free_used(struct vs_buf *buf)
+{
+	if (buf->zc) {
+		vs_zc_buf_done(buf->zc, buf->len);
+		buf->zc = NULL;
+	}
+	vs_buf_free(buf);
 }
 
 /* Called with port->inbuf_lock held; returns whether a kick is needed. */
@@ -425,7 +549,7 @@ static void vs_port_reclaim_tx_locked(struct vs_port *port)
 		port->tx_inflight -= min(port->tx_inflight, buf->len);
 		port->outvq_full = false;
 		port->cons_stalled = false;
-		vs_buf_free(buf);
+		vs_buf_free_used(buf);
 	}
 }
 
@@ -526,7 +650,33 @@ void vs_port_tx_intr(struct vs_port *port)
 		vs_port_tx_arm_if_needed(port);
 	}
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
-	wake_up_interruptible(&port->waitqueue);
+	wake_up(&port->waitqueue);	/* zero-copy writers sleep killable */
+}
+
+/**
+ * vs_zc_settled() - wait condition of a zero-copy writer
+ * @port: the port
+ * @zc: the write
+ *
+ * Reclaims what the device used and, while buffers of @zc are still out,
+ * arms the transmit interrupt; vs_port_tx_intr() wakes the writer, which
+ * comes back here.
+ *
+ * Context: any (called between prepare_to_wait and schedule).
+ * Return: true once every buffer of @zc is back or the port is gone.
+ */
+bool vs_zc_settled(struct vs_port *port, struct vs_zc *zc)
+{
+	unsigned long flags;
+
+	if (atomic_read(&zc->pending) && !READ_ONCE(port->unplugged)) {
+		spin_lock_irqsave(&port->outvq_lock, flags);
+		vs_port_reclaim_tx_locked(port);
+		if (atomic_read(&zc->pending))
+			vs_port_tx_arm_locked(port);
+		spin_unlock_irqrestore(&port->outvq_lock, flags);
+	}
+	return !atomic_read(&zc->pending) || READ_ONCE(port->unplugged);
 }
 
 /**
@@ -573,7 +723,7 @@ void vs_vq_free_all(struct virtqueue *vq)
 	unsigned int len;
 
 	while ((buf = virtqueue_get_buf(vq, &len)))
-		vs_buf_free(buf);
+		vs_buf_free_used(buf);
 	while ((buf = virtqueue_detach_unused_buf(vq)))
 		vs_buf_free(buf);
 }

@@ -36,7 +36,7 @@ static void vs_vq_drain_orphan(struct vs_dev *vsdev, struct virtqueue *vq)
 	unsigned int len;
 
 	while ((buf = virtqueue_get_buf(vq, &len)))
-		vs_buf_free(buf);
+		vs_buf_free_used(buf);
 }
 
 static struct vs_port *vs_vq_port(struct virtqueue *vq)

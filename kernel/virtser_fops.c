@@ -179,6 +179,74 @@ static void vs_kick_tx(struct vs_port *port)
 		virtqueue_notify(vq);
 }
 
+/*
+ * Zero-copy write: the writer's own pages become the transmit buffers
+ * (one page reference each) and the writer sleeps, killable and
+ * freezable, until the device has used them.  An in-tree blocking write
+ * also returns only once the host has taken its data, but it copies the
+ * data first and spins meanwhile.
+ *
+ * Returns the bytes the device consumed; the iterator is wound back over
+ * the rest.  Buffers dropped unconsumed (a reset at suspend) are queued
+ * again.  -ENOSPC when not even the first buffer fitted: the caller
+ * copies instead.
+ */
+static ssize_t vs_write_zc(struct vs_port *port, struct iov_iter *from)
+{
+	unsigned int max_pages = port->vsdev->tx_max_pages;
+	size_t queued;
+	struct vs_zc *zc;
+	struct vs_buf *buf;
+	ssize_t ret, got;
+	long sent;
+
+again:
+	ret = vs_wait_writable(port, false);
+	if (ret)
+		return ret;
+	zc = vs_zc_alloc(port);
+	if (!zc)
+		return -ENOMEM;
+	queued = 0;
+	while (iov_iter_count(from) && queued < VS_WRITE_MAX) {
+		if (queued && !vs_port_tx_room(port))
+			break;	/* later buffers do not wait */
+		buf = vs_buf_alloc_user(from, max_pages, &got);
+		if (!buf) {
+			ret = got;
+			break;
+		}
+		/* Before the device can see it: it may use it at once. */
+		refcount_inc(&zc->ref);
+		atomic_inc(&zc->pending);
+		buf->zc = zc;
+		ret = vs_queue_tx(port, buf);
+		if (ret) {
+			iov_iter_revert(from, got);
+			vs_buf_free(buf);	/* drops its zc reference */
+			break;
+		}
+		queued += got;
+	}
+	if (!queued) {
+		vs_zc_put(zc);
+		return ret;
+	}
+	vs_kick_tx(port);
+	ret = wait_event_state(port->waitqueue, vs_zc_settled(port, zc),
+			       (TASK_KILLABLE | TASK_FREEZABLE));
+	sent = atomic_long_read(&zc->sent);
+	vs_zc_put(zc);
+	if (ret)
+		return ret;	/* killed: nobody reads the answer */
+	iov_iter_revert(from, queued - min_t(size_t, sent, queued));
+	if (sent)
+		return sent;
+	if (READ_ONCE(port->unplugged))
+		return -ENODEV;
+	goto again;
+}
+
 static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vs_port *port = iocb->ki_filp->private_data;
@@ -190,6 +258,12 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!iov_iter_count(from))
 		return 0;
+	if (READ_ONCE(vs_tx_zerocopy) && !nonblock && max_pages > 1 &&
+	    user_backed_iter(from) && iov_iter_count(from) >= VS_ZC_MIN) {
+		ret = vs_write_zc(port, from);
+		if (ret != -ENOSPC)
+			return ret;
+	}
 	while (iov_iter_count(from) && total < VS_WRITE_MAX) {
 		/* Only the first buffer may wait; later ones are a bonus. */
 		ret = vs_wait_writable(port, nonblock || total);

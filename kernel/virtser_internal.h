@@ -27,6 +27,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -45,6 +46,8 @@ struct hvc_struct;
 #define VS_TX_INFLIGHT_MAX	(4U << 20)
 /* In flight below this, used transmit buffers wait for the next write. */
 #define VS_TX_LAZY		(256U << 10)
+/* Blocking writes of at least this much user memory are not copied. */
+#define VS_ZC_MIN		(256U << 10)
 /* How long a control send waits for ring space before giving up. */
 #define VS_CTRL_TIMEOUT		(5 * HZ)
 
@@ -59,7 +62,9 @@ struct hvc_struct;
  * @nr_pages: number of segments in @pages and @sg (transmit only)
  * @nr_sg: entries of @sg holding data (transmit only)
  * @pages: segments of a transmit buffer: order-0 pages or compound
- *	pages of up to PAGE_ALLOC_COSTLY_ORDER
+ *	pages of up to PAGE_ALLOC_COSTLY_ORDER, or for a zero-copy write
+ *	the writer's pages (one page reference each)
+ * @zc: the zero-copy write whose pages these are, or NULL
  * @sg: scatterlist describing the buffer to the virtqueue
  *
  * Receive buffers are one page; transmit buffers are up to VS_TX_MAX_PAGES
@@ -75,7 +80,30 @@ struct vs_buf {
 	unsigned int nr_pages;
 	unsigned int nr_sg;
 	struct page **pages;
+	struct vs_zc *zc;
 	struct scatterlist sg[];
+};
+
+/**
+ * struct vs_zc - a zero-copy write waiting for the device
+ * @ref: the writer holds one reference and each of its queued buffers one;
+ *	the last put frees it
+ * @pending: queued buffers the device has not returned yet
+ * @sent: bytes of the buffers the device used (it consumes in order, so
+ *	they are the first @sent bytes of the write)
+ * @port: referenced until @ref drops to zero; the writer sleeps on its
+ *	waitqueue
+ *
+ * The buffers' data are the writer's own pages, so the writer returns
+ * only when @pending is zero, or when the port is unplugged or the writer
+ * is killed; the buffers keep their page references until the device or
+ * a reset returns them.
+ */
+struct vs_zc {
+	refcount_t ref;
+	atomic_t pending;
+	atomic_long_t sent;
+	struct vs_port *port;
 };
 
 /**
@@ -273,6 +301,7 @@ struct vs_port_stats {
 struct class *vs_class(void);
 extern struct dentry *vs_debugfs_root;
 extern bool vs_keep_unread;
+extern bool vs_tx_zerocopy;
 struct vs_port *vs_port_get_by_devt(dev_t devt);
 void vs_dev_register(struct vs_dev *vsdev);
 void vs_dev_unregister(struct vs_dev *vsdev);
@@ -289,6 +318,12 @@ void vs_port_rx_intr(struct vs_port *port);
 void vs_port_discard_rx(struct vs_port *port);
 void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
+void vs_buf_free_used(struct vs_buf *buf);
+struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
+				 ssize_t *got);
+struct vs_zc *vs_zc_alloc(struct vs_port *port);
+void vs_zc_put(struct vs_zc *zc);
+bool vs_zc_settled(struct vs_port *port, struct vs_zc *zc);
 bool vs_port_tx_room(struct vs_port *port);
 void vs_port_tx_arm_if_needed(struct vs_port *port);
 void vs_port_tx_intr(struct vs_port *port);

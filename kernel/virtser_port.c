@@ -404,7 +404,7 @@ void vs_port_unplug(struct vs_port *port)
 	WRITE_ONCE(port->unplugged, true);
 	WRITE_ONCE(port->host_connected, false);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	wake_up_interruptible(&port->waitqueue);
+	wake_up(&port->waitqueue);	/* zero-copy writers sleep killable */
 
 	if (port->is_console)
 		vs_cons_remove(port);

@@ -3,8 +3,9 @@
  * virtser_stress.c - guest half of the robustness runs for virtser.ko:
  * module load/unload cycles and port hot-plug/unplug cycles under traffic,
  * each checked for growth of unreclaimable slab memory, a
- * suspend/resume (freeze/restore) cycle through pm_test, and a port
- * hot-plugged while the device is frozen.  Written for the selftests/ VM
+ * suspend/resume (freeze/restore) cycle through pm_test, a port
+ * hot-plugged while the device is frozen, and zero-copy writes that are
+ * unplugged, killed or frozen while they wait for the host.  Written for the selftests/ VM
  * rig; skips unless virtser is the driver under test, except the frozen
  * hot-plug (which reports what the in-tree driver does) and the mem tests.
  *
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "sha256.h"
+#include "stream.h"
 #include "vt_guest.h"
 #include "vt_util.h"
 
@@ -527,6 +531,247 @@ static long kmalloc_4k_objs(void)
 	}
 	fclose(f);
 	return total;
+}
+
+/*
+ * Zero-copy writes (tx_zerocopy, on by default): a blocking write of 256 KiB
+ * or more lends the writer's pages to the device and returns once the
+ * host has taken them.  The writer runs in a child, which reports what its
+ * write() returned through a pipe, so the parent can act on the host side
+ * (or unplug, kill, freeze) while the write is blocked.
+ */
+#define ZC_ID		(HOT_ID + 3)
+#define ZC_BYTES	(1 << 20)
+#define ZC_PARAM	"/sys/module/virtser/parameters/tx_zerocopy"
+
+struct zc_writer {
+	pid_t pid;
+	int pipe;
+};
+
+/* The bytes a zero-copy test writes, and their SHA-256. */
+static unsigned char *zc_data(char sha[65])
+{
+	static unsigned char *buf;
+	struct vt_stream st;
+	struct sha256 h;
+
+	if (!buf) {
+		buf = malloc(ZC_BYTES);
+		if (!buf)
+			return NULL;
+		vt_stream_seed(&st, 5);
+		vt_stream_fill(&st, buf, ZC_BYTES);
+	}
+	sha256_init(&h);
+	sha256_update(&h, buf, ZC_BYTES);
+	sha256_final_hex(&h, sha);
+	return buf;
+}
+
+static int zc_start(struct zc_writer *w, int fd, const unsigned char *buf)
+{
+	int p[2];
+
+	if (pipe(p))
+		return -1;
+	w->pid = fork();
+	if (w->pid < 0)
+		return -1;
+	if (!w->pid) {
+		long res[2];
+
+		close(p[0]);
+		res[0] = (long)write(fd, buf, ZC_BYTES);
+		res[1] = errno;
+		_exit(write(p[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	w->pipe = p[0];
+	return 0;
+}
+
+/* Still blocked in write() after @ms? */
+static bool zc_blocked(struct zc_writer *w, int ms)
+{
+	usleep(ms * 1000);
+	return waitpid(w->pid, NULL, WNOHANG) == 0;
+}
+
+/* The child's write() result (errno in *err), after it exits. */
+static long zc_result(struct zc_writer *w, long *err)
+{
+	long res[2] = { -2, 0 };
+
+	if (read(w->pipe, res, sizeof(res)) != sizeof(res))
+		res[0] = -2;
+	close(w->pipe);
+	waitpid(w->pid, NULL, 0);
+	*err = res[1];
+	return res[0];
+}
+
+static int zc_param(const char *v)
+{
+	int fd = open(ZC_PARAM, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, v, 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+FIXTURE(zc) {
+	char node[PATH_MAX];
+	char sha[65];
+	unsigned char *data;
+	int fd;
+};
+
+FIXTURE_SETUP(zc)
+{
+	self->fd = -1;
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	self->data = zc_data(self->sha);
+	ASSERT_NE(NULL, self->data);
+	ASSERT_EQ(0, zc_param("1"));
+}
+
+FIXTURE_TEARDOWN(zc)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (is_virtser())
+		zc_param("1");
+}
+
+/* Open @id with its host end connected but not reading. */
+static int zc_open(FIXTURE_DATA(zc) *self, unsigned int id)
+{
+	vt_host(NULL, 0, "reset %u", id);
+	if (vt_port_node(id, self->node, sizeof(self->node)))
+		return -1;
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		return -1;
+	if (vt_host(NULL, 0, "connect %u", id))
+		return -1;
+	return vt_wait_host(self->fd, true, STATE_MS);
+}
+
+/*
+ * The write waits for the host, like an in-tree blocking write, and what
+ * the host gets is what was written.  With tx_zerocopy=0 the same write
+ * is copied and returns while the host still reads nothing.
+ */
+TEST_F_TIMEOUT(zc, write_returns_once_the_host_has_it, 120)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	struct zc_writer w;
+	char reply[256];
+	struct vt_port p;
+	long err;
+
+	ASSERT_EQ(0, vt_first_port(&p));
+	ASSERT_EQ(0, zc_open(self, p.id));
+	ASSERT_EQ(0, zc_start(&w, self->fd, self->data));
+	EXPECT_TRUE(zc_blocked(&w, 500));
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %d", p.id, ZC_BYTES));
+	EXPECT_EQ(ZC_BYTES, zc_result(&w, &err));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", p.id));
+	EXPECT_EQ(0, strncmp(reply, self->sha, 64));
+
+	ASSERT_EQ(0, zc_param("0"));
+	EXPECT_EQ(ZC_BYTES, write(self->fd, self->data, ZC_BYTES));
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %d", p.id, ZC_BYTES));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", p.id));
+	EXPECT_EQ(0, strncmp(reply, self->sha, 64));
+	vt_host(NULL, 0, "reset %u", p.id);
+}
+
+/* Unplugged under a blocked writer: the write ends, short or ENODEV. */
+TEST_F_TIMEOUT(zc, writer_blocked_when_port_unplugged, 120)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	struct zc_writer w;
+	long r, err;
+
+	ASSERT_EQ(0, plug(ZC_ID, self->node, sizeof(self->node)));
+	ASSERT_EQ(0, zc_open(self, ZC_ID));
+	ASSERT_EQ(0, zc_start(&w, self->fd, self->data));
+	EXPECT_TRUE(zc_blocked(&w, 300));
+	ASSERT_EQ(0, vt_host(NULL, 0, "hotplug_del %u", ZC_ID));
+	r = zc_result(&w, &err);
+	TH_LOG("write() in the unplugged port returned %ld (%s)", r,
+	       r < 0 ? strerror((int)err) : "bytes the host took");
+	EXPECT_TRUE((r >= 0 && r < ZC_BYTES) || (r == -1 && err == ENODEV));
+}
+
+/* A writer blocked in a zero-copy write can be killed; the port lives on. */
+TEST_F_TIMEOUT(zc, writer_blocked_can_be_killed, 120)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	struct zc_writer w;
+	char reply[256];
+	int status;
+
+	ASSERT_EQ(0, plug(ZC_ID, self->node, sizeof(self->node)));
+	ASSERT_EQ(0, zc_open(self, ZC_ID));
+	ASSERT_EQ(0, zc_start(&w, self->fd, self->data));
+	EXPECT_TRUE(zc_blocked(&w, 300));
+	ASSERT_EQ(0, kill(w.pid, SIGKILL));
+	ASSERT_EQ(w.pid, waitpid(w.pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(w.pipe);
+	/* What the dead writer had queued still drains; then a new write. */
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "readable %u 2000", ZC_ID));
+	TH_LOG("host read %s bytes the killed writer had queued", reply);
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u 4", ZC_ID));
+	EXPECT_EQ(4, write(self->fd, "live", 4));
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 10000", ZC_ID));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, vt_host(NULL, 0, "hotplug_del %u", ZC_ID));
+}
+
+/*
+ * Suspend (pm_test=devices) while a zero-copy write waits for a host that
+ * does not read: the freezer must be able to freeze the writer, and after
+ * resume the write completes with nothing lost.  QEMU drops the buffer it
+ * was part way through when the device is reset, so that buffer is sent
+ * again whole: the host may see up to one buffer (256 KiB) twice.
+ */
+TEST_F_TIMEOUT(zc, freeze_with_a_blocked_writer, 120)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	struct zc_writer w;
+	char reply[256];
+	struct vt_port p;
+	long got, err;
+
+	if (pm_write("/sys/power/pm_test", "devices"))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	ASSERT_EQ(0, vt_first_port(&p));
+	ASSERT_EQ(0, zc_open(self, p.id));
+	ASSERT_EQ(0, zc_start(&w, self->fd, self->data));
+	EXPECT_TRUE(zc_blocked(&w, 300));
+	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	ASSERT_EQ(0, vt_wait_host(self->fd, true, STATE_MS));
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "readable %u 5000", p.id));
+	got = atol(reply);
+	TH_LOG("host read %ld bytes for a %d-byte write across the suspend", got, ZC_BYTES);
+	EXPECT_EQ(ZC_BYTES, zc_result(&w, &err));
+	EXPECT_LE(ZC_BYTES, got);
+	EXPECT_GE(ZC_BYTES + (256 << 10), got);
+	vt_host(NULL, 0, "reset %u", p.id);
 }
 
 /*
