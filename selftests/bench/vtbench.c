@@ -35,7 +35,7 @@
 #define STREAM_ROUNDS	5
 #define H2G_SEED	7
 #define RTT_ROUNDS	2000
-#define MEM_PORTS	8
+#define MEM_PORTS	16
 #define MEM_FIRST	10
 
 static int failures;
