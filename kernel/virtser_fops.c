@@ -188,8 +188,8 @@ static void vs_kick_tx(struct vs_port *port)
  *
  * Returns the bytes the device consumed; the iterator is wound back over
  * the rest.  Buffers dropped unconsumed (a reset at suspend) are queued
- * again.  -ENOSPC when not even the first buffer fitted: the caller
- * copies instead.
+ * again.  -ENOSPC when not even the first buffer fitted, -EFAULT when
+ * its pages could not be taken: the caller copies instead.
  */
 static ssize_t vs_write_zc(struct vs_port *port, struct iov_iter *from)
 {
@@ -258,10 +258,16 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!iov_iter_count(from))
 		return 0;
+	/*
+	 * Zero-copy only for one large user segment: a writev of many small
+	 * pieces would become as many small buffers.  Memory the page tables
+	 * cannot lend (VM_PFNMAP mappings, say) is copied instead.
+	 */
 	if (READ_ONCE(vs_tx_zerocopy) && !nonblock && max_pages > 1 &&
-	    user_backed_iter(from) && iov_iter_count(from) >= VS_ZC_MIN) {
+	    user_backed_iter(from) &&
+	    iov_iter_single_seg_count(from) >= VS_ZC_MIN) {
 		ret = vs_write_zc(port, from);
-		if (ret != -ENOSPC)
+		if (ret != -ENOSPC && ret != -EFAULT)
 			return ret;
 	}
 	while (iov_iter_count(from) && total < VS_WRITE_MAX) {
