@@ -26,8 +26,14 @@ for d in intree ours; do
 	done <<< "$(grep '^# BENCH ' <<< "$out")"
 done
 
-printf '\nvirtio-serial guest driver, Linux %s, %s\n' "$kernel" \
-	"$([ -w /dev/kvm ] && echo KVM || echo 'QEMU TCG (no KVM): absolute figures are low, ratios are what count')"
+# run.sh chose the accelerator through selftests/vm/accel.sh; ask it again
+# (cached) to label the table.
+if bash "$top/selftests/vm/accel.sh" "$build" 2>/dev/null | grep -qx kvm; then
+	how=KVM
+else
+	how='QEMU TCG (no working KVM): absolute figures are low, ratios are what count'
+fi
+printf '\nvirtio-serial guest driver, Linux %s, %s, %s\n' "$kernel" "${QEMU:-qemu-system-x86_64}" "$how"
 printf '%-46s %10s %10s %8s\n' "measure" "in-tree" "virtser" "ratio"
 row() {	# key label better
 	local a=${val[intree.$1]:-} b=${val[ours.$1]:-} r=-

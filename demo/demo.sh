@@ -83,12 +83,12 @@ else
 fi
 
 step "Booting the guest under QEMU (console, data and agent ports)"
-accel=(-accel tcg)
-[ -w /dev/kvm ] && [ "${VT_NO_KVM:-0}" != 1 ] && accel=(-accel kvm -cpu host)
+mapfile -t accel < <(bash "$top/selftests/vm/accel.sh" "$build")
+[ ${#accel[@]} -gt 0 ] || { fail "no accelerator (selftests/vm/accel.sh failed)"; exit 1; }
 append="console=ttyS0,115200 panic=-1"
 grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver" &&
 	append="$append initcall_blacklist=virtio_console_init"
-qemu-system-x86_64 "${accel[@]}" -m 512 -smp 2 -nodefaults -display none -no-reboot \
+"${QEMU:-qemu-system-x86_64}" "${accel[@]}" -m 512 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$run/initramfs.gz" -append "$append" \
 	-serial "file:$run/kernel.log" -qmp "unix:$run/qmp.sock,server=on,wait=off" \
 	-device virtio-serial-pci,id=vser0 \

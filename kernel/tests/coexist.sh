@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # coexist.sh 6.1|6.12 [BUILDDIR] - coexistence of virtser.ko with the in-tree
 # virtio_console, on a module kernel (Debian 6.1) and a built-in one
-# (Debian 6.12).  Each case boots a minimal busybox guest under QEMU (TCG)
+# (Debian 6.12).  Each case boots a minimal busybox guest under QEMU
 # with kmod's modprobe, the distribution's module tree and kernel/virtser.conf
 # in /etc/modprobe.d, and prints TAP.
 #
@@ -26,6 +26,7 @@ $(sh "$top/scripts/kernel-paths.sh" "$series")
 EOF2
 ko=$build/kmod/$series/virtser.ko
 [ -f "$ko" ] || { echo "1..0 # SKIP $ko not built"; exit 0; }
+accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
 
 work=$(mktemp -d /tmp/vs-coexist.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -104,7 +105,7 @@ chmod +x "$stage/init"
 (cd "$stage" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$work/initrd.gz"
 
 boot() {	# boot MODE [extra append]
-	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
+	timeout 300 "${QEMU:-qemu-system-x86_64}" $accel -m 512 -smp 1 -nodefaults \
 		-display none -no-reboot -kernel "$img" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0,115200 panic=-1 vs.mode=$1 ${2:-}" \
 		-serial "file:$work/console-$1.log" -serial "file:$work/tap-$1.log" \

@@ -6,7 +6,7 @@
 # max_ports=1, so QEMU does not offer MULTIPORT: that run also proves the
 # non-multiport mode (port 0 is a console from probe on, no control queue).
 #
-# Boots the Debian kernel under QEMU (TCG) with a minimal busybox
+# Boots the Debian kernel under QEMU with a minimal busybox
 # initramfs that loads virtser.ko, waits for /dev/hvc0 (the virtconsole,
 # also the kernel console) and crashes the kernel with sysrq-c.  QEMU
 # writes each emerg_wr byte to the console chardev through the port's
@@ -28,6 +28,7 @@ $(sh "$top/scripts/kernel-paths.sh" "$series")
 EOF2
 ko=$build/kmod/$series/virtser.ko
 [ -f "$ko" ] || { echo "1..0 # SKIP $ko not built"; exit 0; }
+accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
 
 work=$(mktemp -d /tmp/vs-emerg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -64,7 +65,7 @@ chmod +x "$stage/init"
 append="console=ttyS0,115200 console=hvc0 panic=-1"
 grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver" &&
 	append="$append initcall_blacklist=virtio_console_init"
-timeout 300 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults \
+timeout 300 "${QEMU:-qemu-system-x86_64}" $accel -m 512 -smp 1 -nodefaults \
 	-display none -no-reboot -kernel "$img" -initrd "$work/initrd.gz" \
 	-append "$append" -serial "file:$work/serial.log" \
 	-device "virtio-serial-pci,id=vser0$devopts" \

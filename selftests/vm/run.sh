@@ -7,7 +7,8 @@
 #
 # Boots a Debian guest kernel under QEMU with the driver under test and runs
 # the behaviour suite.  Prints TAP and ends with "N passed, M failed".
-# Logs are kept in BUILD/vm/<kernel>-<driver>/.
+# Logs are kept in BUILD/vm/<kernel>-<driver>/.  QEMU names the binary to
+# run (default qemu-system-x86_64); selftests/vm/accel.sh picks KVM or TCG.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,15 +80,14 @@ if [ "$driver" = ours ] && grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kve
 	append="$append initcall_blacklist=virtio_console_init"
 fi
 
-accel=(-accel tcg)
-if [ -w /dev/kvm ] && [ "${VT_NO_KVM:-0}" != 1 ]; then
-	accel=(-accel kvm -cpu host)
-fi
+mapfile -t accel < <(bash "$here/accel.sh" "$build")
+[ ${#accel[@]} -gt 0 ] || { echo "run.sh: no accelerator (selftests/vm/accel.sh failed)" >&2; exit 2; }
+qemu=${QEMU:-qemu-system-x86_64}
 
-echo "# vmtest: kernel $kver, driver $driver, ${accel[*]}"
+echo "# vmtest: kernel $kver, driver $driver, $qemu ${accel[*]}"
 set +e
 "$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" -- \
-	qemu-system-x86_64 "${accel[@]}" -name vt,debug-threads=on -m 768 -smp 2 -nodefaults -display none -no-reboot \
+	"$qemu" "${accel[@]}" -name vt,debug-threads=on -m 768 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
