@@ -7,6 +7,9 @@
 #   make            build userspace and the module for the default kernel
 #   make check      install missing packages (as root), build, run every test
 #   make vmtest KERNEL=6.1|6.12 DRIVER=intree|ours   run the guest suite
+#                   (QEMU=binary for another QEMU, VMTAG=name keeps its logs apart)
+#   make qemu-backports  fetch QEMU 10.0 (bookworm-backports) into build/, print
+#                   its path: make vmtest QEMU=$$(make -s qemu-backports)
 #   make modules    build virtser.ko for every supported kernel
 #   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
@@ -25,7 +28,7 @@ KERNELS := 6.1 6.12
 CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
-	kernel-check vmtest vmtest-all distcheck install uninstall dkms-source \
+	kernel-check vmtest vmtest-all qemu-backports distcheck install uninstall dkms-source \
 	install-check dkms-check clean distclean
 
 all: userspace modules
@@ -60,7 +63,13 @@ kernel-check:
 
 # The guest suite; DRIVER=ours builds the module for that kernel first.
 vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
-	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
+	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B) \
+		$(if $(VMTAG),--tag $(VMTAG))
+
+# QEMU 10.0 from bookworm-backports, unpacked into $(B)/qemu-bpo (never
+# installed); prints the wrapper to pass as QEMU=.
+qemu-backports:
+	@bash scripts/qemu-backports.sh $(B)
 
 demo: deps
 	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)

@@ -14,6 +14,8 @@
 #      About 3 minutes together (install-check 5-30 s, dkms-check 1-1.5
 #      min, distcheck 75-100 s).
 #   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#   5b. the same suite through QEMU 10.0 (bookworm-backports, what Debian 13
+#      ships), unpacked into BUILDDIR/qemu-bpo: a second device model
 #   6. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
@@ -186,6 +188,22 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
 		done
 	done
+	step "QEMU 10.0 from bookworm-backports (scripts/qemu-backports.sh)"
+	qemu10=$(bash scripts/qemu-backports.sh "$B" 2>>"$log")
+	count "QEMU 10.0 fetched and unpacked into $B/qemu-bpo" $?
+	if [ -n "$qemu10" ]; then
+		for d in $drivers; do
+			for k in $kernels; do
+				step "VM behaviour suite on QEMU 10.0: KERNEL=$k DRIVER=$d"
+				QEMU=$qemu10 make -s vmtest KERNEL=$k DRIVER=$d B="$B" VMTAG=qemu10 \
+					> "$B/vmtest-$k-$d-qemu10.log" 2>&1
+				grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d-qemu10.log" |
+					grep -v '^ok [0-9]' || true
+				grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d-qemu10.log"
+				add_vm "$B/vmtest-$k-$d-qemu10.log" "vmtest $k $d qemu10"
+			done
+		done
+	fi
 fi
 
 if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then

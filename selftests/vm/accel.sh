@@ -7,7 +7,7 @@
 # -cpu host or the guest hangs silently with other models.  So KVM is used
 # only after a probe boot of the guest kernel under it reached a tiny init
 # that printed a marker within a deadline.  The answer is kept in
-# BUILDDIR/vm/accel for the life of this machine boot (keyed by the boot id
+# BUILDDIR/vm/accel-* for the life of this machine boot (keyed by the boot id
 # and the QEMU binary), so one make invocation probes at most once and every
 # script that boots a guest (run.sh, demo.sh, bench/guest.sh, the coexistence
 # and panic runs) decides the same way.
@@ -40,7 +40,7 @@ fi
 qbin=$(command -v "$qemu") || { echo "accel.sh: no QEMU binary '$qemu'" >&2; exit 2; }
 key="$(cat /proc/sys/kernel/random/boot_id) $qbin $(stat -Lc '%s.%Y' "$qbin")"
 mkdir -p "$build/vm"
-cache=$build/vm/accel
+cache=$build/vm/accel-$(printf '%s' "$qbin" | md5sum | cut -c1-8)	# one per QEMU
 exec 9>>"$cache.lock"
 flock 9	# a second script in this build tree waits for the first probe
 
