@@ -20,6 +20,10 @@
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
 #      through emergency write (multiport and single-port devices)
+#   6b. the debug kernel lane: the debug guest kernel built once per machine
+#      (scripts/debug-kernel.sh, cached in /var/cache/virtser), the module
+#      against it, the VM suite for each driver and the stress run on it,
+#      every run ending with a kmemleak scan (CHECK_SKIP_DEBUG=1 skips it)
 #   7. virtserd end to end with a real guest, per kernel and driver:
 #      through the daemon both ways, a slow consumer, 100 clients, and QEMU
 #      SIGKILLed mid-stream then restarted (the daemon must reconnect)
@@ -227,6 +231,43 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 			add_tap "$B/emerg-$k-$mode.log" "emerg-panic $k $mode"
 		done
 	done
+fi
+
+# The debug kernel lane: the same suite, and virtser.ko's stress runs, on a
+# guest kernel with KASAN, KFENCE, lockdep, atomic-sleep checks, kmemleak
+# and the hang detectors; any report from them fails the run (vmhost's
+# splat list), and each run ends with a kmemleak scan (selftests/vm/init).
+if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [ "${CHECK_SKIP_DEBUG:-0}" != 1 ]; then
+	step "debug guest kernel: build or reuse (scripts/debug-kernel.sh)"
+	t0=$(date +%s)
+	bash scripts/debug-kernel.sh 6.1 > "$B/debug-kernel.log" 2>&1
+	st=$?
+	cat "$B/debug-kernel.log"
+	count "debug kernel 6.1-debug ready ($(( $(date +%s) - t0 )) s)" $st
+	if [ $st = 0 ]; then
+		make -s module-6.1-debug B="$B" KBUILD_FLAGS=W=1 > "$B/module-6.1-debug.log" 2>&1
+		st=$?
+		if [ $st = 0 ] && grep -q 'warning:' "$B/module-6.1-debug.log"; then
+			grep 'warning:' "$B/module-6.1-debug.log"; st=1
+		fi
+		count "virtser.ko builds warning-free against 6.1-debug" $st
+		for d in $drivers; do
+			step "VM behaviour suite: KERNEL=6.1-debug DRIVER=$d"
+			make -s vmtest KERNEL=6.1-debug DRIVER=$d B="$B" > "$B/vmtest-6.1-debug-$d.log" 2>&1
+			grep -E '^(not ok|ok|# vmtest|# vmhost|# kernel)' "$B/vmtest-6.1-debug-$d.log" |
+				grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/vmtest-6.1-debug-$d.log"
+			add_vm "$B/vmtest-6.1-debug-$d.log" "vmtest 6.1-debug $d"
+		done
+		if [[ " $drivers " == *" ours "* ]]; then
+			step "virtser.ko stress, PM and memory runs: KERNEL=6.1-debug"
+			bash selftests/vm/run.sh --kernel 6.1-debug --driver ours --build "$B" \
+				--tests virtser_stress --tag stress --append "vs.load=20 vs.plug=200" \
+				> "$B/stress-6.1-debug.log" 2>&1
+			grep -E '^(not ok|ok)|cycles:|^# kernel' "$B/stress-6.1-debug.log" | grep -v '^ok - guest'
+			add_vm "$B/stress-6.1-debug.log" "stress 6.1-debug"
+		fi
+	fi
 fi
 
 if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then

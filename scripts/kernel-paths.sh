@@ -1,12 +1,22 @@
 #!/bin/sh
-# kernel-paths.sh 6.1|6.12 - print "KVER VMLINUZ HEADERS" for the newest
-# installed Debian kernel of that series.
+# kernel-paths.sh [--modroot] 6.1|6.12|6.1-debug - print "KVER VMLINUZ
+# HEADERS" for the newest installed Debian kernel of that series, or for
+# the debug guest kernel (built once and cached by scripts/debug-kernel.sh;
+# its HEADERS is the built tree).  --modroot prints instead the directory
+# that holds lib/modules/KVER: / for Debian's kernels.
 set -eu
-case "$1" in
+modroot=0
+[ "${1:-}" = --modroot ] && { modroot=1; shift; }
+case "${1:-}" in
 6.1)	pat='6.1.*-amd64' ;;
 6.12)	pat='6.12.*+deb12-amd64' ;;
-*)	echo "kernel-paths: unsupported kernel series '$1' (use 6.1 or 6.12)" >&2; exit 1 ;;
+*-debug)
+	line=$(bash "$(dirname "$0")/debug-kernel.sh" "${1%-debug}") || exit 1
+	if [ $modroot = 1 ]; then echo "$line" | cut -d' ' -f4; else echo "$line" | cut -d' ' -f1-3; fi
+	exit 0 ;;
+*)	echo "kernel-paths: unsupported kernel '${1:-}' (use 6.1, 6.12 or 6.1-debug)" >&2; exit 1 ;;
 esac
+[ $modroot = 1 ] && { echo /; exit 0; }
 img=$(ls /boot/vmlinuz-$pat 2>/dev/null | sort -V | tail -n 1)
 [ -n "$img" ] || { echo "kernel-paths: no /boot/vmlinuz-$pat (run scripts/install-deps.sh)" >&2; exit 1; }
 kver=${img#/boot/vmlinuz-}

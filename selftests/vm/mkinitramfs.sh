@@ -1,13 +1,15 @@
 #!/bin/sh
-# mkinitramfs.sh KVER DRIVER OUT.cpio.gz BUILDDIR [TESTS] [INIT]
+# mkinitramfs.sh KERNEL DRIVER OUT.cpio.gz BUILDDIR [TESTS] [INIT]
 #
+# KERNEL is a series (6.1, 6.12, 6.1-debug: see scripts/kernel-paths.sh) or
+# the release of an installed Debian kernel.
 # Builds the test guest's initramfs: busybox, systemd-udevd with its
 # libraries and the udev rules under test, the static test programs, and
 # the driver under test with what it depends on.  DRIVER is "intree" (the
 # kernel's virtio_console) or "ours" (build/kmod/<series>/virtser.ko).
 set -eu
 
-kver=$1
+kernel=$1
 driver=$2
 out=$3
 build=$4
@@ -16,6 +18,12 @@ tests=${5:-}	# programs to run, in order; default selftests/tests.order
 init=${6:-}	# the guest's /init; default the test rig's (make demo has its own)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+case "$kernel" in
+*.*.*)	kver=$kernel series=$(echo "$kver" | cut -d. -f1-2) modroot=/ ;;
+*)	series=$kernel
+	kver=$(sh "$top/scripts/kernel-paths.sh" "$series" | cut -d' ' -f1)
+	modroot=$(sh "$top/scripts/kernel-paths.sh" --modroot "$series") ;;
+esac
 stage=$(mktemp -d "${TMPDIR:-/tmp}/vt-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
@@ -58,7 +66,7 @@ echo "vtguest" > "$stage/etc/hostname"
 # Kernel modules, uncompressed, in load order.
 : > "$stage/lib/vt/modules.order"
 add_module() {
-	for f in $(modprobe -S "$kver" --show-depends "$1" | sed -n 's/^insmod \([^ ]*\).*/\1/p'); do
+	for f in $(modprobe -d "$modroot" -S "$kver" --show-depends "$1" | sed -n 's/^insmod \([^ ]*\).*/\1/p'); do
 		name=$(basename "$f" | sed 's/\.ko.*//')
 		grep -qx "$name.ko" "$stage/lib/vt/modules.order" && continue
 		case "$f" in
@@ -70,7 +78,6 @@ add_module() {
 		echo "$name.ko" >> "$stage/lib/vt/modules.order"
 	done
 }
-series=$(echo "$kver" | cut -d. -f1-2)
 add_module virtio_pci		# nothing when built in (6.12)
 case "$driver" in
 intree)

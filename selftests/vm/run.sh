@@ -48,7 +48,7 @@ fi
 make -s -C "$top/selftests" B="$build"
 logs=$build/vm/$kernel-$driver$tag
 mkdir -p "$logs"
-sh "$here/mkinitramfs.sh" "$kver" "$driver" "$logs/initramfs.cpio.gz" "$build" "$tests"
+sh "$here/mkinitramfs.sh" "$kernel" "$driver" "$logs/initramfs.cpio.gz" "$build" "$tests"
 
 # Unix socket paths are short-lived and must stay under 108 bytes.
 work=$(mktemp -d /tmp/vt.XXXXXX)
@@ -76,7 +76,9 @@ done
 
 append="console=ttyS0,115200 panic=-1 vt.driver=$driver vt.nports=${#ports[@]} $extra"
 # A built-in virtio_console (6.12) must not bind the device when we test ours.
-if [ "$driver" = ours ] && grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver"; then
+kconfig=/boot/config-$kver
+[ -f "$kconfig" ] || kconfig=$hdr/.config	# the debug kernel's built tree
+if [ "$driver" = ours ] && grep -q '^CONFIG_VIRTIO_CONSOLE=y' "$kconfig"; then
 	append="$append initcall_blacklist=virtio_console_init"
 fi
 

@@ -1153,7 +1153,8 @@ static const char *const splats[] = {
 	"WARNING:", "BUG:", "Oops", "sleeping function called",
 	"blocked for more than", "general protection fault",
 	"Kernel panic", "kernel BUG", "UBSAN:", "KASAN:", "list_del corruption",
-	"refcount_t:", NULL,
+	"refcount_t:", "KFENCE:", "possible circular locking", "unreferenced object",
+	"suspected memory leak", "inconsistent lock state", "soft lockup", NULL,
 };
 
 static int check_one_log(const char *name, int *bad)
