@@ -24,7 +24,7 @@ srcdir := $(CURDIR)
 B ?= $(srcdir)/build
 KERNEL ?= 6.1
 DRIVER ?= intree
-KERNELS := 6.1 6.12
+KERNELS := $(shell sed -n '/^[0-9]/s/[[:space:]].*//p' kernel/kernels.list)
 CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \

@@ -8,7 +8,7 @@
 # when there is one, with its objects, test logs and configure's
 # virtser_config.h.
 kernel_dist_files = find kernel -type f ! -name '.*' \( -name Kbuild \
-	-o -name '*.[ch]' -o -name '*.sh' -o -name '*.md' -o -name '*.conf' \)
+	-o -name '*.[ch]' -o -name '*.sh' -o -name '*.md' -o -name '*.conf' -o -name '*.list' \)
 .PHONY: dist-kernel
 dist-hook: dist-kernel
 dist-kernel:
@@ -49,6 +49,7 @@ EXTRA_DIST += dkms.conf.in
 CLEANFILES += dkms.conf
 dkms.conf: $(srcdir)/dkms.conf.in Makefile
 	$(AM_V_GEN)$(SED) -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+		-e 's/@DKMS_KERNEL_REGEX[@]/$(DKMS_KERNEL_REGEX)/g' \
 		$(srcdir)/dkms.conf.in > $@
 
 .PHONY: install-dkms uninstall-dkms

@@ -38,7 +38,8 @@ B=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$B"
 B=$(cd "$B" && pwd)
-kernels=${VM_KERNELS:-6.1 6.12}
+supported=$(awk '!/^#/ { print $1 }' "$top/kernel/kernels.list")
+kernels=${VM_KERNELS:-$supported}
 drivers=${VM_DRIVERS:-intree ours}
 pass=0 fail=0 skip=0
 log=$B/check.log
@@ -137,7 +138,7 @@ grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind-daemon.log"
 add_automake "$B/valgrind-daemon.log" "virtserd under valgrind"
 
 step "kernel module on every supported kernel (W=1)"
-for k in 6.1 6.12; do
+for k in $supported; do
 	make -s module-$k B="$B" KBUILD_FLAGS=W=1 > "$B/module-$k.log" 2>&1
 	st=$?
 	if [ $st = 0 ] && grep -q 'warning:' "$B/module-$k.log"; then

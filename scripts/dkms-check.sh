@@ -75,7 +75,7 @@ else
 	notok "dkms add $mod"
 fi
 
-for series in 6.1 6.12; do
+for series in $(awk '!/^#/ { print $1 }' "$top/kernel/kernels.list"); do
 	read -r kver img hdr < <(sh "$top/scripts/kernel-paths.sh" $series) ||
 		{ notok "no $series kernel and headers"; continue; }
 	ok "dkms build $mod -k $kver" run "$log/build-$series.log" dkms build "$mod" -k "$kver"
@@ -105,7 +105,7 @@ if [ $added = 1 ]; then
 	ok "dkms remove $mod --all" run "$log/remove.log" dkms remove "$mod" --all
 	added=0
 	ok "dkms has forgotten virtser" test -z "$(dkms status virtser 2>&1)" -a ! -e "$dkms_tree/virtser"
-	for series in 6.1 6.12; do
+	for series in $(awk '!/^#/ { print $1 }' "$top/kernel/kernels.list"); do
 		read -r kver img hdr < <(sh "$top/scripts/kernel-paths.sh" $series) || continue
 		ok "no virtser module left for $kver" eval \
 			"! modinfo -k '$kver' virtser >/dev/null 2>&1 && ! ls /lib/modules/'$kver'/updates/dkms/virtser.ko* >/dev/null 2>&1"

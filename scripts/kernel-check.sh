@@ -20,7 +20,7 @@ mkdir -p "$build"
 build=$(cd "$build" && pwd)
 out=$build/kernel-check
 tarball=${VIRTSER_CHECKPATCH_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
-kernels=${VIRTSER_KERNELS:-6.1 6.12}
+kernels=${VIRTSER_KERNELS:-$(awk '!/^#/ { print $1 }' "$top/kernel/kernels.list")}
 fail=0
 
 mkdir -p "$out"
