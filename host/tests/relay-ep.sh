@@ -86,7 +86,7 @@ check "chardev tcp: connected to QEMU over TCP" test "$(cat "$T/vt.log")" = over
 printf 'held-until-open' > "$T/l.in"
 timeout 20 "$P" -l "$T/ql.sock" -s "$T/l.in" -n 0 -T 20 -q
 waitfor "[ \"\$(field vm1/late bytes_from_vm)\" = 15 ]"
-check "file: unopenable endpoint is reported" grep -q "vm1/late: opening the file endpoint: No such file or directory; retrying" "$T/d.err"
+check "file: unopenable endpoint is reported with its path" grep -qF "vm1/late: opening the file endpoint $T/later/f.log: No such file or directory; retrying" "$T/d.err"
 mkdir "$T/later"
 waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = held-until-open ]"
 check "file: output held until the file could be opened" test "$(cat "$T/later/f.log" 2>/dev/null)" = held-until-open
