@@ -4,16 +4,27 @@
 # stdio (a second daemon in the foreground).
 . "$(dirname "$0")/lib.sh"
 P=$B/tests/vspeer
-U1=$((20000 + $$ % 20000))
-U2=$((U1 + 1))
-UT=$((U1 + 2))
+# Ports: UT is QEMU's TCP chardev, which the test plays (held from port 0
+# for the whole run); U2 the udp peer, a socat bound to port 0 (with
+# SO_REUSEPORT, so that the test can later send from that port while it
+# still holds it); U1 the daemon's own udp port, see start_daemon_ports.
+hold_port "$T/ut.port" && UT=$HELD
 
 command -v socat > /dev/null && HAVE_SOCAT=1 || HAVE_SOCAT=0
 if [ $HAVE_SOCAT = 1 ]; then
 	bg socat PTY,link="$T/ttyA",raw,echo=0 PTY,link="$T/ttyB",raw,echo=0
 	waitfor "[ -e '$T/ttyA' ] && [ -e '$T/ttyB' ]"
+	bg socat -u UDP-RECV:0,bind=127.0.0.1,so-reuseport OPEN:"$T/u.got",creat,append
+	UP=$LASTPID
+	waitfor "ss -Huanp | grep -q 'pid=$UP,'"
+	U2=$(ss -Huanp | grep "pid=$UP," | awk '{ n = split($4, a, ":"); print a[n] }')
+else
+	pick_ports 1
+	U2=${PORTS# }
 fi
-start_daemon <<XML
+conf() {
+	U1=${PORTS# }
+	cat <<XML
 <vm name='vm1'>
   <console type='file' name='file'>
     <source path='$T/f.log' max-size='4096' backups='2'/>
@@ -54,6 +65,11 @@ start_daemon <<XML
   </channel>
 </vm>
 XML
+}
+start_daemon_ports 1 conf vm1/udp
+check "the daemon bound its udp port" test $? = 0
+U1=${PORTS# }
+check "status reports the udp socket's local address" test "$(bound vm1/udp)" = "127.0.0.1:$U1"
 
 # file: 10000 bytes through a 4096-byte cap with 2 backups.
 seq 1 3000 | head -c 10000 > "$T/f.in"
@@ -134,20 +150,17 @@ check "null: all of it read" test "$(field vm1/null bytes_from_vm)" = 1048576
 
 # udp.
 if [ $HAVE_SOCAT = 1 ]; then
-	bg socat -u UDP-RECV:$U2,bind=127.0.0.1 OPEN:"$T/u.got",creat,append
-	UP=$LASTPID
-	sleep 0.2
 	printf 'datagram-out' > "$T/u.in"
 	bg "$P" -l "$T/qu.sock" -s "$T/u.in" -o "$T/u.qgot" -n 11 -T 20 -q
 	QP=$LASTPID
 	waitfor "[ \"\$(stat -c %s '$T/u.got' 2>/dev/null)\" = 12 ]"
 	check "udp: guest output sent to the remote address" test "$(cat "$T/u.got" 2>/dev/null)" = datagram-out
-	kill $UP 2>/dev/null
-	wait $UP 2>/dev/null
 	# As with QEMU's udp chardev, only the remote address may talk to us.
 	printf 'spoofed' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1
-	printf 'datagram-in' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1,bind=127.0.0.1:$U2
+	printf 'datagram-in' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1,bind=127.0.0.1:$U2,so-reuseport
 	wait $QP
+	kill $UP 2>/dev/null
+	wait $UP 2>/dev/null
 	check "udp: datagrams from the remote address reach QEMU, others do not" \
 		test "$(cat "$T/u.qgot")" = datagram-in
 else
