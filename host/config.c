@@ -631,7 +631,14 @@ static bool parse_ep_type(struct pctx *c, const xmlNode *n, struct vs_endpoint *
 		e->telnet = true;
 		ok = true;
 	}
-	if (!ok)
+	if (!strcmp(t, "host")) {	/* the RFC's host serial port, port='N' */
+		e->type = VS_EP_DEV;
+		ok = true;
+	}
+	if (!ok && !strcmp(t, "vc"))
+		perr(c, n, "type 'vc' is a display console (QEMU's graphical virtual "
+		     "console); virtserd has no display: use type 'pty'");
+	else if (!ok)
 		perr(c, n, "unsupported type '%s'", t);
 	free(t);
 	return ok;
@@ -705,10 +712,6 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 		perr(c, n, "<perms> needs mode='bind'");
 		return false;
 	}
-	if (!p->name) {
-		perr(c, n, "port needs a name (<alias name=''/> or <target name=''/>)");
-		return false;
-	}
 	if (!valid_name(p->name)) {
 		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-]", p->name);
 		return false;
@@ -725,8 +728,52 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 	return true;
 }
 
+/*
+ * The RFC's attribute forms on the port element itself: port='N' on
+ * type 'host' (/dev/ttySN), path= on file and pipe, and pty= on pty, which
+ * is where the RFC reports the pty it allocated: an output, so it is
+ * accepted and ignored (virtserctl status shows the pty we allocate).
+ */
+static bool parse_rfc_attrs(struct pctx *c, const xmlNode *n, struct vs_endpoint *e)
+{
+	char *t = attr(n, "type"), *port = attr(n, "port"), *path = attr(n, "path");
+	char *pty = attr(n, "pty");
+	bool host = t && !strcmp(t, "host"), ok = false;
+
+	if (port && !host) {
+		perr(c, n, "port= is only valid with type 'host' (a host serial port)");
+	} else if (host && !port) {
+		perr(c, n, "type 'host' needs port='N' (the host serial port /dev/ttySN)");
+	} else if (path && e->type != VS_EP_FILE && e->type != VS_EP_PIPE) {
+		perr(c, n, "path= is only valid with type 'file' or 'pipe'");
+	} else if (pty && e->type != VS_EP_PTY) {
+		perr(c, n, "pty= is only valid with type 'pty'");
+	} else if (port && (strspn(port, "0123456789") != strlen(port) || !*port ||
+			    strlen(port) > 3 || atoi(port) > 255)) {
+		perr(c, n, "port='%s' is not a serial port number (0-255)", port);
+	} else if (!check_path(c, n, "path", path, false)) {
+		/* reported */
+	} else {
+		if (port) {
+			char dev[32];
+
+			snprintf(dev, sizeof(dev), "/dev/ttyS%d", atoi(port));
+			e->path = xstrdup(dev);
+		} else if (path) {
+			e->path = path;
+			path = NULL;
+		}
+		ok = true;
+	}
+	free(t);
+	free(port);
+	free(path);
+	free(pty);
+	return ok;
+}
+
 static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
-		       size_t default_buffer)
+		       size_t default_buffer, unsigned index)
 {
 	struct vs_endpoint *e = &p->ep;
 	int nsrc = 0;
@@ -746,12 +793,13 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 	e->append = true;
 
 	{
-		static const char *const ok[] = { "type", "name", "tty", NULL };
+		static const char *const ok[] = { "type", "name", "tty", "port", "path",
+						  "pty", NULL };
 
 		if (!check_attrs(c, n, ok))
 			return false;
 	}
-	if (!parse_ep_type(c, n, e))
+	if (!parse_ep_type(c, n, e) || !parse_rfc_attrs(c, n, e))
 		return false;
 	p->name = attr(n, "name");
 
@@ -843,6 +891,11 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 			free(p->target_name);
 			p->target_type = attr(k, "type");
 			p->target_name = attr(k, "name");
+			if (p->target_type && !strcmp(p->target_type, "guestfwd")) {
+				perr(c, k, "type='guestfwd' is QEMU's user-network forward "
+				     "to a chardev, not a virtio-serial port");
+				return false;
+			}
 		} else if (is_el(k, "alias")) {
 			free(p->alias);
 			p->alias = attr(k, "name");
@@ -855,6 +908,17 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 	}
 	if (!p->name)
 		p->name = xstrdup(p->alias ? p->alias : p->target_name);
+	if (!p->name) {
+		/*
+		 * libvirt's own alias: <serial> and <console> carry only
+		 * <target port='N'/>, and libvirt calls the Nth of each kind
+		 * in the domain serialN, consoleN, channelN.
+		 */
+		char nm[32];
+
+		snprintf(nm, sizeof(nm), "%s%u", (const char *)n->name, index);
+		p->name = xstrdup(nm);
+	}
 	return validate_port(c, n, p);
 }
 
@@ -1102,8 +1166,12 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
 		return false;
 	}
+	unsigned nchan = 0, ncon = 0, nser = 0;
+	int serial_view = 0;	/* line of a <console><target type='serial'> */
+
 	for (const xmlNode *k = n->children; k; k = k->next) {
 		struct vs_port_cfg *p;
+		unsigned idx;
 
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -1111,14 +1179,36 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 			perr(c, k, "unknown element inside <vm> (expected channel, console or serial)");
 			return false;
 		}
+		idx = is_el(k, "channel") ? nchan++ : is_el(k, "console") ? ncon++ : nser++;
 		p = realloc(vm->ports, (vm->nports + 1) * sizeof(*p));
 		if (!p)
 			abort();
 		vm->ports = p;
 		p = &vm->ports[vm->nports++];
 		memset(p, 0, sizeof(*p));
-		if (!parse_port(c, k, p, default_buffer))
+		if (!parse_port(c, k, p, default_buffer, idx))
 			return false;
+		/*
+		 * In a libvirt domain the first <console> with <target
+		 * type='serial'> is a second view of serial0, not a port of
+		 * its own: serving both would put two daemons' worth of
+		 * sockets on one device.
+		 */
+		if (p->kind == VS_KIND_CONSOLE && p->target_type &&
+		    !strcmp(p->target_type, "serial")) {
+			if (nser) {
+				perr(c, k, "a <console> with <target type='serial'> is libvirt's "
+				     "view of serial0; configure that port once, as <serial>");
+				return false;
+			}
+			serial_view = p->line;
+		}
+		if (p->kind == VS_KIND_SERIAL && serial_view) {
+			perr(c, k, "the <console> with <target type='serial'> on line %d is "
+			     "libvirt's view of serial0; configure that port once, as <serial>",
+			     serial_view);
+			return false;
+		}
 		for (size_t i = 0; i + 1 < vm->nports; i++)
 			if (!strcmp(vm->ports[i].name, p->name)) {
 				perr(c, k, "duplicate port name '%s' in vm '%s'", p->name,
