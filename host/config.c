@@ -1494,6 +1494,15 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 	if (b->oom)
 		return;
+	if (!b->p) {
+		/* b->p + b->len on NULL would be undefined even for len 0. */
+		b->p = malloc(256);
+		if (!b->p) {
+			b->oom = true;
+			return;
+		}
+		b->cap = 256;
+	}
 	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);

@@ -294,6 +294,32 @@ int main(void)
 		if (!tap_check(c && c->nvms == 1 && c->vms[0].nports == 3,
 			       "the shipped sample config parses (1 vm, 3 ports)"))
 			tap_diag("%s", err);
+		/*
+		 * The unit runs the daemon as a dynamic user whose only extra
+		 * groups are SupplementaryGroups=: a <perms group> outside them
+		 * cannot be applied (chown fails), so the sample must not use one.
+		 */
+		snprintf(sample, sizeof(sample), "%s/host/systemd/virtserd.service.in",
+			 top ? top : ".");
+		char *unit = slurp(sample), *groups = unit ? strstr(unit, "\nSupplementaryGroups=") : NULL;
+		bool ok = c && groups;
+
+		if (groups)
+			groups[strcspn(groups + 1, "\n") + 1] = '\0';
+		for (size_t j = 0; ok && j < c->vms[0].nports; j++) {
+			const char *g = c->vms[0].ports[j].ep.perms.group;
+			char list[256], word[80];
+
+			snprintf(list, sizeof(list), " %s ", groups + 21);
+			snprintf(word, sizeof(word), " %s ", g ? g : "");
+			if (g && !strstr(list, word)) {
+				tap_diag("port %s: <perms group='%s'>, the unit grants%s",
+					 c->vms[0].ports[j].name, g, groups + 20);
+				ok = false;
+			}
+		}
+		tap_check(ok, "the sample's <perms> groups are ones the systemd unit grants");
+		free(unit);
 		vs_config_free(c);
 	}
 	{
@@ -335,6 +361,16 @@ int main(void)
 			  failed);
 		free(orig);
 		free(buf);
+	}
+	{
+		/* The smallest file: formatting starts from an empty buffer. */
+		struct vs_config *c = vs_config_parse("<virtserd/>", 11, "e.xml", err, sizeof(err));
+		char *f = c ? vs_config_format(c) : NULL;
+
+		tap_check(f && !strncmp(f, "<virtserd>\n  <control path='/run/virtserd/control'", 50),
+			  "<virtserd/> parses and formats");
+		free(f);
+		vs_config_free(c);
 	}
 	{
 		struct vs_config *c = vs_config_load("/nonexistent/virtserd.xml", err, sizeof(err));
