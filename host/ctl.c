@@ -346,6 +346,12 @@ static void conn_command(struct ctl_conn *c, char *line)
 			snprintf(peer, sizeof(peer), "ctl:pid=%d,uid=%u", (int)c->pid,
 				 (unsigned)c->uid);
 			ret = vs_port_attach(p, c->fd, !strcmp(m, "ro"), !strcmp(m, "force"), peer);
+			if (ret == -EPERM) {
+				ob(&b, "ERR attach: the %s endpoint has write access on this port "
+				   "and keeps it; attach -r to watch\n",
+				   vs_ep_type_name(p->cfg->ep.type));
+				goto reply;
+			}
 			if (ret < 0) {
 				ob(&b, "ERR attach: %s\n", ret == -EUSERS ?
 				   "too many clients on this port" : strerror(-ret));

@@ -619,7 +619,14 @@ static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bo
 			 */
 			if (old->rd_busy && old->feeding)
 				vs_cancel_ud(vs_ud_encode(VS_OP_CL_READ, old->slot, old->gen));
-			client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
+			/*
+			 * A person at a terminal is told in the stream; a
+			 * program on a channel would read the notice as data
+			 * from the guest, so there the log and its "ro" in
+			 * status are all it gets.
+			 */
+			if (old->kind == CL_CTL || p->cfg->kind == VS_KIND_CONSOLE)
+				client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
 			vs_log(LOG_NOTICE, "%s: %s took over from %s", p->id, c->peer, old->peer);
 		}
 		/*
@@ -1171,6 +1178,9 @@ int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force, const c
 		return -ESHUTDOWN;
 	if (live_clients(p) >= p->cfg->max_clients)
 		return -EUSERS;
+	/* A pty, pipe, tty or file endpoint keeps its seat (client_join). */
+	if (force && p->writer && p->writer->kind != CL_SOCK && p->writer->kind != CL_CTL)
+		return -EPERM;
 	c = client_new(p, CL_CTL, fd, fd);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	client_bufs(c);

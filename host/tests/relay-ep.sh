@@ -127,6 +127,10 @@ out=$(timeout 5 head -c 13 "$T/pty")
 check "pty: a late reader gets the output written before it opened the slave" test "$out" = boot-messages
 timeout 5 sh -c "printf typed > '$T/pty'"
 wait $QP
+# The pty keeps write access; -f cannot take it, and must say so.
+out=$(printf 'x' | ctl attach -f vm1/pty 2>&1)
+check "pty: attach -f is refused, naming the endpoint that writes" \
+	test "$out" = "virtserctl: ERR attach: the pty endpoint has write access on this port and keeps it; attach -r to watch"
 check "pty: bytes written to the slave reach QEMU" test "$(cat "$T/pty.got")" = typed
 
 # pipe: path.in / path.out FIFOs.

@@ -50,8 +50,12 @@ wait $QP
 check "fake QEMU got all it expected" test $? = 0
 check "QEMU got the writer's and the forced attach's input, not the spy's" \
 	test "$(cat "$T/q.got")" = 'rw-input;forced;!!'
-waitfor "grep -qs 'taken over' '$T/rw.got'"
-check "old writer was told it lost write access" grep -q 'taken over' "$T/rw.got"
+waitfor "ctl status vm1/a | grep -q 'client: *socket unix:pid=[0-9,uid=]* ro .*in=9 '"
+check "the old writer became a spy" eval "ctl status vm1/a | grep -q 'client: *socket unix:pid=[0-9,uid=]* ro .*in=9 '"
+check "a program on a channel gets only the guest's bytes, no takeover notice in its stream" \
+	test "$(cat "$T/rw.got")" = 'early-boot-output;'
+grep -q 'took over from unix:pid' "$T/d.err"
+check "the takeover is logged" test $? = 0
 check "log file has the guest output" test "$(cat "$T/a.log")" = 'early-boot-output;'
 check "log file is not world readable" test "$(stat -c %a "$T/a.log")" = 640
 
