@@ -196,7 +196,7 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 		ob(b, ",\"mode\":\"%s\",\"bytes_in\":%llu,\"bytes_out\":%llu,\"drops\":%llu}",
 		   c == p->writer ? "rw" : c->readonly ? "ro" : "rw",
 		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-		   (unsigned long long)c->drops);
+		   (unsigned long long)vs_client_drops(c));
 		first = false;
 	}
 	ob(b, "]}");
@@ -257,13 +257,15 @@ static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
 	ob(b, "drops:           %llu\n", (unsigned long long)p->drops);
 	ob(b, "breaks:          %llu\n", (unsigned long long)p->breaks);
 	for (const struct vs_client *c = p->clients; c; c = c->next) {
+		uint64_t from = c->pos > vs_ring_oldest(&p->up) ? c->pos : vs_ring_oldest(&p->up);
+		uint64_t behind = p->up.head > from ? p->up.head - from : 0;
+
 		if (c->closing)
 			continue;
 		ob(b, "client:          %s %s %s in=%llu out=%llu drops=%llu behind=%llu\n",
 		   client_kind(c->kind), c->peer, c == p->writer ? "rw" : "ro",
 		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-		   (unsigned long long)c->drops,
-		   (unsigned long long)(p->up.head > c->pos ? p->up.head - c->pos : 0));
+		   (unsigned long long)vs_client_drops(c), (unsigned long long)behind);
 	}
 }
 

@@ -549,6 +549,19 @@ static uint64_t start_pos(const struct vs_port *p, uint64_t replay_from_hold)
 
 /* ---- clients ----------------------------------------------------------- */
 
+/*
+ * A spy's position moves past overwritten bytes only when its next write
+ * is issued, and a spy that stopped reading has a write stuck in flight:
+ * count what the ring has overwritten since then too, so status shows the
+ * loss while it happens.
+ */
+uint64_t vs_client_drops(const struct vs_client *c)
+{
+	uint64_t oldest = vs_ring_oldest(&c->port->up);
+
+	return c->drops + (c->pos < oldest ? oldest - c->pos : 0);
+}
+
 static struct vs_client *client_new(struct vs_port *p, enum vs_cl_kind kind,
 				    int rfd, int wfd)
 {

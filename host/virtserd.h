@@ -207,6 +207,8 @@ extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
 int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
 		   const char *peer);
 const char *vs_vm_state_name(enum vs_vm_state s);
+/* Bytes a client lost, including those overwritten while its write is stuck. */
+uint64_t vs_client_drops(const struct vs_client *c);
 /*
  * Frees @path for a unix socket bind unless a process listens there:
  * 0, -EEXIST (not a socket), -EADDRINUSE (in use; @why names the owner).
