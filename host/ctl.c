@@ -35,6 +35,7 @@
 #include <limits.h>
 
 #define CTL_LINE_MAX	512
+#define CTL_DISCARD_MAX	(1u << 20)
 
 struct ctl_listener {
 	uint32_t slot, gen;
@@ -58,6 +59,13 @@ struct ctl_conn {
 	char *out;
 	size_t outlen, outoff;
 	bool rd_busy, wr_busy;
+	/*
+	 * After an ERR for an over-long line: read and drop the rest until
+	 * EOF (at most CTL_DISCARD_MAX), so that closing with unread input
+	 * does not reset the connection before the client read the ERR.
+	 */
+	bool discard;
+	size_t discarded;
 	struct ctl_conn *next;
 };
 
@@ -378,7 +386,24 @@ static void ctl_read_ok(void *obj, int res)
 	char *nl;
 
 	c->rd_busy = false;
+	if (c->discard) {
+		c->discarded += (size_t)res;
+		if (res == 0 || c->discarded >= CTL_DISCARD_MAX) {
+			conn_free(c, true);
+			return;
+		}
+		c->inlen = 0;
+		conn_read(c);
+		return;
+	}
 	if (res == 0) {
+		if (c->inlen) {
+			struct obuf b = { 0 };
+
+			ob(&b, "ERR command not terminated by a newline\n");
+			conn_reply(c, &b);
+			return;
+		}
 		conn_free(c, true);
 		return;
 	}
@@ -394,6 +419,7 @@ static void ctl_read_ok(void *obj, int res)
 		struct obuf b = { 0 };
 
 		ob(&b, "ERR command longer than %d bytes\n", CTL_LINE_MAX - 1);
+		c->discard = true;
 		conn_reply(c, &b);
 		return;
 	}
@@ -418,6 +444,11 @@ static void ctl_write_ok(void *obj, int res)
 		io_uring_prep_write(sqe, c->fd, c->out + c->outoff,
 				    (unsigned)(c->outlen - c->outoff), (uint64_t)-1);
 		c->wr_busy = true;
+		return;
+	}
+	if (c->discard && res > 0) {
+		c->inlen = 0;
+		conn_read(c);
 		return;
 	}
 	conn_free(c, true);

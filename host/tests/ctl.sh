@@ -54,6 +54,18 @@ timeout 10 "$P" -c "$T/a.sock" -s "$T/m" -e -T 5 -q 2>/dev/null
 check "second client on unchanged port is a spy (first is still attached)" \
 	test "$(field v/a ro_discarded)" = 11
 
+# Malformed control lines get an ERR, never a silent close.
+if command -v socat > /dev/null; then
+	out=$(printf 'list' | timeout 10 socat - UNIX-CONNECT:"$T/ctl" 2>&1)
+	check "a command without a newline before EOF gets an ERR" \
+		test "$out" = "ERR command not terminated by a newline"
+	out=$(head -c 100000 /dev/zero | tr '\0' x | timeout 10 socat - UNIX-CONNECT:"$T/ctl" 2>&1)
+	check "an over-long command gets an ERR, even while more is being sent" \
+		test "$out" = "ERR command longer than 511 bytes"
+else
+	skip "unterminated command" "no socat"; skip "over-long command" "no socat"
+fi
+
 # Interactive attach on a terminal (script(1) provides the pty): raw
 # mode, input relayed, the escape character (^]) detaches.
 if command -v script > /dev/null; then
