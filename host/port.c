@@ -47,6 +47,7 @@ struct vs_port *vs_ports;
 #define DGRAM_MAX	1400	/* stay under a typical MTU */
 #define DRAIN_POLL_MS	10
 #define RETRY_MS	1000
+#define RETRY_MAX_MS	16000	/* endpoint opens back off to this */
 /*
  * Ring pages that hold only consumed bytes go back to the kernel once the
  * port has been quiet for TRIM_MS, so a host whose ports once saw a burst
@@ -1387,8 +1388,9 @@ static void user_open(struct vs_port *p)
 {
 	const struct vs_endpoint *e = &p->cfg->ep;
 	struct vs_client *c = NULL;
-	int ret = 0, fd, fd2;
+	int ret = 0, fd, fd2, lvl;
 	char why[300] = "", desc[160];
+	unsigned delay;
 
 	p->user_addr[0] = '\0';
 	switch (e->type) {
@@ -1473,17 +1475,29 @@ static void user_open(struct vs_port *p)
 		p->hold = false;
 		p->writer = c;
 	}
+	if (p->user_err)
+		vs_log(LOG_NOTICE, "%s: the %s endpoint %s is open", p->id,
+		       vs_ep_type_name(e->type), ep_desc(e, desc, sizeof(desc)));
 	p->user_err = 0;
+	p->user_retry_ms = 0;
 	return;
 fail:
+	/*
+	 * Said once at error level; the same failure again only at debug
+	 * level, and the retries back off (1, 2, 4 ... 16 s) so that a path
+	 * that stays missing costs neither the log nor the CPU much.
+	 */
+	delay = p->user_retry_ms ? p->user_retry_ms : RETRY_MS;
+	lvl = p->user_err == -ret ? LOG_DEBUG : LOG_ERR;
 	if (*why)
-		vs_log(LOG_ERR, "%s: %s; retrying", p->id, why);
+		vs_log(lvl, "%s: %s; retrying in %u s", p->id, why, delay / 1000);
 	else
-		vs_log(LOG_ERR, "%s: opening the %s endpoint %s: %s; retrying", p->id,
+		vs_log(lvl, "%s: opening the %s endpoint %s: %s; retrying in %u s", p->id,
 		       vs_ep_type_name(e->type), ep_desc(e, desc, sizeof(desc)),
-		       strerror(-ret));
+		       strerror(-ret), delay / 1000);
 	p->user_err = -ret;
-	arm_timer(p, VS_OP_USER_TIMER, RETRY_MS);
+	p->user_retry_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
+	arm_timer(p, VS_OP_USER_TIMER, delay);
 }
 
 static void user_timer_fire(void *obj, int res)

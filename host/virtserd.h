@@ -170,6 +170,7 @@ struct vs_port {
 	char user_addr[128];		/* what lfd (or the udp socket) is bound to */
 	char vm_laddr[128];		/* what vm_lfd is bound to */
 	int user_err;			/* last errno opening the endpoint, 0 once open */
+	unsigned user_retry_ms;		/* next delay after a failed open (backs off) */
 	bool acc_busy, user_timer_busy;
 	struct __kernel_timespec user_ts;
 

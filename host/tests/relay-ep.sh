@@ -103,9 +103,15 @@ printf 'held-until-open' > "$T/l.in"
 timeout 20 "$P" -l "$T/ql.sock" -s "$T/l.in" -n 0 -T 20 -q
 waitfor "[ \"\$(field vm1/late bytes_from_vm)\" = 15 ]"
 check "file: unopenable endpoint is reported with its path" grep -qF "vm1/late: opening the file endpoint $T/later/f.log: No such file or directory; retrying" "$T/d.err"
+# Three attempts: the first at error level, the same failure again only
+# at debug level (and later).
+waitfor "[ \"\$(grep -c 'vm1/late: opening the file endpoint' '$T/d.err')\" -ge 3 ]"
+check "file: the same open failure is logged at error level once" \
+	test "$(grep -c 'error: vm1/late: opening the file endpoint' "$T/d.err")" = 1
 mkdir "$T/later"
 waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = held-until-open ]"
 check "file: output held until the file could be opened" test "$(cat "$T/later/f.log" 2>/dev/null)" = held-until-open
+check "file: and that it is open now is said" grep -qF "vm1/late: the file endpoint $T/later/f.log is open" "$T/d.err"
 
 # SIGUSR2 after an external rotation: new output goes to a new file.
 mv "$T/later/f.log" "$T/later/f.log.moved"
