@@ -48,6 +48,15 @@ out=$(ctl reload 2>&1)
 check "bad config on reload is refused with file:line: element: message" \
 	test "$out" = "ERR $T/c.xml:1: channel: missing <chardev> (QEMU's socket for this port)"
 check "running ports kept after a bad reload" eval "ctl list | grep -q '^v/d '"
+# What -t refuses is refused on reload too: two ports on one QEMU socket.
+{ echo "<virtserd><control path='$T/ctl'/><vm name='v'>"
+  echo "<channel type='null' name='x'><chardev path='$T/qa.sock'/></channel>"
+  echo "<channel type='null' name='y'><chardev path='$T/qa.sock'/></channel>"
+  echo "</vm></virtserd>"; } > "$T/c.xml"
+out=$(ctl reload 2>&1)
+check "reload refuses two ports on one chardev, naming both" \
+	test "$out" = "ERR $T/c.xml:3: channel: <chardev path='$T/qa.sock'> is also the <chardev> path of v/x (line 2)"
+check "and keeps the running ports" eval "ctl list | grep -q '^v/d '"
 conf a c d
 printf 'still-there' > "$T/m"
 timeout 10 "$P" -c "$T/a.sock" -s "$T/m" -e -T 5 -q 2>/dev/null
