@@ -70,13 +70,29 @@ else
 fi
 
 step "Starting virtserd from demo/virtserd-demo.xml.in"
+# The telnet console's port: 4555 is below the kernel's ephemeral range,
+# so no connect() on this machine is handed it as a source port; if
+# something listens there already (another program, another make demo),
+# the daemon says EADDRINUSE in its status and we start it again on the
+# next port.  Probing first and starting afterwards would leave a window.
+ctl_status() { "$build/host/virtserctl" -s "$run/control" -j status demo/console 2>/dev/null; }
+console_bound() { ctl_status | grep -q '"user_address"'; }
+console_settled() { ctl_status | grep -q '"user_address"\|"user_error":"Address already in use"'; }
 telnet=4555
-while (exec 3<>"/dev/tcp/127.0.0.1/$telnet") 2>/dev/null; do telnet=$((telnet + 1)); done
-sed -e "s|@RUN@|$run|g; s|@TELNET@|$telnet|g; s|@HOTPLUG@||" \
-	"$top/demo/virtserd-demo.xml.in" > "$run/virtserd.xml"
-"$build/host/virtserd" -c "$run/virtserd.xml" > "$run/virtserd.log" 2>&1 &
-daemon_pid=$!
-if waitfor 10 test -S "$run/control"; then
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	sed -e "s|@RUN@|$run|g; s|@TELNET@|$telnet|g; s|@HOTPLUG@||" \
+		"$top/demo/virtserd-demo.xml.in" > "$run/virtserd.xml"
+	"$build/host/virtserd" -c "$run/virtserd.xml" > "$run/virtserd.log" 2>&1 &
+	daemon_pid=$!
+	waitfor 10 test -S "$run/control" && waitfor 10 console_settled
+	console_bound && break
+	echo "    (127.0.0.1:$telnet is in use; trying the next port)"
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=
+	telnet=$((telnet + 1))
+done
+if [ -n "$daemon_pid" ] && console_bound; then
 	pass "control socket $run/control, console on telnet 127.0.0.1:$telnet"
 else
 	fail "virtserd did not start:"; cat "$run/virtserd.log"; exit 1

@@ -13,10 +13,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -228,6 +233,107 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/*
+ * Paths are taken literally: a relative one would resolve against the
+ * daemon's working directory, which is / under systemd.
+ */
+static bool check_path(struct pctx *c, const xmlNode *n, const char *name,
+		       const char *v, bool is_socket)
+{
+	if (!v)
+		return true;
+	if (v[0] != '/') {
+		perr(c, n, "%s='%s' is relative; give an absolute path", name, v);
+		return false;
+	}
+	if (is_socket && strlen(v) >= VS_SUN_PATH_MAX) {
+		perr(c, n, "%s='%s' is %zu bytes; a unix socket path holds at most %u",
+		     name, v, strlen(v), VS_SUN_PATH_MAX - 1);
+		return false;
+	}
+	return true;
+}
+
+/* 1-65535 or a name from /etc/services; -1 otherwise. */
+static int service_port(const char *v)
+{
+	struct servent *se;
+	char *end;
+	long x;
+
+	if (!v || !*v)
+		return -1;
+	if (isdigit((unsigned char)v[0])) {
+		errno = 0;
+		x = strtol(v, &end, 10);
+		if (*end || errno || x < 1 || x > 65535)
+			return -1;
+		return (int)x;
+	}
+	se = getservbyname(v, NULL);
+	return se ? ntohs((uint16_t)se->s_port) : -1;
+}
+
+static bool check_service(struct pctx *c, const xmlNode *n, const char *name,
+			  const char *v)
+{
+	if (!v || service_port(v) > 0)
+		return true;
+	if (!strcmp(v, "0"))
+		perr(c, n, "%s='0' would bind a port the kernel picks; give one in 1-65535",
+		     name);
+	else if (isdigit((unsigned char)v[0]))
+		perr(c, n, "%s='%s' is not a port number in 1-65535", name, v);
+	else
+		perr(c, n, "%s='%s' is neither a port number (1-65535) nor a service "
+		     "name from /etc/services", name, v);
+	return false;
+}
+
+/*
+ * Syntax only; whether a name resolves is vs_config_resolve()'s business.
+ * What looks like an IPv4 or IPv6 literal must be one ('1.2.3.4.5' would
+ * otherwise go to DNS and fail at run time, forever).
+ */
+static bool check_host(struct pctx *c, const xmlNode *n, const char *name,
+		       const char *v)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!v)
+		return true;
+	if (!*v) {
+		perr(c, n, "%s='' is empty; leave it out for the default", name);
+		return false;
+	}
+	if (strchr(v, ':')) {
+		if (inet_pton(AF_INET6, v, buf) == 1)
+			return true;
+		perr(c, n, "%s='%s' is not an IPv6 address", name, v);
+		return false;
+	}
+	if (strspn(v, "0123456789.") == strlen(v)) {
+		if (inet_pton(AF_INET, v, buf) == 1)
+			return true;
+		perr(c, n, "%s='%s' is not an IPv4 address", name, v);
+		return false;
+	}
+	for (const char *q = v; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '-' && *q != '.') {
+			perr(c, n, "%s='%s' is not a host name or address", name, v);
+			return false;
+		}
+	return true;
+}
+
+static bool check_sock(struct pctx *c, const xmlNode *n, const struct vs_sockspec *s,
+		       const char *hostattr, const char *svcattr)
+{
+	if (s->is_unix)
+		return check_path(c, n, "path", s->path, true);
+	return check_host(c, n, hostattr, s->host) && check_service(c, n, svcattr, s->service);
+}
+
 static void sock_free(struct vs_sockspec *s)
 {
 	free(s->path);
@@ -304,6 +410,8 @@ static bool parse_source_sock(struct pctx *c, const xmlNode *n,
 	}
 	if (!parse_bool(c, n, "nodelay", &s->nodelay))
 		return false;
+	if (!check_sock(c, n, s, "host", "service"))
+		return false;
 	return parse_sock_children(c, n, s);
 }
 
@@ -321,10 +429,13 @@ static bool parse_rfc_sock(struct pctx *c, const xmlNode *n,
 	s->reconnect_ms = s->reconnect ? VS_DEFAULT_RECONNECT_MS : 0;
 	s->host = attr(n, "addr");
 	s->service = attr(n, "port");
+	/* The RFC writes addr='' for "the default". */
 	if (s->host && !*s->host) {
 		free(s->host);
 		s->host = NULL;
 	}
+	if (!check_sock(c, n, s, "addr", "port"))
+		return false;
 	return parse_sock_children(c, n, s);
 }
 
@@ -424,6 +535,8 @@ static bool parse_source(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p
 			break;
 		free(e->path);
 		e->path = attr(n, "path");
+		if (!check_path(c, n, "path", e->path, false))
+			return false;
 		if (!parse_bool(c, n, "append", &e->append))
 			return false;
 		v = e->max_size;
@@ -442,7 +555,7 @@ static bool parse_source(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p
 			break;
 		free(e->path);
 		e->path = attr(n, "path");
-		return true;
+		return check_path(c, n, "path", e->path, false);
 	case VS_EP_NULL:
 	case VS_EP_STDIO:
 		perr(c, n, "type '%s' takes no <source>", vs_ep_type_name(e->type));
@@ -467,6 +580,8 @@ static bool parse_log(struct pctx *c, const xmlNode *n, struct vs_log *l)
 		perr(c, n, "needs file=");
 		return false;
 	}
+	if (!check_path(c, n, "file", l->file, false))
+		return false;
 	if (!parse_bool(c, n, "append", &l->append))
 		return false;
 	v = l->max_size;
@@ -516,7 +631,14 @@ static bool parse_ep_type(struct pctx *c, const xmlNode *n, struct vs_endpoint *
 		e->telnet = true;
 		ok = true;
 	}
-	if (!ok)
+	if (!strcmp(t, "host")) {	/* the RFC's host serial port, port='N' */
+		e->type = VS_EP_DEV;
+		ok = true;
+	}
+	if (!ok && !strcmp(t, "vc"))
+		perr(c, n, "type 'vc' is a display console (QEMU's graphical virtual "
+		     "console); virtserd has no display: use type 'pty'");
+	else if (!ok)
 		perr(c, n, "unsupported type '%s'", t);
 	free(t);
 	return ok;
@@ -590,10 +712,6 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 		perr(c, n, "<perms> needs mode='bind'");
 		return false;
 	}
-	if (!p->name) {
-		perr(c, n, "port needs a name (<alias name=''/> or <target name=''/>)");
-		return false;
-	}
 	if (!valid_name(p->name)) {
 		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-]", p->name);
 		return false;
@@ -610,8 +728,52 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 	return true;
 }
 
+/*
+ * The RFC's attribute forms on the port element itself: port='N' on
+ * type 'host' (/dev/ttySN), path= on file and pipe, and pty= on pty, which
+ * is where the RFC reports the pty it allocated: an output, so it is
+ * accepted and ignored (virtserctl status shows the pty we allocate).
+ */
+static bool parse_rfc_attrs(struct pctx *c, const xmlNode *n, struct vs_endpoint *e)
+{
+	char *t = attr(n, "type"), *port = attr(n, "port"), *path = attr(n, "path");
+	char *pty = attr(n, "pty");
+	bool host = t && !strcmp(t, "host"), ok = false;
+
+	if (port && !host) {
+		perr(c, n, "port= is only valid with type 'host' (a host serial port)");
+	} else if (host && !port) {
+		perr(c, n, "type 'host' needs port='N' (the host serial port /dev/ttySN)");
+	} else if (path && e->type != VS_EP_FILE && e->type != VS_EP_PIPE) {
+		perr(c, n, "path= is only valid with type 'file' or 'pipe'");
+	} else if (pty && e->type != VS_EP_PTY) {
+		perr(c, n, "pty= is only valid with type 'pty'");
+	} else if (port && (strspn(port, "0123456789") != strlen(port) || !*port ||
+			    strlen(port) > 3 || atoi(port) > 255)) {
+		perr(c, n, "port='%s' is not a serial port number (0-255)", port);
+	} else if (!check_path(c, n, "path", path, false)) {
+		/* reported */
+	} else {
+		if (port) {
+			char dev[32];
+
+			snprintf(dev, sizeof(dev), "/dev/ttyS%d", atoi(port));
+			e->path = xstrdup(dev);
+		} else if (path) {
+			e->path = path;
+			path = NULL;
+		}
+		ok = true;
+	}
+	free(t);
+	free(port);
+	free(path);
+	free(pty);
+	return ok;
+}
+
 static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
-		       size_t default_buffer)
+		       size_t default_buffer, unsigned index)
 {
 	struct vs_endpoint *e = &p->ep;
 	int nsrc = 0;
@@ -631,12 +793,13 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 	e->append = true;
 
 	{
-		static const char *const ok[] = { "type", "name", "tty", NULL };
+		static const char *const ok[] = { "type", "name", "tty", "port", "path",
+						  "pty", NULL };
 
 		if (!check_attrs(c, n, ok))
 			return false;
 	}
-	if (!parse_ep_type(c, n, e))
+	if (!parse_ep_type(c, n, e) || !parse_rfc_attrs(c, n, e))
 		return false;
 	p->name = attr(n, "name");
 
@@ -728,6 +891,11 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 			free(p->target_name);
 			p->target_type = attr(k, "type");
 			p->target_name = attr(k, "name");
+			if (p->target_type && !strcmp(p->target_type, "guestfwd")) {
+				perr(c, k, "type='guestfwd' is QEMU's user-network forward "
+				     "to a chardev, not a virtio-serial port");
+				return false;
+			}
 		} else if (is_el(k, "alias")) {
 			free(p->alias);
 			p->alias = attr(k, "name");
@@ -740,11 +908,254 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 	}
 	if (!p->name)
 		p->name = xstrdup(p->alias ? p->alias : p->target_name);
+	if (!p->name) {
+		/*
+		 * libvirt's own alias: <serial> and <console> carry only
+		 * <target port='N'/>, and libvirt calls the Nth of each kind
+		 * in the domain serialN, consoleN, channelN.
+		 */
+		char nm[32];
+
+		snprintf(nm, sizeof(nm), "%s%u", (const char *)n->name, index);
+		p->name = xstrdup(nm);
+	}
 	return validate_port(c, n, p);
 }
 
-static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
-		     size_t default_buffer)
+/* ---- what ports may not share ------------------------------------------ */
+
+enum res_ns {
+	RES_FS,		/* a path: sockets, files, FIFOs, pty links, ttys */
+	RES_TCP,	/* a TCP port we listen on */
+	RES_UDP,	/* a UDP port we bind */
+	RES_QEMU_TCP,	/* a QEMU chardev we connect to over TCP */
+};
+
+struct res {
+	enum res_ns ns;
+	const char *path, *suffix;	/* RES_FS: path + suffix (a pipe's .in/.out) */
+	const char *host, *service;
+	int port;
+	bool shared;	/* a unix socket we connect to: others may too */
+	bool chardev;
+	const char *el;		/* how the element is written, for messages */
+	const char *role;	/* what it is to its port */
+};
+
+static struct res *res_add(struct res *r, size_t *n, enum res_ns ns, const char *el,
+			   const char *role)
+{
+	struct res *x = &r[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	x->ns = ns;
+	x->el = el;
+	x->role = role;
+	x->suffix = "";
+	return x;
+}
+
+static void res_sock(struct res *r, size_t *n, const struct vs_sockspec *s, bool chardev)
+{
+	struct res *x;
+
+	if (s->is_unix) {
+		x = res_add(r, n, RES_FS, chardev ? "chardev" : "source",
+			    chardev ? "the <chardev> path" : "the <source> path");
+		x->path = s->path;
+		x->shared = !chardev && s->mode == VS_MODE_CONNECT;
+		x->chardev = chardev;
+		return;
+	}
+	if (s->mode == VS_MODE_CONNECT && !chardev)
+		return;		/* many ports may dial one collector */
+	x = res_add(r, n, s->mode == VS_MODE_BIND ? RES_TCP : RES_QEMU_TCP,
+		    chardev ? "chardev" : "source",
+		    chardev ? "the <chardev> address" : "the <source> port");
+	x->host = s->host;
+	x->service = s->service;
+	x->port = service_port(s->service);
+	x->chardev = chardev;
+}
+
+static void res_path(struct res *r, size_t *n, const char *path, const char *suffix,
+		     const char *el, const char *role)
+{
+	struct res *x = res_add(r, n, RES_FS, el, role);
+
+	x->path = path;
+	x->suffix = suffix;
+}
+
+static const char *res_self(const struct res *x, char *buf, size_t len)
+{
+	if (x->ns != RES_FS)
+		snprintf(buf, len, "<%s host='%s' service='%s'>", x->el, x->host ? x->host : "",
+			 x->service);
+	else if (*x->suffix)
+		snprintf(buf, len, "<%s path='%s'> (its FIFO %s%s)", x->el, x->path, x->path,
+			 x->suffix);
+	else
+		snprintf(buf, len, "<%s %s='%s'>", x->el, strcmp(x->el, "log") ? "path" : "file",
+			 x->path);
+	return buf;
+}
+
+/* Byte @i of path + suffix. */
+static char res_at(const struct res *x, size_t i, size_t plen)
+{
+	return i < plen ? x->path[i] : x->suffix[i - plen];
+}
+
+static bool same_path(const struct res *a, const struct res *b)
+{
+	size_t la = strlen(a->path), lb = strlen(b->path);
+	size_t n = la + strlen(a->suffix);
+
+	if (n != lb + strlen(b->suffix))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (res_at(a, i, la) != res_at(b, i, lb))
+			return false;
+	return true;
+}
+
+/* Everything of the host a port takes for itself; at most 5 entries. */
+static size_t port_res(const struct vs_port_cfg *p, struct res *r)
+{
+	const struct vs_endpoint *e = &p->ep;
+	size_t n = 0;
+
+	res_sock(r, &n, &p->chardev, true);
+	switch (e->type) {
+	case VS_EP_UNIX:
+	case VS_EP_TCP:
+		res_sock(r, &n, &e->sock, false);
+		break;
+	case VS_EP_UDP:
+		if (e->udp_local.mode) {
+			struct res *x = res_add(r, &n, RES_UDP, "source", "the <source> port");
+
+			x->host = e->udp_local.host;
+			x->service = e->udp_local.service;
+			x->port = service_port(e->udp_local.service);
+		}
+		break;
+	case VS_EP_PIPE:
+		res_path(r, &n, e->path, ".in", "source", "the <source> FIFO");
+		res_path(r, &n, e->path, ".out", "source", "the <source> FIFO");
+		break;
+	case VS_EP_FILE:
+	case VS_EP_DEV:
+	case VS_EP_PTY:
+		if (e->path)
+			res_path(r, &n, e->path, "", "source", "the <source> path");
+		break;
+	default:
+		break;
+	}
+	if (p->log.file)
+		res_path(r, &n, p->log.file, "", "log", "the <log> file");
+	return n;
+}
+
+static bool is_any_host(const char *h)
+{
+	return !h || !strcmp(h, "0.0.0.0") || !strcmp(h, "::");
+}
+
+static bool res_clash(const struct res *a, const struct res *b)
+{
+	if (a->ns != b->ns)
+		return false;
+	switch (a->ns) {
+	case RES_FS:
+		return same_path(a, b) && !(a->shared && b->shared);
+	case RES_TCP:
+	case RES_UDP:
+		return a->port == b->port &&
+		       (is_any_host(a->host) || is_any_host(b->host) || !strcmp(a->host, b->host));
+	case RES_QEMU_TCP:
+		return a->port == b->port && !strcmp(a->host, b->host);
+	}
+	return false;
+}
+
+/*
+ * Two ports on one QEMU socket, two listeners on one path or TCP port,
+ * two writers of one file: each works at best for one of them at run
+ * time, so the configuration is refused.  An endpoint on a chardev's path
+ * is the copied-libvirt-channel mistake: in a libvirt domain <source> is
+ * QEMU's socket, here it is the user side.
+ */
+static bool check_unique(struct pctx *c, const xmlNode *n, const struct vs_config *cfg,
+			 const char *vmname, const struct vs_port_cfg *p)
+{
+	struct res mine[5], other[5];
+	size_t nm = port_res(p, mine), no;
+	char self[PATH_MAX + 64];
+	bool ok = true;
+
+	for (size_t i = 0; i < nm && ok; i++)
+		for (size_t j = 0; j < i && ok; j++)
+			if (res_clash(&mine[i], &mine[j])) {
+				perr(c, n, "%s is also %s of %s/%s%s",
+				     res_self(&mine[i], self, sizeof(self)), mine[j].role,
+				     vmname, p->name, mine[i].chardev != mine[j].chardev ?
+				     ": in virtserd.xml <source> is the user side and <chardev> "
+				     "QEMU's socket (see LIBVIRT in virtserd.xml(5))" : "");
+				ok = false;
+			}
+	for (size_t v = 0; v < cfg->nvms && ok; v++)
+		for (size_t k = 0; k < cfg->vms[v].nports && ok; k++) {
+			const struct vs_port_cfg *q = &cfg->vms[v].ports[k];
+
+			if (q == p)
+				break;
+			no = port_res(q, other);
+			for (size_t i = 0; i < nm && ok; i++)
+				for (size_t j = 0; j < no && ok; j++)
+					if (res_clash(&mine[i], &other[j])) {
+						perr(c, n, "%s is also %s of %s/%s (line %d)",
+						     res_self(&mine[i], self, sizeof(self)),
+						     other[j].role, cfg->vms[v].name,
+						     q->name, q->line);
+						ok = false;
+					}
+		}
+	return ok;
+}
+
+/* The control socket and its lock against every port's paths. */
+static bool check_control(struct pctx *c, const xmlNode *n, const struct vs_config *cfg)
+{
+	struct res r[5];
+	bool ok = true;
+
+	for (size_t v = 0; v < cfg->nvms && ok; v++)
+		for (size_t k = 0; k < cfg->vms[v].nports && ok; k++) {
+			const struct vs_port_cfg *q = &cfg->vms[v].ports[k];
+			size_t nr = port_res(q, r);
+
+			for (size_t i = 0; i < nr && ok; i++) {
+
+				struct res ctl = { .path = cfg->control_path, .suffix = "" };
+				struct res lock = { .path = cfg->control_path, .suffix = ".lock" };
+
+				if (r[i].ns == RES_FS && (same_path(&r[i], &ctl) ||
+							  same_path(&r[i], &lock))) {
+					perr(c, n, "the control socket %s (or its .lock) is also %s "
+					     "of %s/%s (line %d)", cfg->control_path, r[i].role,
+					     cfg->vms[v].name, q->name, q->line);
+					ok = false;
+				}
+			}
+		}
+	return ok;
+}
+
+static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
+		     struct vs_vm_cfg *vm, size_t default_buffer)
 {
 	static const char *const ok[] = { "name", NULL };
 
@@ -755,8 +1166,12 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
 		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
 		return false;
 	}
+	unsigned nchan = 0, ncon = 0, nser = 0;
+	int serial_view = 0;	/* line of a <console><target type='serial'> */
+
 	for (const xmlNode *k = n->children; k; k = k->next) {
 		struct vs_port_cfg *p;
+		unsigned idx;
 
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -764,20 +1179,44 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
 			perr(c, k, "unknown element inside <vm> (expected channel, console or serial)");
 			return false;
 		}
+		idx = is_el(k, "channel") ? nchan++ : is_el(k, "console") ? ncon++ : nser++;
 		p = realloc(vm->ports, (vm->nports + 1) * sizeof(*p));
 		if (!p)
 			abort();
 		vm->ports = p;
 		p = &vm->ports[vm->nports++];
 		memset(p, 0, sizeof(*p));
-		if (!parse_port(c, k, p, default_buffer))
+		if (!parse_port(c, k, p, default_buffer, idx))
 			return false;
+		/*
+		 * In a libvirt domain the first <console> with <target
+		 * type='serial'> is a second view of serial0, not a port of
+		 * its own: serving both would put two daemons' worth of
+		 * sockets on one device.
+		 */
+		if (p->kind == VS_KIND_CONSOLE && p->target_type &&
+		    !strcmp(p->target_type, "serial")) {
+			if (nser) {
+				perr(c, k, "a <console> with <target type='serial'> is libvirt's "
+				     "view of serial0; configure that port once, as <serial>");
+				return false;
+			}
+			serial_view = p->line;
+		}
+		if (p->kind == VS_KIND_SERIAL && serial_view) {
+			perr(c, k, "the <console> with <target type='serial'> on line %d is "
+			     "libvirt's view of serial0; configure that port once, as <serial>",
+			     serial_view);
+			return false;
+		}
 		for (size_t i = 0; i + 1 < vm->nports; i++)
 			if (!strcmp(vm->ports[i].name, p->name)) {
 				perr(c, k, "duplicate port name '%s' in vm '%s'", p->name,
 				     vm->name);
 				return false;
 			}
+		if (!check_unique(c, k, cfg, vm->name, p))
+			return false;
 	}
 	return true;
 }
@@ -785,6 +1224,7 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
 static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cfg)
 {
 	static const char *const ok[] = { NULL };
+	const xmlNode *control = NULL;
 	uint64_t v;
 
 	if (!is_el(root, "virtserd")) {
@@ -822,6 +1262,9 @@ static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cf
 			free(cfg->control_group);
 			cfg->control_path = attr(k, "path");
 			cfg->control_group = attr(k, "group");
+			control = k;
+			if (!check_path(c, k, "path", cfg->control_path, true))
+				return false;
 			if (!parse_mode_attr(c, k, "mode", &cfg->control_mode))
 				return false;
 			if (cfg->control_mode & 0007) {
@@ -837,7 +1280,7 @@ static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cf
 			cfg->vms = vm;
 			vm = &cfg->vms[cfg->nvms++];
 			memset(vm, 0, sizeof(*vm));
-			if (!parse_vm(c, k, vm, cfg->default_buffer))
+			if (!parse_vm(c, k, cfg, vm, cfg->default_buffer))
 				return false;
 			for (size_t i = 0; i + 1 < cfg->nvms; i++)
 				if (!strcmp(cfg->vms[i].name, vm->name)) {
@@ -851,7 +1294,7 @@ static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cf
 	}
 	if (!cfg->control_path)
 		cfg->control_path = xstrdup(VS_DEFAULT_CONTROL);
-	return true;
+	return check_control(c, control ? control : root, cfg);
 }
 
 /* libxml2 reports syntax errors through this; keep the first one. */
@@ -914,6 +1357,59 @@ struct vs_config *vs_config_parse(const char *buf, size_t len,
 	return cfg;
 }
 
+static int resolve_one(struct vs_sockspec *s, int socktype, int family)
+{
+	struct addrinfo hints = { .ai_socktype = socktype, .ai_family = family }, *res;
+	int ret;
+
+	if (s->is_unix || !s->mode)
+		return 0;
+	hints.ai_flags = s->mode == VS_MODE_BIND ? AI_PASSIVE : 0;
+	ret = getaddrinfo(s->host, s->service, &hints, &res);
+	if (ret)
+		return ret;
+	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
+	s->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+bool vs_config_resolve(struct vs_config *cfg, const char *filename, char *err,
+		       size_t errlen)
+{
+	for (size_t v = 0; v < cfg->nvms; v++)
+		for (size_t k = 0; k < cfg->vms[v].nports; k++) {
+			struct vs_port_cfg *p = &cfg->vms[v].ports[k];
+			struct vs_endpoint *e = &p->ep;
+			struct vs_sockspec *bad = NULL;
+			int ret;
+
+			if ((ret = resolve_one(&p->chardev, SOCK_STREAM, AF_UNSPEC)))
+				bad = &p->chardev;
+			else if (e->type == VS_EP_TCP &&
+				 (ret = resolve_one(&e->sock, SOCK_STREAM, AF_UNSPEC)))
+				bad = &e->sock;
+			else if (e->type == VS_EP_UDP &&
+				 (ret = resolve_one(&e->sock, SOCK_DGRAM, AF_UNSPEC)))
+				bad = &e->sock;
+			/* The local address must be of the remote's family. */
+			else if (e->type == VS_EP_UDP &&
+				 (ret = resolve_one(&e->udp_local, SOCK_DGRAM,
+						    e->sock.addr.ss_family)))
+				bad = &e->udp_local;
+			if (bad) {
+				snprintf(err, errlen, "%s:%d: %s: %s host='%s' service='%s' does "
+					 "not resolve: %s", filename, p->line,
+					 vs_port_kind_name(p->kind),
+					 bad == &p->chardev ? "<chardev>" : "<source>",
+					 bad->host ? bad->host : "", bad->service,
+					 ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+				return false;
+			}
+		}
+	return true;
+}
+
 struct vs_config *vs_config_load(const char *filename, char *err, size_t errlen)
 {
 	FILE *f = fopen(filename, "re");
@@ -944,6 +1440,10 @@ struct vs_config *vs_config_load(const char *filename, char *err, size_t errlen)
 	fclose(f);
 	cfg = vs_config_parse(buf, len, filename, err, errlen);
 	free(buf);
+	if (cfg && !vs_config_resolve(cfg, filename, err, errlen)) {
+		vs_config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -994,6 +1494,15 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 	if (b->oom)
 		return;
+	if (!b->p) {
+		/* b->p + b->len on NULL would be undefined even for len 0. */
+		b->p = malloc(256);
+		if (!b->p) {
+			b->oom = true;
+			return;
+		}
+		b->cap = 256;
+	}
 	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
@@ -1239,7 +1748,8 @@ static bool sock_eq(const struct vs_sockspec *a, const struct vs_sockspec *b)
 	       str_eq(a->path, b->path) && str_eq(a->host, b->host) &&
 	       str_eq(a->service, b->service) && a->nodelay == b->nodelay &&
 	       a->nowait == b->nowait && a->reconnect == b->reconnect &&
-	       a->reconnect_ms == b->reconnect_ms;
+	       a->reconnect_ms == b->reconnect_ms && a->addrlen == b->addrlen &&
+	       !memcmp(&a->addr, &b->addr, a->addrlen);
 }
 
 bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 enum vs_ep_type {
@@ -43,7 +44,13 @@ enum vs_port_kind {
 	VS_KIND_SERIAL,		/* <serial>: treated like a channel */
 };
 
-/* A socket address as written in the file; resolved when used. */
+/*
+ * A socket address as written in the file.  TCP and UDP addresses are
+ * resolved once, when the file is loaded (vs_config_load, so -t, start and
+ * every reload), into addr: a name that does not resolve is a
+ * configuration error, not an endless retry, and the event loop never
+ * blocks in getaddrinfo().
+ */
 struct vs_sockspec {
 	enum vs_mode mode;
 	bool is_unix;		/* path is set; otherwise host/service */
@@ -54,6 +61,8 @@ struct vs_sockspec {
 	bool nowait;
 	bool reconnect;		/* connect mode: retry after failure/EOF */
 	unsigned reconnect_ms;
+	struct sockaddr_storage addr;	/* !is_unix: the first address found */
+	socklen_t addrlen;		/* 0: not resolved (vs_config_parse only) */
 };
 
 struct vs_perms {
@@ -119,6 +128,7 @@ struct vs_config {
 #define VS_DEFAULT_BACKUPS	3u
 #define VS_DEFAULT_RECONNECT_MS	1000u
 #define VS_DEFAULT_CONTROL	"/run/virtserd/control"
+#define VS_SUN_PATH_MAX		108	/* sizeof(sockaddr_un.sun_path) on Linux */
 
 /*
  * Parse @buf (@len bytes) that came from @filename.  Returns NULL and writes
@@ -126,7 +136,11 @@ struct vs_config {
  */
 struct vs_config *vs_config_parse(const char *buf, size_t len,
 				  const char *filename, char *err, size_t errlen);
+/* Parses and resolves (vs_config_resolve). */
 struct vs_config *vs_config_load(const char *filename, char *err, size_t errlen);
+/* Resolves every TCP/UDP host and service; false and a message if one fails. */
+bool vs_config_resolve(struct vs_config *cfg, const char *filename, char *err,
+		       size_t errlen);
 void vs_config_free(struct vs_config *cfg);
 
 /* Canonical XML (libvirt spelling); caller frees.  NULL on ENOMEM. */

@@ -19,25 +19,31 @@
 #include "virtserd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #define CTL_LINE_MAX	512
+#define CTL_DISCARD_MAX	(1u << 20)
 
 struct ctl_listener {
 	uint32_t slot, gen;
 	int fd;
 	bool busy;		/* ACCEPT in flight */
 	bool closing;
-	char *path;		/* unlinked on exit */
+	char *path;		/* unlinked on exit if it is still lis->ino */
+	ino_t ino;
 	gid_t gid;		/* (gid_t)-1: no group access */
 	char *group;
 };
@@ -53,6 +59,13 @@ struct ctl_conn {
 	char *out;
 	size_t outlen, outoff;
 	bool rd_busy, wr_busy;
+	/*
+	 * After an ERR for an over-long line: read and drop the rest until
+	 * EOF (at most CTL_DISCARD_MAX), so that closing with unread input
+	 * does not reset the connection before the client read the ERR.
+	 */
+	bool discard;
+	size_t discarded;
 	struct ctl_conn *next;
 };
 
@@ -168,6 +181,16 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 	ob(b, ",\"trimmed\":%llu", (unsigned long long)p->trimmed);
 	if (p->last_err)
 		ob(b, ",\"last_error\":\"%s\"", strerror(p->last_err));
+	if (p->user_err)
+		ob(b, ",\"user_error\":\"%s\"", strerror(p->user_err));
+	if (p->user_addr[0]) {
+		ob(b, ",\"user_address\":");
+		ob_json_str(b, p->user_addr);
+	}
+	if (p->vm_lfd >= 0) {
+		ob(b, ",\"chardev_address\":");
+		ob_json_str(b, p->vm_laddr);
+	}
 	if (p->pty_name) {
 		ob(b, ",\"pty\":");
 		ob_json_str(b, p->pty_name);
@@ -181,7 +204,7 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 		ob(b, ",\"mode\":\"%s\",\"bytes_in\":%llu,\"bytes_out\":%llu,\"drops\":%llu}",
 		   c == p->writer ? "rw" : c->readonly ? "ro" : "rw",
 		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-		   (unsigned long long)c->drops);
+		   (unsigned long long)vs_client_drops(c));
 		first = false;
 	}
 	ob(b, "]}");
@@ -224,7 +247,12 @@ static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
 	}
 	ob(b, "port:            %s\n", p->id);
 	ob(b, "kind:            %s\n", vs_port_kind_name(p->cfg->kind));
-	ob(b, "endpoint:        %s (%s)\n", vs_ep_type_name(p->cfg->ep.type), user_state(p));
+	ob(b, "endpoint:        %s (%s)%s%s\n", vs_ep_type_name(p->cfg->ep.type), user_state(p),
+	   p->user_err ? ", last error: " : "", p->user_err ? strerror(p->user_err) : "");
+	if (p->user_addr[0])
+		ob(b, "bound to:        %s\n", p->user_addr);
+	if (p->vm_lfd >= 0)
+		ob(b, "chardev bound:   %s\n", p->vm_laddr);
 	if (p->pty_name)
 		ob(b, "pty:             %s\n", p->pty_name);
 	ob(b, "vm side:         %s (%llu connects)%s%s\n", vs_vm_state_name(p->vm_state),
@@ -237,13 +265,15 @@ static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
 	ob(b, "drops:           %llu\n", (unsigned long long)p->drops);
 	ob(b, "breaks:          %llu\n", (unsigned long long)p->breaks);
 	for (const struct vs_client *c = p->clients; c; c = c->next) {
+		uint64_t from = c->pos > vs_ring_oldest(&p->up) ? c->pos : vs_ring_oldest(&p->up);
+		uint64_t behind = p->up.head > from ? p->up.head - from : 0;
+
 		if (c->closing)
 			continue;
 		ob(b, "client:          %s %s %s in=%llu out=%llu drops=%llu behind=%llu\n",
 		   client_kind(c->kind), c->peer, c == p->writer ? "rw" : "ro",
 		   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-		   (unsigned long long)c->drops,
-		   (unsigned long long)(p->up.head > c->pos ? p->up.head - c->pos : 0));
+		   (unsigned long long)vs_client_drops(c), (unsigned long long)behind);
 	}
 }
 
@@ -326,6 +356,12 @@ static void conn_command(struct ctl_conn *c, char *line)
 			snprintf(peer, sizeof(peer), "ctl:pid=%d,uid=%u", (int)c->pid,
 				 (unsigned)c->uid);
 			ret = vs_port_attach(p, c->fd, !strcmp(m, "ro"), !strcmp(m, "force"), peer);
+			if (ret == -EPERM) {
+				ob(&b, "ERR attach: the %s endpoint has write access on this port "
+				   "and keeps it; attach -r to watch\n",
+				   vs_ep_type_name(p->cfg->ep.type));
+				goto reply;
+			}
 			if (ret < 0) {
 				ob(&b, "ERR attach: %s\n", ret == -EUSERS ?
 				   "too many clients on this port" : strerror(-ret));
@@ -350,7 +386,24 @@ static void ctl_read_ok(void *obj, int res)
 	char *nl;
 
 	c->rd_busy = false;
+	if (c->discard) {
+		c->discarded += (size_t)res;
+		if (res == 0 || c->discarded >= CTL_DISCARD_MAX) {
+			conn_free(c, true);
+			return;
+		}
+		c->inlen = 0;
+		conn_read(c);
+		return;
+	}
 	if (res == 0) {
+		if (c->inlen) {
+			struct obuf b = { 0 };
+
+			ob(&b, "ERR command not terminated by a newline\n");
+			conn_reply(c, &b);
+			return;
+		}
 		conn_free(c, true);
 		return;
 	}
@@ -366,6 +419,7 @@ static void ctl_read_ok(void *obj, int res)
 		struct obuf b = { 0 };
 
 		ob(&b, "ERR command longer than %d bytes\n", CTL_LINE_MAX - 1);
+		c->discard = true;
 		conn_reply(c, &b);
 		return;
 	}
@@ -390,6 +444,11 @@ static void ctl_write_ok(void *obj, int res)
 		io_uring_prep_write(sqe, c->fd, c->out + c->outoff,
 				    (unsigned)(c->outlen - c->outoff), (uint64_t)-1);
 		c->wr_busy = true;
+		return;
+	}
+	if (c->discard && res > 0) {
+		c->inlen = 0;
+		conn_read(c);
 		return;
 	}
 	conn_free(c, true);
@@ -476,6 +535,50 @@ static void ctl_accept_err(void *obj, int res)
 	ctl_accept_arm();
 }
 
+/*
+ * One daemon per control socket.  Without this a second virtserd on the
+ * same configuration took over the control socket, the unix endpoints and
+ * the pty links, and deleted them when it exited, leaving the first
+ * running and unreachable.  The lock is flock() on PATH.lock, held by the
+ * open descriptor until the process ends (through the drain at shutdown,
+ * so a successor cannot start while we still own the sockets), and never
+ * unlinked: removing it would let two daemons lock two different files.
+ * The holder's pid is written into it for the refusal message.
+ */
+int vs_ctl_lock(const char *control_path, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pid[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", control_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open the lock file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		n = e == EWOULDBLOCK ? pread(fd, pid, sizeof(pid) - 1, 0) : -1;
+		if (n > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "another virtserd (pid %s) holds %s and serves %s; "
+				 "not starting a second one", n > 0 && *pid ? pid : "unknown",
+				 path, control_path);
+		else
+			snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* The lock holds without the pid; only the message loses it. */
+	}
+	return fd;
+}
+
 int vs_ctl_open(const struct vs_config *cfg)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
@@ -489,12 +592,14 @@ int vs_ctl_open(const struct vs_config *cfg)
 		return -ENAMETOOLONG;
 	}
 	strcpy(un.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			vs_log(LOG_ERR, "%s exists and is not a socket", path);
-			return -EEXIST;
+	{
+		char why[300];
+		int ret = vs_unix_claim(path, why, sizeof(why));
+
+		if (ret < 0) {
+			vs_log(LOG_ERR, "control socket: %s", *why ? why : strerror(-ret));
+			return ret;
 		}
-		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -514,6 +619,7 @@ int vs_ctl_open(const struct vs_config *cfg)
 		abort();
 	lis->fd = fd;
 	lis->path = strdup(path);
+	lis->ino = lstat(path, &st) ? 0 : st.st_ino;
 	lis->gid = (gid_t)-1;
 	if (cfg->control_group) {
 		struct group *gr = getgrnam(cfg->control_group);
@@ -546,7 +652,13 @@ void vs_ctl_close(void)
 	if (!lis)
 		return;
 	close(lis->fd);
-	unlink(lis->path);
+	{
+		struct stat st;
+
+		/* Only our own file: never one somebody put there since. */
+		if (!lstat(lis->path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == lis->ino)
+			unlink(lis->path);
+	}
 	if (lis->slot)
 		vs_slot_free(lis->slot);
 	free(lis->path);

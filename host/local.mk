@@ -39,7 +39,7 @@ host_tests_noiouring_SOURCES = host/tests/noiouring.c
 
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
-	host/tests/ctl.sh host/tests/qemu-reconnect.sh
+	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
 

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	char err[600];
 	bool test = false;
 	sigset_t set;
-	int c, ret;
+	int c, ret, lock_fd;
 
 	while ((c = getopt_long(argc, argv, "c:tvVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -218,6 +218,14 @@ int main(int argc, char **argv)
 		vs_config_free(cfg);
 		return 1;
 	}
+	/* Before anything is created: a second daemon must touch nothing. */
+	lock_fd = vs_ctl_lock(cfg->control_path, err, sizeof(err));
+	if (lock_fd < 0) {
+		vs_log(LOG_ERR, "%s", err);
+		vs_config_free(cfg);
+		vs_loop_exit();
+		return 1;
+	}
 	sig.slot = vs_slot_alloc(&sig, &sig.gen);
 	sig_arm();
 	ret = vs_ctl_open(cfg);
@@ -237,5 +245,6 @@ int main(int argc, char **argv)
 	vs_ctl_close();
 	vs_loop_exit();
 	close(sig.fd);
+	close(lock_fd);		/* last: every socket of ours is gone by now */
 	return ret < 0 ? 1 : 0;
 }

@@ -17,11 +17,11 @@
 #include "virtserd.h"
 #include "rotate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -47,6 +47,7 @@ struct vs_port *vs_ports;
 #define DGRAM_MAX	1400	/* stay under a typical MTU */
 #define DRAIN_POLL_MS	10
 #define RETRY_MS	1000
+#define RETRY_MAX_MS	16000	/* endpoint opens back off to this */
 /*
  * Ring pages that hold only consumed bytes go back to the kernel once the
  * port has been quiet for TRIM_MS, so a host whose ports once saw a burst
@@ -95,12 +96,9 @@ struct vs_port *vs_port_find(const char *id)
 
 /* ---- addresses --------------------------------------------------------- */
 
-static int sock_addr(const struct vs_sockspec *s, bool passive,
-		     struct sockaddr_storage *ss, socklen_t *len, int *family)
+static int sock_addr(const struct vs_sockspec *s, struct sockaddr_storage *ss,
+		     socklen_t *len, int *family)
 {
-	struct addrinfo hints = { 0 }, *res;
-	int ret;
-
 	memset(ss, 0, sizeof(*ss));
 	if (s->is_unix) {
 		struct sockaddr_un *un = (struct sockaddr_un *)ss;
@@ -113,15 +111,12 @@ static int sock_addr(const struct vs_sockspec *s, bool passive,
 		*family = AF_UNIX;
 		return 0;
 	}
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = passive ? AI_PASSIVE : 0;
-	ret = getaddrinfo(s->host, s->service, &hints, &res);
-	if (ret)
-		return -EHOSTUNREACH;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	*family = res->ai_family;
-	freeaddrinfo(res);
+	/* Resolved when the configuration was loaded: nothing blocks here. */
+	if (!s->addrlen)
+		return -EDESTADDRREQ;
+	memcpy(ss, &s->addr, s->addrlen);
+	*len = s->addrlen;
+	*family = s->addr.ss_family;
 	return 0;
 }
 
@@ -134,38 +129,210 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
 	return false;
 }
 
+/* "host:port", "[v6]:port" or the unix path, for logs and status. */
+static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(out, len, "%s", ((const struct sockaddr_un *)ss)->sun_path);
+	} else {
+		snprintf(out, len, "?");
+	}
+}
+
+/* The address the kernel actually bound @fd to (the port, for TCP/UDP). */
+static void fmt_local(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		snprintf(out, len, "?");
+	else
+		fmt_addr(&ss, out, len);
+}
+
+/*
+ * The sockfs inode of a socket listening on @path in our network
+ * namespace, from /proc/net/unix (flag __SO_ACCEPTCON, 0x10000), or 0.
+ * Looking there first means a live owner is never touched: a connect()
+ * probe would be accepted by QEMU as its chardev client, and the guest
+ * would see the host side open and close.
+ */
+static unsigned long unix_listener_inode(const char *path)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	unsigned long ino, found = 0;
+	unsigned flags, type, st;
+	char line[PATH_MAX + 128];
+	int off;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		off = 0;
+		if (sscanf(line, "%*s %*s %*s %x %x %x %lu %n", &flags, &type, &st, &ino, &off) < 4 ||
+		    !off)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if ((flags & 0x10000) && !strcmp(line + off, path))
+			found = ino;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The process holding socket inode @ino, from /proc/PID/fd; 0 if unseen. */
+static pid_t socket_owner(unsigned long ino, char *comm, size_t commlen)
+{
+	char want[48], f[64 + sizeof(((struct dirent *)0)->d_name) * 2], l[48];
+	struct dirent *d, *fdent;
+	DIR *proc, *fds;
+	pid_t pid = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!pid && (d = readdir(proc))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(f, sizeof(f), "/proc/%s/fd", d->d_name);
+		fds = opendir(f);
+		if (!fds)
+			continue;
+		while ((fdent = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(f, sizeof(f), "/proc/%s/fd/%s", d->d_name, fdent->d_name);
+			n = readlink(f, l, sizeof(l) - 1);
+			if (n > 0 && (l[n] = '\0', !strcmp(l, want))) {
+				pid = (pid_t)atoi(d->d_name);
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	comm[0] = '\0';
+	if (pid) {
+		FILE *cf;
+
+		snprintf(f, sizeof(f), "/proc/%d/comm", (int)pid);
+		cf = fopen(f, "re");
+		if (cf) {
+			if (fgets(comm, (int)commlen, cf))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(cf);
+		}
+	}
+	return pid;
+}
+
+/*
+ * May a unix socket be bound at @path?  A socket file there is removed
+ * only when nobody listens on it any more: the one in use may be QEMU's
+ * own (a libvirt channel copied as the endpoint names QEMU's socket) or
+ * another daemon's, and unlinking it would silently steal its future
+ * connections.  A listener in our network namespace is found in
+ * /proc/net/unix; otherwise (bound under another name, or in another
+ * namespace) a connect() decides: refused means stale.  Returns 0 when
+ * the path is free, -EEXIST when something that is not a socket is there,
+ * -EADDRINUSE when a process accepts connections on it; @why says which.
+ */
+int vs_unix_claim(const char *path, char *why, size_t whylen)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	unsigned long sino;
+	struct stat st;
+	char comm[64];
+	pid_t pid;
+	int fd, ret;
+
+	why[0] = '\0';
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(why, whylen, "%s exists and is not a socket; not replacing it", path);
+		return -EEXIST;
+	}
+	if (strlen(path) >= sizeof(un.sun_path))
+		return -ENAMETOOLONG;
+	sino = unix_listener_inode(path);
+	if (sino) {
+		pid = socket_owner(sino, comm, sizeof(comm));
+		if (pid)
+			snprintf(why, whylen, "%s is a socket in use by pid %d%s%s%s; "
+				 "not replacing it", path, (int)pid, *comm ? " (" : "", comm,
+				 *comm ? ")" : "");
+		else
+			snprintf(why, whylen, "%s is a socket another process listens on; "
+				 "not replacing it", path);
+		return -EADDRINUSE;
+	}
+	strcpy(un.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (struct sockaddr *)&un, sizeof(un)) ? -errno : 0;
+	close(fd);
+	if (ret == -ECONNREFUSED) {
+		/* Nobody listens: a leftover of a process that is gone. */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (!ret || ret == -EAGAIN)	/* EAGAIN: a full backlog, so it listens */
+		snprintf(why, whylen, "%s is a socket in use by a process outside "
+			 "this network namespace; not replacing it", path);
+	else
+		snprintf(why, whylen, "%s is a socket that cannot be checked (%s); "
+			 "not replacing it", path, strerror(-ret));
+	return -EADDRINUSE;
+}
+
 /*
  * Listening socket.  A unix socket is bound under umask 0177, so it is born
  * owner-only; chown to the configured owner/group happens next and chmod to
  * the configured mode last, so access only ever widens to the intended
  * principals (no window where the socket is more open than configured).
+ * On success *bound says what the kernel bound (the port, for TCP) and
+ * *ino the unix socket's inode, so that exit removes only our own file.
+ * On failure @why may hold a sentence for the log.
  */
 static int listen_on(const struct vs_sockspec *s, const struct vs_perms *pm,
-		     const char *what)
+		     const char *what, char *bound, size_t boundlen, ino_t *ino,
+		     char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, family, ret, one = 1;
 	mode_t old;
 
-	ret = sock_addr(s, true, &ss, &len, &family);
+	why[0] = '\0';
+	ret = sock_addr(s, &ss, &len, &family);
 	if (ret < 0)
 		return ret;
+	if (s->is_unix) {
+		ret = vs_unix_claim(s->path, why, whylen);
+		if (ret < 0)
+			return ret;
+	}
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (s->is_unix) {
-		struct stat st;
-
-		/* Replace a stale socket, never a regular file. */
-		if (!lstat(s->path, &st)) {
-			if (!S_ISSOCK(st.st_mode)) {
-				close(fd);
-				return -EEXIST;
-			}
-			unlink(s->path);
-		}
-	} else {
+	if (!s->is_unix) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (is_wildcard(&ss))
 			vs_log(LOG_WARNING, "%s: listening on a wildcard address (%s): "
@@ -179,6 +346,12 @@ static int listen_on(const struct vs_sockspec *s, const struct vs_perms *pm,
 		ret = -errno;
 		close(fd);
 		return ret;
+	}
+	if (s->is_unix) {
+		struct stat st;
+
+		/* The file's inode (fstat on the fd would give sockfs's). */
+		*ino = lstat(s->path, &st) ? 0 : st.st_ino;
 	}
 	if (s->is_unix && pm && pm->set) {
 		uid_t uid = (uid_t)-1;
@@ -210,30 +383,30 @@ static int listen_on(const struct vs_sockspec *s, const struct vs_perms *pm,
 		close(fd);
 		return ret;
 	}
+	fmt_local(fd, bound, boundlen);
 	return fd;
 }
+
+/* Removes a unix socket we bound, unless somebody replaced it since. */
+static void unlink_own(const char *path, ino_t ino)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == ino)
+		unlink(path);
+}
+
 
 static void fmt_peer(int fd, char *out, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?";
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl)) {
 		snprintf(out, len, "?");
 		return;
 	}
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)&ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)&ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else {
+	if (ss.ss_family == AF_UNIX) {
 		struct ucred uc;
 		socklen_t ul = sizeof(uc);
 
@@ -241,7 +414,9 @@ static void fmt_peer(int fd, char *out, size_t len)
 			snprintf(out, len, "unix:pid=%d,uid=%u", (int)uc.pid, (unsigned)uc.uid);
 		else
 			snprintf(out, len, "unix");
+		return;
 	}
+	fmt_addr(&ss, out, len);
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -375,6 +550,19 @@ static uint64_t start_pos(const struct vs_port *p, uint64_t replay_from_hold)
 
 /* ---- clients ----------------------------------------------------------- */
 
+/*
+ * A spy's position moves past overwritten bytes only when its next write
+ * is issued, and a spy that stopped reading has a write stuck in flight:
+ * count what the ring has overwritten since then too, so status shows the
+ * loss while it happens.
+ */
+uint64_t vs_client_drops(const struct vs_client *c)
+{
+	uint64_t oldest = vs_ring_oldest(&c->port->up);
+
+	return c->drops + (c->pos < oldest ? oldest - c->pos : 0);
+}
+
 static struct vs_client *client_new(struct vs_port *p, enum vs_cl_kind kind,
 				    int rfd, int wfd)
 {
@@ -445,7 +633,14 @@ static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bo
 			 */
 			if (old->rd_busy && old->feeding)
 				vs_cancel_ud(vs_ud_encode(VS_OP_CL_READ, old->slot, old->gen));
-			client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
+			/*
+			 * A person at a terminal is told in the stream; a
+			 * program on a channel would read the notice as data
+			 * from the guest, so there the log and its "ro" in
+			 * status are all it gets.
+			 */
+			if (old->kind == CL_CTL || p->cfg->kind == VS_KIND_CONSOLE)
+				client_queue(old, "\r\n[virtserd: write access taken over]\r\n", 39);
 			vs_log(LOG_NOTICE, "%s: %s took over from %s", p->id, c->peer, old->peer);
 		}
 		/*
@@ -877,7 +1072,7 @@ static void user_connect(struct vs_port *p)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (sock_addr(s, false, &ss, &len, &family) < 0 ||
+	if (sock_addr(s, &ss, &len, &family) < 0 ||
 	    (fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		arm_timer(p, VS_OP_USER_TIMER, s->reconnect_ms ? s->reconnect_ms : RETRY_MS);
 		return;
@@ -997,6 +1192,9 @@ int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force, const c
 		return -ESHUTDOWN;
 	if (live_clients(p) >= p->cfg->max_clients)
 		return -EUSERS;
+	/* A pty, pipe, tty or file endpoint keeps its seat (client_join). */
+	if (force && p->writer && p->writer->kind != CL_SOCK && p->writer->kind != CL_CTL)
+		return -EPERM;
 	c = client_new(p, CL_CTL, fd, fd);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	client_bufs(c);
@@ -1120,28 +1318,17 @@ static int open_fifo(const char *base, const char *suffix, int *fd)
 static int open_udp(struct vs_port *p)
 {
 	const struct vs_endpoint *e = &p->cfg->ep;
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *rem, *loc = NULL;
+	const struct vs_sockspec *rem = &e->sock, *loc = &e->udp_local;
 	int fd, ret;
 
-	if (getaddrinfo(e->sock.host, e->sock.service, &hints, &rem))
-		return -EHOSTUNREACH;
-	if (e->udp_local.mode) {
-		hints.ai_flags = AI_PASSIVE;
-		hints.ai_family = rem->ai_family;
-		if (getaddrinfo(e->udp_local.host, e->udp_local.service, &hints, &loc)) {
-			freeaddrinfo(rem);
-			return -EHOSTUNREACH;
-		}
-	}
-	fd = socket(rem->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (!rem->addrlen || (loc->mode && !loc->addrlen))
+		return -EDESTADDRREQ;
+	fd = socket(rem->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	ret = fd < 0 ? -errno : 0;
-	if (!ret && loc && bind(fd, loc->ai_addr, loc->ai_addrlen))
+	if (!ret && loc->mode && bind(fd, (const struct sockaddr *)&loc->addr, loc->addrlen))
 		ret = -errno;
-	if (!ret && connect(fd, rem->ai_addr, rem->ai_addrlen))
+	if (!ret && connect(fd, (const struct sockaddr *)&rem->addr, rem->addrlen))
 		ret = -errno;
-	freeaddrinfo(rem);
-	if (loc)
-		freeaddrinfo(loc);
 	if (ret) {
 		if (fd >= 0)
 			close(fd);
@@ -1174,13 +1361,38 @@ static struct vs_client *file_sink(struct vs_port *p, enum vs_cl_kind kind,
 	return c;
 }
 
+/* What an endpoint opens, as the configuration names it, for messages. */
+static const char *ep_desc(const struct vs_endpoint *e, char *out, size_t len)
+{
+	const struct vs_sockspec *s = e->type == VS_EP_UDP && e->udp_local.mode ?
+				      &e->udp_local : &e->sock;
+
+	switch (e->type) {
+	case VS_EP_UNIX:
+		snprintf(out, len, "%s", e->sock.path);
+		break;
+	case VS_EP_TCP:
+	case VS_EP_UDP:
+		snprintf(out, len, "%s%s%s:%s", strchr(s->host, ':') ? "[" : "", s->host,
+			 strchr(s->host, ':') ? "]" : "", s->service);
+		break;
+	default:
+		snprintf(out, len, "%s", e->path ? e->path : "");
+		break;
+	}
+	return out;
+}
+
 /* Opens the user side; on failure retries later (the path may appear). */
 static void user_open(struct vs_port *p)
 {
 	const struct vs_endpoint *e = &p->cfg->ep;
 	struct vs_client *c = NULL;
-	int ret = 0, fd, fd2;
+	int ret = 0, fd, fd2, lvl;
+	char why[300] = "", desc[160];
+	unsigned delay;
 
+	p->user_addr[0] = '\0';
 	switch (e->type) {
 	case VS_EP_NULL:
 		break;
@@ -1216,7 +1428,8 @@ static void user_open(struct vs_port *p)
 			user_connect(p);
 			break;
 		}
-		fd = listen_on(&e->sock, &e->perms, p->id);
+		fd = listen_on(&e->sock, &e->perms, p->id, p->user_addr,
+			       sizeof(p->user_addr), &p->lfd_ino, why, sizeof(why));
 		if (fd < 0) {
 			ret = fd;
 			goto fail;
@@ -1230,6 +1443,7 @@ static void user_open(struct vs_port *p)
 			ret = fd;
 			goto fail;
 		}
+		fmt_local(fd, p->user_addr, sizeof(p->user_addr));
 		c = client_new(p, CL_UDP, fd, fd);
 		c->dgram = true;
 		snprintf(c->peer, sizeof(c->peer), "udp");
@@ -1261,11 +1475,29 @@ static void user_open(struct vs_port *p)
 		p->hold = false;
 		p->writer = c;
 	}
+	if (p->user_err)
+		vs_log(LOG_NOTICE, "%s: the %s endpoint %s is open", p->id,
+		       vs_ep_type_name(e->type), ep_desc(e, desc, sizeof(desc)));
+	p->user_err = 0;
+	p->user_retry_ms = 0;
 	return;
 fail:
-	vs_log(LOG_ERR, "%s: opening the %s endpoint: %s; retrying", p->id,
-	       vs_ep_type_name(e->type), strerror(-ret));
-	arm_timer(p, VS_OP_USER_TIMER, RETRY_MS);
+	/*
+	 * Said once at error level; the same failure again only at debug
+	 * level, and the retries back off (1, 2, 4 ... 16 s) so that a path
+	 * that stays missing costs neither the log nor the CPU much.
+	 */
+	delay = p->user_retry_ms ? p->user_retry_ms : RETRY_MS;
+	lvl = p->user_err == -ret ? LOG_DEBUG : LOG_ERR;
+	if (*why)
+		vs_log(lvl, "%s: %s; retrying in %u s", p->id, why, delay / 1000);
+	else
+		vs_log(lvl, "%s: opening the %s endpoint %s: %s; retrying in %u s", p->id,
+		       vs_ep_type_name(e->type), ep_desc(e, desc, sizeof(desc)),
+		       strerror(-ret), delay / 1000);
+	p->user_err = -ret;
+	p->user_retry_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
+	arm_timer(p, VS_OP_USER_TIMER, delay);
 }
 
 static void user_timer_fire(void *obj, int res)
@@ -1299,7 +1531,7 @@ static void vm_connect(struct vs_port *p)
 	struct io_uring_sqe *sqe;
 	int family, fd, ret;
 
-	ret = sock_addr(&p->cfg->chardev, false, &p->vm_addr, &p->vm_addrlen, &family);
+	ret = sock_addr(&p->cfg->chardev, &p->vm_addr, &p->vm_addrlen, &family);
 	if (ret < 0 || (fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		p->last_err = ret < 0 ? -ret : errno;
 		arm_timer(p, VS_OP_VM_TIMER, p->cfg->chardev.reconnect_ms ?
@@ -1334,10 +1566,16 @@ static void vm_open(struct vs_port *p)
 	}
 	if (p->vm_lfd < 0) {
 		struct vs_perms pm = { .set = true, .mode = 0660 };
-		int fd = listen_on(&p->cfg->chardev, &pm, p->id);
+		char why[300];
+		int fd = listen_on(&p->cfg->chardev, &pm, p->id, p->vm_laddr,
+				   sizeof(p->vm_laddr), &p->vm_lfd_ino, why, sizeof(why));
 
 		if (fd < 0) {
-			vs_log(LOG_ERR, "%s: chardev listen: %s; retrying", p->id, strerror(-fd));
+			if (*why)
+				vs_log(LOG_ERR, "%s: chardev: %s; retrying", p->id, why);
+			else
+				vs_log(LOG_ERR, "%s: chardev listen: %s; retrying", p->id,
+				       strerror(-fd));
 			p->last_err = -fd;
 			arm_timer(p, VS_OP_VM_TIMER, RETRY_MS);
 			return;
@@ -1789,12 +2027,12 @@ static void port_maybe_free(struct vs_port *p)
 	if (p->lfd >= 0) {
 		close(p->lfd);
 		if (p->cfg->ep.sock.is_unix)
-			unlink(p->cfg->ep.sock.path);
+			unlink_own(p->cfg->ep.sock.path, p->lfd_ino);
 	}
 	if (p->vm_lfd >= 0) {
 		close(p->vm_lfd);
 		if (p->cfg->chardev.is_unix)
-			unlink(p->cfg->chardev.path);
+			unlink_own(p->cfg->chardev.path, p->vm_lfd_ino);
 	}
 	if (p->pty_slave >= 0)
 		close(p->pty_slave);

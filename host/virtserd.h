@@ -166,6 +166,11 @@ struct vs_port {
 
 	/* user side */
 	int lfd;			/* unix/tcp bind listener */
+	ino_t lfd_ino, vm_lfd_ino;	/* unix listeners' files: unlinked only if still ours */
+	char user_addr[128];		/* what lfd (or the udp socket) is bound to */
+	char vm_laddr[128];		/* what vm_lfd is bound to */
+	int user_err;			/* last errno opening the endpoint, 0 once open */
+	unsigned user_retry_ms;		/* next delay after a failed open (backs off) */
 	bool acc_busy, user_timer_busy;
 	struct __kernel_timespec user_ts;
 
@@ -203,10 +208,19 @@ extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
 int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
 		   const char *peer);
 const char *vs_vm_state_name(enum vs_vm_state s);
+/* Bytes a client lost, including those overwritten while its write is stuck. */
+uint64_t vs_client_drops(const struct vs_client *c);
+/*
+ * Frees @path for a unix socket bind unless a process listens there:
+ * 0, -EEXIST (not a socket), -EADDRINUSE (in use; @why names the owner).
+ */
+int vs_unix_claim(const char *path, char *why, size_t whylen);
 uint64_t vs_now_ms(void);
 
 /* ---- ctl.c ------------------------------------------------------------- */
 
+/* The single-instance lock: an fd to keep open, or -1 and a message. */
+int vs_ctl_lock(const char *control_path, char *err, size_t errlen);
 int vs_ctl_open(const struct vs_config *cfg);
 void vs_ctl_close(void);
 extern const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT];

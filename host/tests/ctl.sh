@@ -48,11 +48,32 @@ out=$(ctl reload 2>&1)
 check "bad config on reload is refused with file:line: element: message" \
 	test "$out" = "ERR $T/c.xml:1: channel: missing <chardev> (QEMU's socket for this port)"
 check "running ports kept after a bad reload" eval "ctl list | grep -q '^v/d '"
+# What -t refuses is refused on reload too: two ports on one QEMU socket.
+{ echo "<virtserd><control path='$T/ctl'/><vm name='v'>"
+  echo "<channel type='null' name='x'><chardev path='$T/qa.sock'/></channel>"
+  echo "<channel type='null' name='y'><chardev path='$T/qa.sock'/></channel>"
+  echo "</vm></virtserd>"; } > "$T/c.xml"
+out=$(ctl reload 2>&1)
+check "reload refuses two ports on one chardev, naming both" \
+	test "$out" = "ERR $T/c.xml:3: channel: <chardev path='$T/qa.sock'> is also the <chardev> path of v/x (line 2)"
+check "and keeps the running ports" eval "ctl list | grep -q '^v/d '"
 conf a c d
 printf 'still-there' > "$T/m"
 timeout 10 "$P" -c "$T/a.sock" -s "$T/m" -e -T 5 -q 2>/dev/null
 check "second client on unchanged port is a spy (first is still attached)" \
 	test "$(field v/a ro_discarded)" = 11
+
+# Malformed control lines get an ERR, never a silent close.
+if command -v socat > /dev/null; then
+	out=$(printf 'list' | timeout 10 socat - UNIX-CONNECT:"$T/ctl" 2>&1)
+	check "a command without a newline before EOF gets an ERR" \
+		test "$out" = "ERR command not terminated by a newline"
+	out=$(head -c 100000 /dev/zero | tr '\0' x | timeout 10 socat - UNIX-CONNECT:"$T/ctl" 2>&1)
+	check "an over-long command gets an ERR, even while more is being sent" \
+		test "$out" = "ERR command longer than 511 bytes"
+else
+	skip "unterminated command" "no socat"; skip "over-long command" "no socat"
+fi
 
 # Interactive attach on a terminal (script(1) provides the pty): raw
 # mode, input relayed, the escape character (^]) detaches.

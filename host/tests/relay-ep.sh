@@ -4,16 +4,27 @@
 # stdio (a second daemon in the foreground).
 . "$(dirname "$0")/lib.sh"
 P=$B/tests/vspeer
-U1=$((20000 + $$ % 20000))
-U2=$((U1 + 1))
-UT=$((U1 + 2))
+# Ports: UT is QEMU's TCP chardev, which the test plays (held from port 0
+# for the whole run); U2 the udp peer, a socat bound to port 0 (with
+# SO_REUSEPORT, so that the test can later send from that port while it
+# still holds it); U1 the daemon's own udp port, see start_daemon_ports.
+hold_port "$T/ut.port" && UT=$HELD
 
 command -v socat > /dev/null && HAVE_SOCAT=1 || HAVE_SOCAT=0
 if [ $HAVE_SOCAT = 1 ]; then
 	bg socat PTY,link="$T/ttyA",raw,echo=0 PTY,link="$T/ttyB",raw,echo=0
 	waitfor "[ -e '$T/ttyA' ] && [ -e '$T/ttyB' ]"
+	bg socat -u UDP-RECV:0,bind=127.0.0.1,so-reuseport OPEN:"$T/u.got",creat,append
+	UP=$LASTPID
+	waitfor "ss -Huanp | grep -q 'pid=$UP,'"
+	U2=$(ss -Huanp | grep "pid=$UP," | awk '{ n = split($4, a, ":"); print a[n] }')
+else
+	pick_ports 1
+	U2=${PORTS# }
 fi
-start_daemon <<XML
+conf() {
+	U1=${PORTS# }
+	cat <<XML
 <vm name='vm1'>
   <console type='file' name='file'>
     <source path='$T/f.log' max-size='4096' backups='2'/>
@@ -54,6 +65,11 @@ start_daemon <<XML
   </channel>
 </vm>
 XML
+}
+start_daemon_ports 1 conf vm1/udp
+check "the daemon bound its udp port" test $? = 0
+U1=${PORTS# }
+check "status reports the udp socket's local address" test "$(bound vm1/udp)" = "127.0.0.1:$U1"
 
 # file: 10000 bytes through a 4096-byte cap with 2 backups.
 seq 1 3000 | head -c 10000 > "$T/f.in"
@@ -86,10 +102,16 @@ check "chardev tcp: connected to QEMU over TCP" test "$(cat "$T/vt.log")" = over
 printf 'held-until-open' > "$T/l.in"
 timeout 20 "$P" -l "$T/ql.sock" -s "$T/l.in" -n 0 -T 20 -q
 waitfor "[ \"\$(field vm1/late bytes_from_vm)\" = 15 ]"
-check "file: unopenable endpoint is reported" grep -q "vm1/late: opening the file endpoint: No such file or directory; retrying" "$T/d.err"
+check "file: unopenable endpoint is reported with its path" grep -qF "vm1/late: opening the file endpoint $T/later/f.log: No such file or directory; retrying" "$T/d.err"
+# Three attempts: the first at error level, the same failure again only
+# at debug level (and later).
+waitfor "[ \"\$(grep -c 'vm1/late: opening the file endpoint' '$T/d.err')\" -ge 3 ]"
+check "file: the same open failure is logged at error level once" \
+	test "$(grep -c 'error: vm1/late: opening the file endpoint' "$T/d.err")" = 1
 mkdir "$T/later"
 waitfor "[ \"\$(cat '$T/later/f.log' 2>/dev/null)\" = held-until-open ]"
 check "file: output held until the file could be opened" test "$(cat "$T/later/f.log" 2>/dev/null)" = held-until-open
+check "file: and that it is open now is said" grep -qF "vm1/late: the file endpoint $T/later/f.log is open" "$T/d.err"
 
 # SIGUSR2 after an external rotation: new output goes to a new file.
 mv "$T/later/f.log" "$T/later/f.log.moved"
@@ -111,6 +133,10 @@ out=$(timeout 5 head -c 13 "$T/pty")
 check "pty: a late reader gets the output written before it opened the slave" test "$out" = boot-messages
 timeout 5 sh -c "printf typed > '$T/pty'"
 wait $QP
+# The pty keeps write access; -f cannot take it, and must say so.
+out=$(printf 'x' | ctl attach -f vm1/pty 2>&1)
+check "pty: attach -f is refused, naming the endpoint that writes" \
+	test "$out" = "virtserctl: ERR attach: the pty endpoint has write access on this port and keeps it; attach -r to watch"
 check "pty: bytes written to the slave reach QEMU" test "$(cat "$T/pty.got")" = typed
 
 # pipe: path.in / path.out FIFOs.
@@ -134,20 +160,17 @@ check "null: all of it read" test "$(field vm1/null bytes_from_vm)" = 1048576
 
 # udp.
 if [ $HAVE_SOCAT = 1 ]; then
-	bg socat -u UDP-RECV:$U2,bind=127.0.0.1 OPEN:"$T/u.got",creat,append
-	UP=$LASTPID
-	sleep 0.2
 	printf 'datagram-out' > "$T/u.in"
 	bg "$P" -l "$T/qu.sock" -s "$T/u.in" -o "$T/u.qgot" -n 11 -T 20 -q
 	QP=$LASTPID
 	waitfor "[ \"\$(stat -c %s '$T/u.got' 2>/dev/null)\" = 12 ]"
 	check "udp: guest output sent to the remote address" test "$(cat "$T/u.got" 2>/dev/null)" = datagram-out
-	kill $UP 2>/dev/null
-	wait $UP 2>/dev/null
 	# As with QEMU's udp chardev, only the remote address may talk to us.
 	printf 'spoofed' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1
-	printf 'datagram-in' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1,bind=127.0.0.1:$U2
+	printf 'datagram-in' | timeout 5 socat -u - UDP-SENDTO:127.0.0.1:$U1,bind=127.0.0.1:$U2,so-reuseport
 	wait $QP
+	kill $UP 2>/dev/null
+	wait $UP 2>/dev/null
 	check "udp: datagrams from the remote address reach QEMU, others do not" \
 		test "$(cat "$T/u.qgot")" = datagram-in
 else

@@ -3,13 +3,15 @@
 # blocked) against channel backpressure (QEMU blocked, nothing lost).
 . "$(dirname "$0")/lib.sh"
 P=$B/tests/vspeer
-TP=$((20000 + ($$ * 7) % 20000))
-TN=$((TP + 1))
-TW=$((TP + 2))
-TC=$((TP + 3))
-TT=$((TP + 4))
+# The daemon dials TC and TT (connect mode), each twice or more: the test
+# listens there, on ports it holds for the whole run.
+hold_port "$T/tc.port" && TC=$HELD
+hold_port "$T/tt.port" && TT=$HELD
 
-start_daemon <<XML
+conf() {
+	set -- $PORTS
+	TP=$1 TN=$2 TW=$3
+	cat <<XML
 <vm name='vm1'>
   <channel type='tcp' name='tcp'>
     <source mode='bind' service='$TP'/>
@@ -49,6 +51,13 @@ start_daemon <<XML
   </channel>
 </vm>
 XML
+}
+start_daemon_ports 3 conf vm1/tcp vm1/tn vm1/wild
+check "the daemon bound every tcp listener" test $? = 0
+set -- $PORTS
+TP=$1 TN=$2 TW=$3
+check "status reports the bound address and port" \
+	eval "[ \"\$(bound vm1/tcp)\" = 127.0.0.1:$TP ] && [ \"\$(bound vm1/wild)\" = 0.0.0.0:$TW ]"
 check "tcp: listens on loopback by default" eval "ss -ltn | grep -q '127.0.0.1:$TP '"
 check "tcp: a wildcard address is warned about" grep -q "wildcard address (0.0.0.0)" "$T/d.err"
 

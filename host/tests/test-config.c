@@ -7,6 +7,7 @@
 #include "host/config.h"
 #include "tests/tap.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,11 @@ static void golden(const char *dir, const char *name)
 	if (!tap_check(want && got && !strcmp(want, got), "%s: matches %s.out.xml", name, name))
 		tap_diag("got:\n%s", got ? got : "(null)");
 	c2 = vs_config_parse(got, strlen(got), out, err, sizeof(err));
+	if (c2 && !vs_config_resolve(c2, out, err, sizeof(err))) {
+		tap_diag("%s", err);
+		vs_config_free(c2);
+		c2 = NULL;
+	}
 	again = c2 ? vs_config_format(c2) : NULL;
 	tap_check(again && !strcmp(again, got), "%s: canonical form is a fixed point", name);
 	if (c2 && c1->nvms && c1->vms[0].nports)
@@ -82,7 +88,6 @@ static const struct bad bad[] = {
 	{ "<virtserd>\n<buffer size='12'/>\n</virtserd>", "t.xml:2: buffer: size 12 is below the minimum of 4096" },
 	{ VM("<channel type='bogus' name='x'>" CD "</channel>"), "t.xml:3: channel: unsupported type 'bogus'" },
 	{ VM("<channel type='null' name='x'/>"), "t.xml:3: channel: missing <chardev> (QEMU's socket for this port)" },
-	{ VM("<channel type='null'>" CD "</channel>"), "t.xml:3: channel: port needs a name (<alias name=''/> or <target name=''/>)" },
 	{ VM("<channel type='null' name='x'>" CD "</channel>\n<console type='null' name='x'>" CD "</console>"),
 	  "t.xml:4: console: duplicate port name 'x' in vm 'v'" },
 	{ VM("<channel type='unix' name='x'>\n<source mode='bind'/>" CD "</channel>"), "t.xml:3: channel: type 'unix' needs <source path=''/>" },
@@ -128,7 +133,124 @@ static const struct bad bad[] = {
 	{ VM("<channel type='null' name='x'>" CD "\n<frobnicate/></channel>"), "t.xml:4: frobnicate: unknown element inside <channel>" },
 	{ VM("<disk type='null' name='x'/>"), "t.xml:3: disk: unknown element inside <vm> (expected channel, console or serial)" },
 	{ VM("<channel type='null' name='bad name'>" CD "</channel>"), "t.xml:3: channel: port name 'bad name' must be 1-64 of [A-Za-z0-9._:-]" },
+	/* Addresses and ports are checked when loaded, not at run time. */
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='70000'/>" CD "</channel>"),
+	  "t.xml:4: source: service='70000' is not a port number in 1-65535" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='connect' service='99999'/>" CD "</channel>"),
+	  "t.xml:4: source: service='99999' is not a port number in 1-65535" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='0'/>" CD "</channel>"),
+	  "t.xml:4: source: service='0' would bind a port the kernel picks; give one in 1-65535" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='-1'/>" CD "</channel>"),
+	  "t.xml:4: source: service='-1' is neither a port number (1-65535) nor a service name from /etc/services" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='80abc'/>" CD "</channel>"),
+	  "t.xml:4: source: service='80abc' is not a port number in 1-65535" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='nosuchservice'/>" CD "</channel>"),
+	  "t.xml:4: source: service='nosuchservice' is neither a port number (1-65535) nor a service name from /etc/services" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='connect' host='1.2.3.4.5' service='1'/>" CD "</channel>"),
+	  "t.xml:4: source: host='1.2.3.4.5' is not an IPv4 address" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='connect' host='' service='1'/>" CD "</channel>"),
+	  "t.xml:4: source: host='' is empty; leave it out for the default" },
+	{ VM("<channel type='tcp' name='x'>\n<source mode='connect' host='::1::2' service='1'/>" CD "</channel>"),
+	  "t.xml:4: source: host='::1::2' is not an IPv6 address" },
+	{ VM("<channel type='tcp' name='x'>\n<listen port='65536'/>" CD "</channel>"),
+	  "t.xml:4: listen: port='65536' is not a port number in 1-65535" },
+	{ VM("<channel type='udp' name='x'>\n<sendto port='1'/><bind port='0'/>" CD "</channel>"),
+	  "t.xml:4: bind: port='0' would bind a port the kernel picks; give one in 1-65535" },
+	{ VM("<channel type='null' name='x'>\n<chardev type='tcp' service='100000'/></channel>"),
+	  "t.xml:4: chardev: service='100000' is not a port number in 1-65535" },
+	{ VM("<channel type='null' name='x'>\n<chardev path='LONG'/></channel>"),
+	  "t.xml:4: chardev: path='LONG' is 108 bytes; a unix socket path holds at most 107" },
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind' path='LONG'/>" CD "</channel>"),
+	  "t.xml:4: source: path='LONG' is 108 bytes; a unix socket path holds at most 107" },
+	{ "<virtserd>\n<control path='LONG'/>\n</virtserd>",
+	  "t.xml:2: control: path='LONG' is 108 bytes; a unix socket path holds at most 107" },
+	/* libvirt and RFC spellings that are not ports, or not ours. */
+	{ VM("<console type='vc'>" CD "</console>"),
+	  "t.xml:3: console: type 'vc' is a display console (QEMU's graphical virtual console); virtserd has no display: use type 'pty'" },
+	{ VM("<channel type='pty'>\n<target type='guestfwd' address='10.0.2.1' port='4600'/>" CD "</channel>"),
+	  "t.xml:4: target: type='guestfwd' is QEMU's user-network forward to a chardev, not a virtio-serial port" },
+	{ VM("<serial type='pty'><target port='0'/>" CD "</serial>\n<console type='pty'><target type='serial' port='0'/><chardev path='/r'/></console>"),
+	  "t.xml:4: console: a <console> with <target type='serial'> is libvirt's view of serial0; configure that port once, as <serial>" },
+	{ VM("<console type='pty'><target type='serial' port='0'/>" CD "</console>\n<serial type='pty'><target port='0'/><chardev path='/r'/></serial>"),
+	  "t.xml:4: serial: the <console> with <target type='serial'> on line 3 is libvirt's view of serial0; configure that port once, as <serial>" },
+	{ VM("<console type='host'>" CD "</console>"),
+	  "t.xml:3: console: type 'host' needs port='N' (the host serial port /dev/ttySN)" },
+	{ VM("<console type='host' port='x'>" CD "</console>"),
+	  "t.xml:3: console: port='x' is not a serial port number (0-255)" },
+	{ VM("<console type='pty' port='1'>" CD "</console>"),
+	  "t.xml:3: console: port= is only valid with type 'host' (a host serial port)" },
+	{ VM("<console type='tcp' path='/x'>" CD "</console>"),
+	  "t.xml:3: console: path= is only valid with type 'file' or 'pipe'" },
+	{ VM("<console type='file' path='x'>" CD "</console>"),
+	  "t.xml:3: console: path='x' is relative; give an absolute path" },
+	{ VM("<console type='file' pty='/dev/pts/1'>" CD "</console>"),
+	  "t.xml:3: console: pty= is only valid with type 'pty'" },
+	/* Relative paths would resolve against / under systemd. */
+	{ VM("<channel type='null' name='x'>\n<chardev path='q.sock'/></channel>"),
+	  "t.xml:4: chardev: path='q.sock' is relative; give an absolute path" },
+	{ VM("<channel type='file' name='x'>\n<source path='out.log'/>" CD "</channel>"),
+	  "t.xml:4: source: path='out.log' is relative; give an absolute path" },
+	{ VM("<channel type='null' name='x'>" CD "\n<log file='l.log'/></channel>"),
+	  "t.xml:4: log: file='l.log' is relative; give an absolute path" },
+	/* What two ports, or a port's two sides, cannot share. */
+	{ VM("<channel type='unix' name='x'>\n<source mode='bind' path='/q'/>" CD "</channel>"),
+	  "t.xml:3: channel: <source path='/q'> is also the <chardev> path of v/x: in virtserd.xml "
+	  "<source> is the user side and <chardev> QEMU's socket (see LIBVIRT in virtserd.xml(5))" },
+	{ VM("<channel type='null' name='x'>" CD "</channel>\n<channel type='null' name='y'>" CD "</channel>"),
+	  "t.xml:4: channel: <chardev path='/q'> is also the <chardev> path of v/x (line 3)" },
+	{ VM("<channel type='unix' name='x'><source mode='bind' path='/a'/>" CD "</channel>\n"
+	     "<channel type='unix' name='y'><source mode='bind' path='/a'/><chardev path='/r'/></channel>"),
+	  "t.xml:4: channel: <source path='/a'> is also the <source> path of v/x (line 3)" },
+	{ VM("<channel type='unix' name='x'><source mode='bind' path='/a'/>" CD "</channel>\n"
+	     "<channel type='unix' name='y'><source mode='connect' path='/a'/><chardev path='/r'/></channel>"),
+	  "t.xml:4: channel: <source path='/a'> is also the <source> path of v/x (line 3)" },
+	{ "<virtserd>\n<vm name='a'><channel type='tcp' name='x'><source mode='bind' service='4555'/>" CD "</channel></vm>\n"
+	  "<vm name='b'><console type='tcp' name='y'><source mode='bind' host='0.0.0.0' service='4555'/><chardev path='/r'/></console></vm>\n</virtserd>",
+	  "t.xml:3: console: <source host='0.0.0.0' service='4555'> is also the <source> port of a/x (line 2)" },
+	{ VM("<channel type='null' name='x'><chardev type='tcp' mode='bind' service='telnet'/></channel>\n"
+	     "<channel type='tcp' name='y'><source mode='bind' service='23'/><chardev path='/r'/></channel>"),
+	  "t.xml:4: channel: <source host='127.0.0.1' service='23'> is also the <chardev> address of v/x (line 3)" },
+	{ VM("<channel type='null' name='x'><chardev type='tcp' service='7001'/></channel>\n"
+	     "<channel type='null' name='y'><chardev type='tcp' service='7001'/></channel>"),
+	  "t.xml:4: channel: <chardev host='localhost' service='7001'> is also the <chardev> address of v/x (line 3)" },
+	{ VM("<channel type='udp' name='x'><source mode='bind' service='9'/><source mode='connect' service='10'/>" CD "</channel>\n"
+	     "<channel type='udp' name='y'><source mode='bind' service='9'/><source mode='connect' service='11'/><chardev path='/r'/></channel>"),
+	  "t.xml:4: channel: <source host='127.0.0.1' service='9'> is also the <source> port of v/x (line 3)" },
+	{ VM("<channel type='file' name='x'><source path='/f'/>" CD "</channel>\n"
+	     "<channel type='null' name='y'><chardev path='/r'/><log file='/f'/></channel>"),
+	  "t.xml:4: channel: <log file='/f'> is also the <source> path of v/x (line 3)" },
+	{ VM("<channel type='pipe' name='x'><source path='/p'/>" CD "</channel>\n"
+	     "<channel type='file' name='y'><source path='/p.out'/><chardev path='/r'/></channel>"),
+	  "t.xml:4: channel: <source path='/p.out'> is also the <source> FIFO of v/x (line 3)" },
+	{ VM("<channel type='dev' name='x'><source path='/dev/ttyS0'/>" CD "</channel>\n"
+	     "<serial type='dev' name='y'><source path='/dev/ttyS0'/><chardev path='/r'/></serial>"),
+	  "t.xml:4: serial: <source path='/dev/ttyS0'> is also the <source> path of v/x (line 3)" },
+	{ "<virtserd>\n<control path='/a'/>\n<vm name='v'><channel type='unix' name='x'><source mode='bind' path='/a'/>" CD "</channel></vm>\n</virtserd>",
+	  "t.xml:2: control: the control socket /a (or its .lock) is also the <source> path of v/x (line 3)" },
 };
+
+/* "LONG" stands for a 108-byte path: one more than sun_path holds. */
+static char *subst_long(const char *s)
+{
+	static const char tag[] = "LONG";
+	char path[109], *out = malloc(strlen(s) * 30 + 1), *o = out;
+
+	if (!out)
+		abort();
+	path[0] = '/';
+	memset(path + 1, 'd', 107);
+	path[108] = '\0';
+	while (*s) {
+		if (!strncmp(s, tag, 4)) {
+			o += sprintf(o, "%s", path);
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
 
 int main(void)
 {
@@ -140,11 +262,27 @@ int main(void)
 	golden(dir, "rfc");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct vs_config *c = vs_config_parse(bad[i].xml, strlen(bad[i].xml),
-						      "t.xml", err, sizeof(err));
+		char *xml = subst_long(bad[i].xml), *want = subst_long(bad[i].err);
+		struct vs_config *c = vs_config_parse(xml, strlen(xml), "t.xml", err, sizeof(err));
 
-		if (!tap_check(!c && !strcmp(err, bad[i].err), "bad config %zu: %s", i, bad[i].err))
+		if (!tap_check(!c && !strcmp(err, want), "bad config %zu: %s", i, want))
 			tap_diag("got: %s", c ? "(parsed fine)" : err);
+		vs_config_free(c);
+		free(xml);
+		free(want);
+	}
+	{
+		/* Resolution at load: a name that does not resolve is refused. */
+		static const char xml[] = VM("<channel type='tcp' name='x'>\n"
+			"<source mode='connect' host='nosuchhost.invalid' service='9'/>" CD "</channel>");
+		static const char want[] = "t.xml:3: channel: <source> host='nosuchhost.invalid' "
+					   "service='9' does not resolve: ";
+		struct vs_config *c = vs_config_parse(xml, strlen(xml), "t.xml", err, sizeof(err));
+		bool ok = c && !vs_config_resolve(c, "t.xml", err, sizeof(err));
+
+		if (!tap_check(ok && !strncmp(err, want, strlen(want)),
+			       "a host that does not resolve is refused with file:line: element"))
+			tap_diag("got: %s", c ? err : "(did not parse)");
 		vs_config_free(c);
 	}
 	{
@@ -156,6 +294,32 @@ int main(void)
 		if (!tap_check(c && c->nvms == 1 && c->vms[0].nports == 3,
 			       "the shipped sample config parses (1 vm, 3 ports)"))
 			tap_diag("%s", err);
+		/*
+		 * The unit runs the daemon as a dynamic user whose only extra
+		 * groups are SupplementaryGroups=: a <perms group> outside them
+		 * cannot be applied (chown fails), so the sample must not use one.
+		 */
+		snprintf(sample, sizeof(sample), "%s/host/systemd/virtserd.service.in",
+			 top ? top : ".");
+		char *unit = slurp(sample), *groups = unit ? strstr(unit, "\nSupplementaryGroups=") : NULL;
+		bool ok = c && groups;
+
+		if (groups)
+			groups[strcspn(groups + 1, "\n") + 1] = '\0';
+		for (size_t j = 0; ok && j < c->vms[0].nports; j++) {
+			const char *g = c->vms[0].ports[j].ep.perms.group;
+			char list[256], word[80];
+
+			snprintf(list, sizeof(list), " %s ", groups + 21);
+			snprintf(word, sizeof(word), " %s ", g ? g : "");
+			if (g && !strstr(list, word)) {
+				tap_diag("port %s: <perms group='%s'>, the unit grants%s",
+					 c->vms[0].ports[j].name, g, groups + 20);
+				ok = false;
+			}
+		}
+		tap_check(ok, "the sample's <perms> groups are ones the systemd unit grants");
+		free(unit);
 		vs_config_free(c);
 	}
 	{
@@ -197,6 +361,16 @@ int main(void)
 			  failed);
 		free(orig);
 		free(buf);
+	}
+	{
+		/* The smallest file: formatting starts from an empty buffer. */
+		struct vs_config *c = vs_config_parse("<virtserd/>", 11, "e.xml", err, sizeof(err));
+		char *f = c ? vs_config_format(c) : NULL;
+
+		tap_check(f && !strncmp(f, "<virtserd>\n  <control path='/run/virtserd/control'", 50),
+			  "<virtserd/> parses and formats");
+		free(f);
+		vs_config_free(c);
 	}
 	{
 		struct vs_config *c = vs_config_load("/nonexistent/virtserd.xml", err, sizeof(err));

@@ -6,6 +6,15 @@
  *
  *   vspeer (-l PATH | -c PATH | -L PORT | -C PORT) [-s FILE] [-o FILE]
  *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q]
+ *   vspeer -H FILE [-T SEC]
+ *
+ * -H holds a loopback TCP port for a test that listens on it more than
+ * once (the daemon dials it in connect mode): it binds port 0 with
+ * SO_REUSEPORT and never listens, writes the port it got to FILE and
+ * sleeps.  While it is bound no other program can take the port (and no
+ * connect() is given it as a source port), but -L, which also sets
+ * SO_REUSEPORT, can listen on it; between two -L runs the daemon's
+ * connects are refused, as with nobody there.
  *
  * Exit: 0 when -n bytes arrived (or, without -n, at EOF), 3 on timeout.
  * Prints "sent=N recv=N" on stderr.
@@ -62,6 +71,8 @@ static int mk(bool is_unix, const char *where, bool listen_, double deadline)
 			if (is_unix)
 				unlink(where);
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (!is_unix)
+				setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 			if (bind(fd, sa, len) || listen(fd, 1))
 				return -1;
 			struct pollfd pf = { .fd = fd, .events = POLLIN };
@@ -81,6 +92,29 @@ static int mk(bool is_unix, const char *where, bool listen_, double deadline)
 	}
 }
 
+static int hold(const char *file, double T)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	socklen_t len = sizeof(in);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	FILE *f;
+
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&in, sizeof(in)) ||
+	    getsockname(fd, (struct sockaddr *)&in, &len)) {
+		perror("vspeer: hold");
+		return 2;
+	}
+	f = fopen(file, "w");
+	if (!f || fprintf(f, "%u\n", ntohs(in.sin_port)) < 0 || fclose(f)) {
+		perror(file);
+		return 2;
+	}
+	usleep((useconds_t)(T * 1e6));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *where = NULL, *sendf = NULL, *outf = NULL;
@@ -94,8 +128,11 @@ int main(int argc, char **argv)
 	ssize_t slen = 0, soff = 0;
 	bool send_done;
 
-	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eq")) != -1) {
+	const char *holdf = NULL;
+
+	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqH:")) != -1) {
 		switch (c) {
+		case 'H': holdf = optarg; break;
 		case 'l': where = optarg; listen_ = true; break;
 		case 'c': where = optarg; break;
 		case 'L': where = optarg; listen_ = true; is_unix = false; break;
@@ -111,6 +148,8 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	if (holdf)
+		return hold(holdf, T);
 	if (!where || !bs || bs > sizeof(buf))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
