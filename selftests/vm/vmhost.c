@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -106,7 +107,8 @@ static unsigned int n_afters;
 static struct after *capture;	/* the delayed command being run */
 static const char *workdir;
 static int ctl_fd = -1, qmp_fd = -1;
-static pid_t qemu_pid = -1;
+/* Read by the fatal-signal handler, which kills and reaps them. */
+static volatile pid_t qemu_pid = -1;
 static int qemu_status = -1;
 static FILE *tap_log;
 static unsigned int n_pass, n_fail, n_skip;
@@ -114,7 +116,7 @@ static bool guest_done;
 static int guest_status = -1;
 static uint64_t end_grace;
 static const char *daemon_bin;	/* virtserd, when some ports go through it */
-static pid_t daemon_pid = -1;
+static volatile pid_t daemon_pid = -1;	/* -1 once reaped */
 static char **qemu_argv;
 static bool restart_pending;	/* the guest asked for QEMU to be killed */
 
@@ -126,6 +128,76 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * Every process vmhost starts ends with it, however vmhost ends: each
+ * child leads its own process group (so QEMU's or virtserd's helpers go
+ * too) and has PR_SET_PDEATHSIG set, which covers vmhost being SIGKILLed;
+ * exit() and the fatal signals come here.  Only async-signal-safe calls.
+ */
+static void end_child(volatile pid_t *pid)
+{
+	pid_t p = *pid;
+
+	if (p <= 0)
+		return;
+	kill(-p, SIGKILL);
+	kill(p, SIGKILL);
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+}
+
+static void end_children(void)
+{
+	end_child(&qemu_pid);
+	end_child(&daemon_pid);
+}
+
+static void fatal_signal(int sig)
+{
+	end_children();
+	/* SA_RESETHAND restored the default: die of the same signal. */
+	raise(sig);
+}
+
+static void guard_children(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGSEGV,
+				    SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa = { .sa_handler = fatal_signal, .sa_flags = SA_RESETHAND };
+	pid_t parent = getppid();
+	unsigned int i;
+
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	atexit(end_children);
+	/* Our caller (run.sh) dying takes us, and so our children, down too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+		raise(SIGTERM);
+}
+
+/* Why a run could not start: QEMU's own words, when it already exited. */
+static void qemu_died_note(void)
+{
+	char path[PATH_MAX], line[512];
+	int st, n = 0;
+	FILE *f;
+
+	if (qemu_pid <= 0 || !workdir || waitpid(qemu_pid, &st, WNOHANG) != qemu_pid)
+		return;
+	qemu_pid = -1;
+	fprintf(stderr, "vmhost: QEMU exited at start (%s %d); its log:\n",
+		WIFSIGNALED(st) ? "signal" : "status",
+		WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	snprintf(path, sizeof(path), "%s/qemu.log", workdir);
+	f = fopen(path, "r");
+	while (f && n++ < 20 && fgets(line, sizeof(line), f))
+		fprintf(stderr, "  %s", line);
+	if (f)
+		fclose(f);
+}
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -135,9 +207,8 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (qemu_pid > 0)
-		kill(qemu_pid, SIGKILL);
-	exit(2);
+	qemu_died_note();
+	exit(2);	/* end_children() runs at exit */
 }
 
 static void note(const char *fmt, ...)
@@ -1106,8 +1177,8 @@ static void ctl_readable(void)
  */
 static pid_t spawn(char *const argv[], const char *logname)
 {
+	pid_t pid, parent = getpid();
 	char log[PATH_MAX];
-	pid_t pid;
 	int fd;
 
 	snprintf(log, sizeof(log), "%s/%s", workdir, logname);
@@ -1115,6 +1186,10 @@ static pid_t spawn(char *const argv[], const char *logname)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* See end_children(): it must not outlive us, even SIGKILLed. */
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -1126,6 +1201,7 @@ static pid_t spawn(char *const argv[], const char *logname)
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* whichever of the two runs first */
 	return pid;
 }
 
@@ -1249,21 +1325,24 @@ static void start_daemon(void)
 		die("virtserd did not start (see %s/virtserd.log)", workdir);
 }
 
+/* Reaps virtserd if it died, so its pid is never signalled after reuse. */
 static bool daemon_alive(void)
 {
 	int st;
 
-	return daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == 0;
+	if (daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == daemon_pid)
+		daemon_pid = -1;
+	return daemon_pid > 0;
 }
 
 static void stop_daemon(void)
 {
 	int st = -1, i;
 
-	if (daemon_pid < 0)
+	if (!daemon_bin)
 		return;
 	if (!daemon_alive()) {
-		tap_line("not ok - virtserd was still running at the end");
+		tap_line("not ok - virtserd still running at the end");
 		return;
 	}
 	kill(daemon_pid, SIGTERM);
@@ -1276,6 +1355,7 @@ static void stop_daemon(void)
 		kill(daemon_pid, SIGKILL);
 		waitpid(daemon_pid, &st, 0);
 	}
+	daemon_pid = -1;
 	tap_line(WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok - virtserd stopped cleanly on SIGTERM"
 						    : "not ok - virtserd stopped cleanly on SIGTERM");
 }
@@ -1389,6 +1469,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nspecs; i++)
 		add_port(specs[i]);
 	signal(SIGPIPE, SIG_IGN);
+	guard_children();
 	snprintf(path, sizeof(path), "%s/tap.log", workdir);
 	tap_log = fopen(path, "w");
 
