@@ -98,9 +98,13 @@ if [ -w /dev/kvm ] && [ "${VT_NO_KVM:-0}" != 1 ]; then
 	accel=(-accel kvm -cpu host)
 fi
 
+# vmhost checks every program of the list against what the build planned.
+programs=${tests:-$(tr '\n' ' ' < "$top/selftests/tests.order")}
+
 echo "# vmtest: kernel $kver, driver $driver, ${accel[*]}"
 set +e
-"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" -- \
+"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" \
+	--plan "$build/selftests/tests.plan" --programs "$programs" -- \
 	qemu-system-x86_64 "${accel[@]}" -name vt,debug-threads=on -m 768 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \

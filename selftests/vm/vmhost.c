@@ -119,6 +119,7 @@ static const char *daemon_bin;	/* virtserd, when some ports go through it */
 static volatile pid_t daemon_pid = -1;	/* -1 once reaped */
 static char **qemu_argv;
 static bool restart_pending;	/* the guest asked for QEMU to be killed */
+static void plan_cut(void);
 
 static uint64_t now_ms(void)
 {
@@ -895,6 +896,7 @@ static void run_command(unsigned long seq, char *text)
 		/* The guest dies with it: the host restarts QEMU for phase 2. */
 		reply(seq, true, "");
 		restart_pending = true;
+		plan_cut();
 		note("killing QEMU with SIGKILL mid-stream, as the guest asked");
 		kill(qemu_pid, SIGKILL);
 	} else if (!strcmp(tok, "hotplug_add")) {
@@ -1131,6 +1133,268 @@ static void tap_line(const char *line)
 	}
 }
 
+/*
+ * The run's plan: the programs the guest runs (--programs, "A B|C": C on
+ * the boot after a QEMU restart) and what the build says each reports
+ * (--plan, from selftests/vm/test-plan.sh).  The guest's init brackets
+ * each program with "@@PROG NAME" and "@@EXIT NAME STATUS"; a program
+ * that is missing, crashes, exits non-zero without a failing result,
+ * reports a different number of results or outlives its deadline fails
+ * the run with a line saying which.  So does one that never ran.
+ */
+#define MAX_PROGS	32
+#define MAX_PLAN_TESTS	512
+#define TEST_GRACE_S	60	/* past a test's own timeout, for the harness to report it */
+
+struct prog {
+	char name[64];
+	int phase;		/* 1, or 2 on the boot after a restart */
+	int want;		/* results planned; -1: not a test program of this build */
+	unsigned int deadline_s;
+	bool started, exited;
+	bool cut;		/* it asked for QEMU to be killed: ends unfinished */
+	int status;		/* the shell's $? */
+	int plan;		/* its own "1..N", -1 if it printed none */
+	unsigned int results, failed;
+};
+
+static struct prog progs[MAX_PROGS];
+static unsigned int n_progs;
+static bool have_plan;
+static int phase = 1;
+static struct prog *cur_prog;
+static uint64_t prog_deadline;		/* monotonic ms */
+static char cur_test[128];		/* the harness test running, "" between */
+static unsigned int cur_test_to;	/* its own timeout, s */
+static uint64_t test_deadline;
+static unsigned int plan_fails;
+static struct {
+	char prog[64], test[128];
+	unsigned int timeout;
+} plan_tests[MAX_PLAN_TESTS];
+static unsigned int n_plan_tests;
+
+static void plan_fail(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "not ok - ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	plan_fails++;
+	tap_line(line);
+}
+
+static void load_plan(const char *file, const char *programs)
+{
+	char line[512], kind[8], name[64], test[128], *list, *tok, *save;
+	unsigned int a, b, i;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		die("--plan %s: %s", file, strerror(errno));
+	list = strdup(programs);
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *bar = strchr(tok, '|');
+		int ph = phase;
+
+		if (bar) {	/* "A|B": A ends the first boot, B starts the second */
+			*bar = 0;
+			phase = 2;
+		}
+		for (i = 0; i < 2; i++) {
+			const char *t = i ? (bar ? bar + 1 : "") : tok;
+
+			if (!*t)
+				continue;
+			if (n_progs == MAX_PROGS)
+				die("--programs: more than %d", MAX_PROGS);
+			snprintf(progs[n_progs].name, sizeof(progs[0].name), "%s", t);
+			progs[n_progs].phase = i ? 2 : ph;
+			progs[n_progs].want = -1;
+			progs[n_progs].plan = -1;
+			n_progs++;
+		}
+	}
+	free(list);
+	phase = 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%7s %63s %u %u", kind, name, &a, &b) == 4 &&
+		    !strcmp(kind, "prog")) {
+			for (i = 0; i < n_progs; i++) {
+				if (!strcmp(progs[i].name, name)) {
+					progs[i].want = (int)a;
+					progs[i].deadline_s = b;
+				}
+			}
+		} else if (sscanf(line, "%7s %63s %127s %u", kind, name, test, &a) == 4 &&
+			   !strcmp(kind, "test") && n_plan_tests < MAX_PLAN_TESTS) {
+			snprintf(plan_tests[n_plan_tests].prog, sizeof(plan_tests[0].prog), "%s", name);
+			snprintf(plan_tests[n_plan_tests].test, sizeof(plan_tests[0].test), "%s", test);
+			plan_tests[n_plan_tests++].timeout = a;
+		}
+	}
+	fclose(f);
+	have_plan = true;
+}
+
+static void prog_start(const char *name)
+{
+	unsigned int i;
+
+	cur_prog = NULL;
+	cur_test[0] = 0;
+	for (i = 0; i < n_progs; i++) {
+		if (!progs[i].started && progs[i].phase == phase &&
+		    !strcmp(progs[i].name, name)) {
+			cur_prog = &progs[i];
+			break;
+		}
+	}
+	if (!cur_prog) {
+		if (have_plan)
+			plan_fail("%s: the guest ran it, but it is not in this run's list", name);
+		return;
+	}
+	cur_prog->started = true;
+	prog_deadline = now_ms() + (uint64_t)cur_prog->deadline_s * 1000;
+}
+
+static const char *exit_words(int st)
+{
+	static char w[64];
+
+	if (st == 127)
+		snprintf(w, sizeof(w), "status 127: no such program in the guest");
+	else if (st > 128)
+		snprintf(w, sizeof(w), "killed by signal %d", st - 128);
+	else
+		snprintf(w, sizeof(w), "status %d", st);
+	return w;
+}
+
+static void prog_exit(const char *rest)
+{
+	char name[64];
+	struct prog *p = cur_prog;
+	int st;
+
+	cur_prog = NULL;
+	cur_test[0] = 0;
+	if (sscanf(rest, "%63s %d", name, &st) != 2 || !p || strcmp(p->name, name))
+		return;		/* not in the list: prog_start() said so */
+	p->exited = true;
+	p->status = st;
+	if (p->want < 0) {
+		plan_fail("%s: not a test program of this build (%s)", p->name, exit_words(st));
+		return;
+	}
+	if (p->results != (unsigned int)p->want)
+		plan_fail("%s: %u results, the build planned %d (%s%s)", p->name, p->results,
+			  p->want, exit_words(st),
+			  p->plan >= 0 && p->plan != p->want ? "; its own plan differs too" : "");
+	else if (st && !p->failed)
+		plan_fail("%s: %s without a failing result", p->name, exit_words(st));
+}
+
+/* The running program asked for QEMU to be killed: it ends unfinished. */
+static void plan_cut(void)
+{
+	if (cur_prog)
+		cur_prog->cut = true;
+}
+
+/* A guest TAP line, counted for the program that printed it. */
+static void guest_tap_line(const char *line)
+{
+	bool skip = strstr(line, "# SKIP") || strstr(line, "# skip");
+	unsigned int i;
+	int n;
+
+	tap_line(line);
+	if (!cur_prog)
+		return;
+	if (!strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7)) {
+		cur_prog->results++;
+		if (line[0] == 'n' && !skip)
+			cur_prog->failed++;
+		cur_test[0] = 0;
+	} else if (sscanf(line, "1..%d", &n) == 1) {
+		cur_prog->plan = n;
+	} else if (!strncmp(line, "#  RUN ", 7) &&
+		   sscanf(line + 7, "%127s", cur_test) == 1) {
+		/* The harness starts a test: its own timeout, then ours. */
+		cur_test_to = 30;
+		for (i = 0; i < n_plan_tests; i++)
+			if (!strcmp(plan_tests[i].prog, cur_prog->name) &&
+			    !strcmp(plan_tests[i].test, cur_test))
+				cur_test_to = plan_tests[i].timeout;
+		test_deadline = now_ms() + (uint64_t)(cur_test_to + TEST_GRACE_S) * 1000;
+	}
+}
+
+/* What is running now, for a line about a hang. */
+static const char *running_words(void)
+{
+	static char w[256];
+
+	if (!cur_prog)
+		return "between programs";
+	if (cur_test[0])
+		snprintf(w, sizeof(w), "in %s, test %s", cur_prog->name, cur_test);
+	else
+		snprintf(w, sizeof(w), "in %s, between tests", cur_prog->name);
+	return w;
+}
+
+/* Returns true when a deadline passed: the run is over, QEMU must go. */
+static bool plan_deadline(uint64_t now)
+{
+	if (!cur_prog)
+		return false;
+	if (cur_test[0] && now > test_deadline) {
+		plan_fail("%s: test %s still running %u s past its own timeout of %u s: hung "
+			  "(see console.log)", cur_prog->name, cur_test, TEST_GRACE_S, cur_test_to);
+	} else if (now > prog_deadline) {
+		plan_fail("%s: still running after its deadline of %u s (%s): hung",
+			  cur_prog->name, cur_prog->deadline_s, running_words());
+	} else {
+		return false;
+	}
+	cur_prog->exited = true;	/* said once */
+	cur_prog = NULL;
+	return true;
+}
+
+/* At the end: what never ran or never finished. */
+static void plan_check_end(void)
+{
+	unsigned int i, results = 0;
+
+	if (!have_plan) {
+		note("no --plan: the results of each program were not checked");
+		return;
+	}
+	for (i = 0; i < n_progs; i++) {
+		struct prog *p = &progs[i];
+
+		results += p->results;
+		if (p->cut)
+			continue;
+		if (!p->started)
+			plan_fail("%s: never ran%s", p->name,
+				  p->phase > phase ? " (QEMU was not restarted for it)" : "");
+		else if (!p->exited)
+			plan_fail("%s: did not finish (%s)", p->name,
+				  cur_prog == p ? running_words() : "cut off");
+	}
+	note("plan: %u programs, %u results, %s", n_progs, results,
+	     plan_fails ? "NOT as planned" : "as planned");
+}
+
 static char ctl_buf[2 * VT_LINE_MAX];
 static size_t ctl_len;
 
@@ -1152,10 +1416,14 @@ static void ctl_readable(void)
 		if (!strncmp(start, VT_TAG "END", strlen(VT_TAG "END"))) {
 			guest_done = true;
 			guest_status = atoi(start + strlen(VT_TAG "END"));
+		} else if (!strncmp(start, VT_TAG "PROG ", strlen(VT_TAG "PROG "))) {
+			prog_start(start + strlen(VT_TAG "PROG "));
+		} else if (!strncmp(start, VT_TAG "EXIT ", strlen(VT_TAG "EXIT "))) {
+			prog_exit(start + strlen(VT_TAG "EXIT "));
 		} else if (!strncmp(start, VT_TAG, strlen(VT_TAG))) {
 			command(start);
 		} else {
-			tap_line(start);
+			guest_tap_line(start);
 		}
 		start = nl + 1;
 	}
@@ -1163,7 +1431,7 @@ static void ctl_readable(void)
 	memmove(ctl_buf, start, ctl_len);
 	if (ctl_len == sizeof(ctl_buf) - 1) {	/* a line longer than any we send */
 		ctl_buf[ctl_len] = 0;
-		tap_line(ctl_buf);
+		guest_tap_line(ctl_buf);
 		ctl_len = 0;
 	}
 }
@@ -1397,6 +1665,9 @@ static void restart_qemu(void)
 		ports[i].drain_next = ports[i].via_daemon;
 	}
 	n_afters = 0;	/* they were meant for the QEMU that is gone */
+	phase = 2;
+	cur_prog = NULL;
+	cur_test[0] = 0;
 	for (i = 0; qemu_argv[i]; i++) {
 		if (!strcmp(qemu_argv[i], "-append") && qemu_argv[i + 1]) {
 			snprintf(append, sizeof(append), "%s vt.phase=2", qemu_argv[i + 1]);
@@ -1421,7 +1692,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: vmhost --dir DIR --port ID:console|port:NAME[:daemon]...\n"
-		"              [--daemon VIRTSERD] [--timeout S] -- QEMU-COMMAND...\n"
+		"              [--daemon VIRTSERD] [--timeout S]\n"
+		"              [--plan FILE --programs \"PROG...[|PROG...]\"] -- QEMU-COMMAND...\n"
 		"The QEMU command must use DIR/ctl.sock (side channel, server),\n"
 		"DIR/qmp.sock (QMP, server), DIR/console.log (kernel log) and\n"
 		"DIR/portID.sock for each port (server).  Ports marked daemon are\n"
@@ -1436,8 +1708,11 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "daemon", required_argument, NULL, 'D' },
+		{ "plan", required_argument, NULL, 'P' },
+		{ "programs", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *plan_file = NULL, *programs = NULL;
 	char path[PATH_MAX];
 	char *specs[MAX_PORTS];
 	int nspecs = 0, timeout = 1800, c, i, splat;
@@ -1458,11 +1733,17 @@ int main(int argc, char **argv)
 		case 'D':
 			daemon_bin = optarg;
 			break;
+		case 'P':
+			plan_file = optarg;
+			break;
+		case 'R':
+			programs = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (!workdir || optind >= argc)
+	if (!workdir || optind >= argc || !plan_file != !programs)
 		usage();
 	for (i = 0; i < MAX_PORTS; i++)
 		ports[i].fd = -1;
@@ -1472,6 +1753,8 @@ int main(int argc, char **argv)
 	guard_children();
 	snprintf(path, sizeof(path), "%s/tap.log", workdir);
 	tap_log = fopen(path, "w");
+	if (plan_file)
+		load_plan(plan_file, programs);
 
 	qemu_argv = argv + optind;
 	start_qemu(qemu_argv);
@@ -1496,7 +1779,12 @@ int main(int argc, char **argv)
 		}
 
 		if (now > deadline) {
-			note("timeout after %d s: killing QEMU", timeout);
+			note("timeout after %d s (%s): killing QEMU", timeout, running_words());
+			kill(qemu_pid, SIGKILL);
+			continue;
+		}
+		if (plan_deadline(now)) {
+			note("killing QEMU: the guest is stuck");
 			kill(qemu_pid, SIGKILL);
 			continue;
 		}
@@ -1574,6 +1862,9 @@ int main(int argc, char **argv)
 	} else if (guest_status != 0) {
 		note("guest test runner exited with status %d", guest_status);
 	}
+	plan_check_end();
+	if (guest_done && guest_status != 0 && !n_fail)
+		tap_line("not ok - guest test runner exited non-zero without a failing result");
 	stop_daemon();
 	splat = check_kernel_log();
 	if (splat)
