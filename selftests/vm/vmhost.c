@@ -1497,7 +1497,9 @@ static const char *const splats[] = {
 	"WARNING:", "BUG:", "Oops", "sleeping function called",
 	"blocked for more than", "general protection fault",
 	"Kernel panic", "kernel BUG", "UBSAN:", "KASAN:", "list_del corruption",
-	"refcount_t:", NULL,
+	"refcount_t:",
+	/* debugfs refusing a port's file: a stale one (freed port?) is there */
+	"already present!", NULL,
 };
 
 static int check_one_log(const char *name, int *bad)
