@@ -1166,7 +1166,7 @@ static struct prog *cur_prog;
 static uint64_t prog_deadline;		/* monotonic ms */
 static char cur_test[128];		/* the harness test running, "" between */
 static unsigned int cur_test_to;	/* its own timeout, s */
-static uint64_t test_deadline;
+static uint64_t test_start, test_deadline;
 static unsigned int plan_fails;
 static struct {
 	char prog[64], test[128];
@@ -1318,9 +1318,15 @@ static void guest_tap_line(const char *line)
 	if (!cur_prog)
 		return;
 	if (!strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7)) {
+		uint64_t took = now_ms() - test_start;
+
 		cur_prog->results++;
 		if (line[0] == 'n' && !skip)
 			cur_prog->failed++;
+		/* A timeout too tight for a loaded TCG machine shows here first. */
+		if (cur_test[0] && took > (uint64_t)cur_test_to * 500)
+			note("%s: %s took %llu s of its %u s timeout", cur_prog->name, cur_test,
+			     (unsigned long long)(took / 1000), cur_test_to);
 		cur_test[0] = 0;
 	} else if (sscanf(line, "1..%d", &n) == 1) {
 		cur_prog->plan = n;
@@ -1332,7 +1338,8 @@ static void guest_tap_line(const char *line)
 			if (!strcmp(plan_tests[i].prog, cur_prog->name) &&
 			    !strcmp(plan_tests[i].test, cur_test))
 				cur_test_to = plan_tests[i].timeout;
-		test_deadline = now_ms() + (uint64_t)(cur_test_to + TEST_GRACE_S) * 1000;
+		test_start = now_ms();
+		test_deadline = test_start + (uint64_t)(cur_test_to + TEST_GRACE_S) * 1000;
 	}
 }
 
