@@ -79,10 +79,12 @@ TEST(hotplug_add_creates_node_sysfs_and_links)
 	ASSERT_LT(0, vt_read_file(path, val, sizeof(val)));
 	snprintf(want, sizeof(want), "%s\n", p.name);
 	EXPECT_STREQ(want, val);
-	for (i = 0; i < 2; i++)
+	/* Braced: the harness's handler and bail are statements of their own. */
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, vt_wait_path(p.link[i], false, STATE_MS)) {
 			TH_LOG("no udev link %s", p.link[i]);
 		}
+	}
 	EXPECT_EQ(0, unplug(&p));
 	EXPECT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
 }
@@ -103,10 +105,11 @@ static void check_gone(struct __test_metadata *_metadata, struct plugged *p, int
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(ENODEV, errno);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, vt_wait_path(p->link[i], true, STATE_MS)) {
 			TH_LOG("udev link %s still there", p->link[i]);
 		}
+	}
 	EXPECT_EQ(0, vt_wait_path(p->node, true, STATE_MS));
 	EXPECT_EQ(0, close(fd));
 }
