@@ -116,8 +116,12 @@ qemu-system-x86_64 "${accel[@]}" -m 512 -smp 2 -nodefaults -display none -no-reb
 	-device virtserialport,bus=vser0.0,nr=2,chardev=agent,name=org.virtser.demo.agent.0 \
 	> "$run/qemu.log" 2>&1 &
 qemu_pid=$!
-if waitfor 120 in_console "is up, driver"; then
+# Up, or QEMU gone (then there is nothing to wait for).
+up_or_dead() { in_console "is up, driver" || ! kill -0 "$qemu_pid" 2>/dev/null; }
+if waitfor 120 up_or_dead && in_console "is up, driver"; then
 	pass "$(grep -a 'is up, driver' "$run/console.log" | tr -d '\r' | sed 's/^== //')"
+elif ! kill -0 "$qemu_pid" 2>/dev/null; then
+	fail "QEMU exited at start:"; tail -n 20 "$run/qemu.log"; exit 1
 else
 	fail "the guest did not come up (see $run/kernel.log)"; tail -n 20 "$run/kernel.log"; exit 1
 fi
