@@ -15,15 +15,20 @@
 # line; its deadline is the sum of its tests' timeouts plus 120 s.  Any
 # other program says what it reports in a comment:
 #   vt-plan: results=N deadline=S
-# Variants (FIXTURE_VARIANT_ADD) multiply tests: not counted here yet, so
-# they are refused rather than miscounted.
+# A fixture with variants (FIXTURE_VARIANT_ADD(F, V)) runs each of its
+# tests once per variant, named F.V.TEST.
 set -eu
 status=0
 for src; do
 	name=$(basename "$src" .c)
 	awk -v name="$name" -v src="$src" '
 	function fail(msg) { printf "test-plan.sh: %s: %s\n", src, msg > "/dev/stderr"; bad = 1; exit 1 }
-	/^FIXTURE_VARIANT_ADD\(/ { fail("FIXTURE_VARIANT_ADD: teach test-plan.sh about variants") }
+	/^FIXTURE_VARIANT_ADD\(/ {
+		args = $0; sub(/^[A-Z_]+\(/, "", args); sub(/\).*/, "", args)
+		gsub(/[ \t]/, "", args)
+		split(args, a, ",")
+		nv[a[1]]++; variant[a[1], nv[a[1]]] = a[2]
+	}
 	/TEST_HARNESS_MAIN/ { harness = 1 }
 	/vt-plan:/ {
 		if (match($0, /results=[0-9]+/)) declared = substr($0, RSTART + 8, RLENGTH - 8)
@@ -40,13 +45,23 @@ for src; do
 			to = a[3]
 			if (to !~ /^[0-9]+$/) fail("timeout of " t " is not a number")
 		}
-		tests[++nt] = fix "." t; tmo[nt] = to; sum += to
+		tfix[++nt] = fix; tname[nt] = t; tmo[nt] = to
 	}
 	END {
 		if (bad) exit 1
 		if (harness) {
-			printf "prog %s %d %d\n", name, nt, sum + 120
-			for (i = 1; i <= nt; i++) printf "test %s %s %d\n", name, tests[i], tmo[i]
+			for (i = 1; i <= nt; i++) {
+				f = tfix[i]
+				if (!nv[f]) {
+					out[++no] = f "." tname[i]; otmo[no] = tmo[i]
+				}
+				for (v = 1; v <= nv[f]; v++) {
+					out[++no] = f "." variant[f, v] "." tname[i]; otmo[no] = tmo[i]
+				}
+			}
+			for (i = 1; i <= no; i++) sum += otmo[i]
+			printf "prog %s %d %d\n", name, no, sum + 120
+			for (i = 1; i <= no; i++) printf "test %s %s %d\n", name, out[i], otmo[i]
 		} else if (declared != "" && ddl != "") {
 			printf "prog %s %d %d\n", name, declared, ddl
 		} else {
