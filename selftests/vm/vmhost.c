@@ -182,11 +182,17 @@ static void guard_children(void)
 static void qemu_died_note(void)
 {
 	char path[PATH_MAX], line[512];
-	int st, n = 0;
+	int st, n = 0, tries;
 	FILE *f;
 
-	if (qemu_pid <= 0 || !workdir || waitpid(qemu_pid, &st, WNOHANG) != qemu_pid)
+	if (qemu_pid <= 0 || !workdir)
 		return;
+	/* Its sockets may close a moment before it is gone. */
+	for (tries = 0; waitpid(qemu_pid, &st, WNOHANG) != qemu_pid; tries++) {
+		if (tries == 50)
+			return;
+		usleep(20000);
+	}
 	qemu_pid = -1;
 	fprintf(stderr, "vmhost: QEMU exited at start (%s %d); its log:\n",
 		WIFSIGNALED(st) ? "signal" : "status",
