@@ -27,13 +27,29 @@ run=$(mktemp -d /tmp/virtser-demo.XXXXXX)
 qemu_pid= daemon_pid= steps=0 failed=0
 bold=$(tput bold 2>/dev/null || true) off=$(tput sgr0 2>/dev/null || true)
 
+# QEMU and virtserd end with the demo, whatever ends it: SIGTERM, then
+# SIGKILL for whatever is still there after 10 s.
+stop() {	# stop PID...
+	local p i alive
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null
+	for i in $(seq 50); do
+		alive=0
+		for p; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 1 ] || break
+		sleep 0.2
+	done
+	kill -KILL "$@" 2>/dev/null
+	wait "$@" 2>/dev/null
+}
 cleanup() {
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
-	wait 2>/dev/null
+	stop $qemu_pid $daemon_pid
 	if [ $failed = 0 ]; then rm -rf "$run"; else echo "demo: logs kept in $run" >&2; fi
 }
 trap cleanup EXIT
+trap 'failed=$((failed + 1)); exit 129' HUP
+trap 'failed=$((failed + 1)); exit 130' INT
+trap 'failed=$((failed + 1)); exit 143' TERM
 
 step() { steps=$((steps + 1)); printf '\n%s[%d] %s%s\n' "$bold" "$steps" "$*" "$off"; }
 pass() { echo "    ok: $*"; }
@@ -116,8 +132,12 @@ grep -q '^CONFIG_VIRTIO_CONSOLE=y' "/boot/config-$kver" &&
 	-device virtserialport,bus=vser0.0,nr=2,chardev=agent,name=org.virtser.demo.agent.0 \
 	> "$run/qemu.log" 2>&1 &
 qemu_pid=$!
-if waitfor 120 in_console "is up, driver"; then
+# Up, or QEMU gone (then there is nothing to wait for).
+up_or_dead() { in_console "is up, driver" || ! kill -0 "$qemu_pid" 2>/dev/null; }
+if waitfor 120 up_or_dead && in_console "is up, driver"; then
 	pass "$(grep -a 'is up, driver' "$run/console.log" | tr -d '\r' | sed 's/^== //')"
+elif ! kill -0 "$qemu_pid" 2>/dev/null; then
+	fail "QEMU exited at start:"; tail -n 20 "$run/qemu.log"; exit 1
 else
 	fail "the guest did not come up (see $run/kernel.log)"; tail -n 20 "$run/kernel.log"; exit 1
 fi

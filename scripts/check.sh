@@ -87,12 +87,18 @@ add_script() {	# add_script LOG STATUS NAME
 		fail=$((fail + 1)); echo "not ok - $3 exited with status $2"
 	fi
 }
-# Add the VM suite's own "N passed, M failed, K skipped" line.
+# Add the VM suite's own "N passed, M failed, K skipped" line.  A run that
+# did not check its programs against the build's plan (vmhost's "plan:"
+# line: every program ran and reported as many results as its source has
+# tests) fails, unless it was skipped as a whole.
 add_vm() {
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	if [ -z "$line" ]; then
 		fail=$((fail + 1)); echo "not ok - $2 produced no summary"; return
+	fi
+	if ! grep -q '^# vmhost: plan: ' "$1" && ! grep -q '^1\.\.0 # SKIP' "$1"; then
+		fail=$((fail + 1)); echo "not ok - $2 did not check its test count"
 	fi
 	set -- $line
 	pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))

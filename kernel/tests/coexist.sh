@@ -29,7 +29,12 @@ ko=$build/kmod/$series/virtser.ko
 accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
 
 work=$(mktemp -d /tmp/vs-coexist.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# QEMU (under timeout, which passes SIGTERM on) ends with us, whatever ends us.
+qemu_pid=
+trap 'if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; fi; rm -rf "$work"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 stage=$work/root
 mods=$stage/lib/modules/$kver
 mkdir -p "$stage/bin" "$stage/sbin" "$stage/proc" "$stage/sys" "$stage/dev" \
@@ -112,7 +117,10 @@ boot() {	# boot MODE [extra append]
 		-device virtio-serial-pci,id=vser0 \
 		-chardev null,id=c1 \
 		-device virtserialport,bus=vser0.0,nr=1,chardev=c1,name=org.virtser.coexist \
-		>/dev/null 2>&1 || true
+		>/dev/null 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid" || true
+	qemu_pid=
 	echo "# $series $1"
 	cat "$work/tap-$1.log"
 	! grep -q '^not ok' "$work/tap-$1.log" && grep -q '^1\.\.[1-9]' "$work/tap-$1.log"

@@ -31,7 +31,12 @@ ko=$build/kmod/$series/virtser.ko
 accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
 
 work=$(mktemp -d /tmp/vs-emerg.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# QEMU (under timeout, which passes SIGTERM on) ends with us, whatever ends us.
+qemu_pid=
+trap 'if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; fi; rm -rf "$work"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 stage=$work/root
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/lib/m"
 cp /bin/busybox "$stage/bin/busybox"
@@ -71,7 +76,10 @@ timeout 300 "${QEMU:-qemu-system-x86_64}" $accel -m 512 -smp 1 -nodefaults \
 	-device "virtio-serial-pci,id=vser0$devopts" \
 	-chardev "file,id=c0,path=$work/port0.out" \
 	-device virtconsole,bus=vser0.0,nr=0,chardev=c0,name=con0 \
-	-trace 'virtio_console_flush_buf' 2> "$work/trace.log" || true
+	-trace 'virtio_console_flush_buf' 2> "$work/trace.log" &
+qemu_pid=$!
+wait "$qemu_pid" || true
+qemu_pid=
 
 ok=1
 grep -q 'emerg-panic: hvc0 ready' "$work/serial.log" || ok=0

@@ -13,6 +13,8 @@
  *
  * A benchmark, not a test: it checks that data arrived intact (SHA-256),
  * but no figure is judged here.
+ *
+ * vt-plan: results=8 deadline=3600 (for selftests/vm/test-plan.sh)
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -10,6 +10,9 @@
  * socket: it must notice the hang-up anyway (and keep what the socket
  * still held), or it never reconnects.  The guest writes until nothing
  * moves for 3 s, which means the whole chain is throttled.
+ *
+ * vt-plan: results=0 deadline=600 (for selftests/vm/test-plan.sh): it
+ * reports nothing when all goes well, the host does (virtserd survived).
  */
 #define _GNU_SOURCE
 #include <errno.h>

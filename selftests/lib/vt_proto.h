@@ -11,7 +11,15 @@
  *
  *   guest: "@@<seq> <command> <args...>\n"
  *   host:  "@@<seq> OK <result>\n"  or  "@@<seq> ERR <reason>\n"
+ *   guest: "@@PROG <name>\n"          (init starts the test program <name>)
+ *   guest: "@@EXIT <name> <status>\n" (it ended with this shell $?; 127:
+ *                                     there is no such program)
  *   guest: "@@END <status>\n"         (the run is over; the guest powers off)
+ *
+ * The host counts the TAP results between @@PROG and @@EXIT and checks them
+ * against the build's plan (selftests/vm/test-plan.sh); it also gives each
+ * harness test ("#  RUN F.T ...") its own timeout plus a minute, and each
+ * program its deadline, and ends the run when one passes.
  *
  * The guest drives and the host obeys, so each test reads top to bottom in
  * one place (the guest file), while everything done to the host end of a

@@ -85,11 +85,32 @@ int vt_sigio_wait(sigset_t *set, int ms)
 	return sigtimedwait(set, &si, &ts) == SIGIO ? 0 : -1;
 }
 
+int vt_sigio_expect(sigset_t *set, int fd, int ms, char *why, size_t len)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	const long band = POLLOUT | POLLWRNORM | POLLWRBAND;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (sigtimedwait(set, &si, &ts) != SIGIO) {
+		snprintf(why, len, "no SIGIO within %d ms", ms);
+		return -1;
+	}
+	if (si.si_code != POLL_OUT || si.si_band != band || si.si_fd != fd) {
+		snprintf(why, len, "SIGIO with si_code %d si_band %#lx si_fd %d; want %d %#lx %d",
+			 si.si_code, (long)si.si_band, si.si_fd, POLL_OUT, band, fd);
+		return -1;
+	}
+	return 0;
+}
+
 int vt_sigio_arm(int fd, sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGIO);
+	/* F_SETSIG, even to SIGIO itself, makes the kernel fill in siginfo. */
 	if (sigprocmask(SIG_BLOCK, set, NULL) || fcntl(fd, F_SETOWN, getpid()) ||
+	    fcntl(fd, F_SETSIG, SIGIO) ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC))
 		return -1;
 	while (!vt_sigio_wait(set, 0))
@@ -179,4 +200,27 @@ long long vt_fill(int fd, struct sha256 *sha)
 	}
 	fcntl(fd, F_SETFL, fl);
 	return total;
+}
+
+int vt_sink_check(unsigned int id, struct sha256 *sha, unsigned long long n, int ms,
+		  char *why, size_t len)
+{
+	char reply[256], theirs[65], ours[65];
+	unsigned long long got;
+
+	sha256_final_hex(sha, ours);
+	if (vt_host(reply, sizeof(reply), "wait %u %d", id, ms)) {
+		snprintf(why, len, "host: %s", reply);
+		return -1;
+	}
+	if (sscanf(reply, "%64s %llu", theirs, &got) != 2) {
+		snprintf(why, len, "host answered '%s'", reply);
+		return -1;
+	}
+	if (got != n || strcmp(theirs, ours)) {
+		snprintf(why, len, "host got %llu bytes, SHA-256 %s; the guest wrote %llu, %s",
+			 got, theirs, n, ours);
+		return -1;
+	}
+	return 0;
 }

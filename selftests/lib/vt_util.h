@@ -43,6 +43,14 @@ int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
 int vt_sigio_arm(int fd, sigset_t *set);
 /* 0 if a SIGIO arrives within ms, else -1. */
 int vt_sigio_wait(sigset_t *set, int ms);
+/*
+ * 0 if a SIGIO arrives within ms with the siginfo the in-tree driver's
+ * kill_fasync(..., SIGIO, POLL_OUT) gives for every event (host open or
+ * close, data, unplug): si_code POLL_OUT, si_band POLLOUT | POLLWRNORM |
+ * POLLWRBAND, si_fd fd.  vt_sigio_arm() asks for that siginfo (F_SETSIG).
+ * Else -1, with what arrived (or did not) in why.
+ */
+int vt_sigio_expect(sigset_t *set, int fd, int ms, char *why, size_t len);
 
 /* Read a small sysfs/debugfs file into buf, NUL-terminated; -1 on error. */
 int vt_read_file(const char *path, char *buf, size_t len);
@@ -71,5 +79,13 @@ int vt_call_join(struct vt_call *c, int ms);
  */
 struct sha256;
 long long vt_fill(int fd, struct sha256 *sha);
+
+/*
+ * Wait (at most ms) for the host's sink job on port id and compare what it
+ * received with what the guest wrote: n bytes hashed into sha (finalised
+ * here).  0 if the host got exactly those bytes; else -1 with why.
+ */
+int vt_sink_check(unsigned int id, struct sha256 *sha, unsigned long long n, int ms,
+		  char *why, size_t len);
 
 #endif

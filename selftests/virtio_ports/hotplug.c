@@ -10,9 +10,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include "kselftest_harness.h"
 #include "sha256.h"
@@ -76,10 +79,12 @@ TEST(hotplug_add_creates_node_sysfs_and_links)
 	ASSERT_LT(0, vt_read_file(path, val, sizeof(val)));
 	snprintf(want, sizeof(want), "%s\n", p.name);
 	EXPECT_STREQ(want, val);
-	for (i = 0; i < 2; i++)
+	/* Braced: the harness's handler and bail are statements of their own. */
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, vt_wait_path(p.link[i], false, STATE_MS)) {
 			TH_LOG("no udev link %s", p.link[i]);
 		}
+	}
 	EXPECT_EQ(0, unplug(&p));
 	EXPECT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
 }
@@ -88,19 +93,23 @@ TEST(hotplug_add_creates_node_sysfs_and_links)
 static void check_gone(struct __test_metadata *_metadata, struct plugged *p, int fd,
 		       sigset_t *set)
 {
-	char buf[8];
+	char buf[8], why[160];
 	int i;
 
-	EXPECT_EQ(0, vt_sigio_wait(set, STATE_MS));
+
+	EXPECT_EQ(0, vt_sigio_expect(set, fd, STATE_MS, why, sizeof(why))) {
+		TH_LOG("%s", why);
+	}
 	EXPECT_EQ(POLLHUP, vt_poll(fd, POLLIN | POLLOUT | POLLRDNORM, 1000));
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(ENODEV, errno);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, vt_wait_path(p->link[i], true, STATE_MS)) {
 			TH_LOG("udev link %s still there", p->link[i]);
 		}
+	}
 	EXPECT_EQ(0, vt_wait_path(p->node, true, STATE_MS));
 	EXPECT_EQ(0, close(fd));
 }
@@ -225,6 +234,167 @@ TEST(hotplug_readd_same_id_works)
 		ASSERT_EQ(0, unplug(&p));
 		ASSERT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
 	}
+}
+
+/* The port's debugfs file, for a hot-plugged port too. */
+static void debugfs_path(const struct plugged *p, char *path, size_t len)
+{
+	snprintf(path, len, "/sys/kernel/debug/virtio-ports/%s", p->node + strlen("/dev/"));
+}
+
+static void check_debugfs(struct __test_metadata *_metadata, const struct plugged *p,
+			  int guest_connected)
+{
+	char path[PATH_MAX], buf[2048], want[128];
+
+	debugfs_path(p, path, sizeof(path));
+	ASSERT_EQ(0, vt_wait_path(path, false, STATE_MS)) {
+		TH_LOG("no %s", path);
+	}
+	ASSERT_LT(0, vt_read_file(path, buf, sizeof(buf)));
+	snprintf(want, sizeof(want), "name: %s\nguest_connected: %d\nhost_connected: 0\n",
+		 p->name, guest_connected);
+	EXPECT_EQ(0, strncmp(buf, want, strlen(want))) {
+		TH_LOG("%s says:\n%s", path, buf);
+	}
+	EXPECT_NE(NULL, strstr(buf, "\nis_console: no\n"));
+}
+
+/*
+ * A hot-plugged port has its debugfs file while it exists, and the file
+ * goes with the port, whether the port was open at unplug or not; the
+ * same id plugged again gets a file of its own (a stale one would make
+ * debugfs log "already present!", which fails the run's kernel log check).
+ */
+TEST(hotplug_debugfs_file_follows_the_port)
+{
+	char path[PATH_MAX];
+	struct plugged p;
+	int fd, round;
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, plug(&p, 10));
+		check_debugfs(_metadata, &p, 0);
+		fd = open(p.node, O_RDWR);
+		ASSERT_LE(0, fd);
+		check_debugfs(_metadata, &p, 1);
+		if (round == 1) {
+			close(fd);
+			fd = -1;
+		}
+		debugfs_path(&p, path, sizeof(path));
+		ASSERT_EQ(0, unplug(&p));
+		ASSERT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
+		EXPECT_EQ(0, vt_wait_path(path, true, STATE_MS)) {
+			TH_LOG("round %d: %s still there after unplug", round, path);
+		}
+		if (fd >= 0) {
+			EXPECT_EQ(0, close(fd));
+			EXPECT_EQ(0, vt_wait_path(path, true, 0));
+		}
+	}
+}
+
+/*
+ * Once the host names a port, the driver sends a "change" uevent, so
+ * that udev makes the name's links even when the port was named after its
+ * "add" was processed.  Seen here twice: the kernel's own uevent for the
+ * vport, and udevd's processed event, which carries the name in DEVLINKS.
+ */
+static bool uevent_has(const char *props, size_t len, const char *kv)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		if (!strcmp(props + off, kv))
+			return true;
+		off += strlen(props + off) + 1;
+	}
+	return false;
+}
+
+static const char *uevent_get(const char *props, size_t len, const char *key)
+{
+	size_t off = 0, klen = strlen(key);
+
+	while (off < len) {
+		if (!strncmp(props + off, key, klen) && props[off + klen] == '=')
+			return props + off + klen + 1;
+		off += strlen(props + off) + 1;
+	}
+	return NULL;
+}
+
+TEST(hotplug_named_port_sends_change_uevent)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 | 2 };
+	bool kernel_change = false, udev_change = false;
+	static char msg[16384];
+	char devname[64], link[160];
+	struct plugged p;
+	uint64_t end;
+	int s;
+
+	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	ASSERT_LE(0, s);
+	/* group 1: the kernel's uevents; group 2: udevd's, after its rules */
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, plug(&p, 11));
+	snprintf(devname, sizeof(devname), "DEVNAME=%s", p.node + strlen("/dev/"));
+	snprintf(link, sizeof(link), "/dev/virtio-ports/%s", p.name);
+	end = vt_now_ms() + STATE_MS;
+	while ((!kernel_change || !udev_change) && vt_now_ms() < end) {
+		const char *props = msg, *links;
+		ssize_t n;
+		size_t len;
+
+		if (!(vt_poll(s, POLLIN, 200) & POLLIN))
+			continue;
+		n = recv(s, msg, sizeof(msg) - 1, 0);
+		ASSERT_LT(0, n);
+		msg[n] = 0;
+		len = (size_t)n;
+		if (!memcmp(msg, "libudev", 8)) {
+			unsigned int off;
+
+			/* monitor header: prefix, magic, header size, properties offset */
+			memcpy(&off, msg + 16, sizeof(off));
+			if (off >= len)
+				continue;
+			props = msg + off;
+			len -= off;
+		} else {
+			len = (size_t)n;
+		}
+		if (!uevent_has(props, len, "ACTION=change") ||
+		    !uevent_has(props, len, "SUBSYSTEM=virtio-ports"))
+			continue;
+		/* The kernel's DEVNAME is "vportNpM", udevd's "/dev/vportNpM". */
+		if (!uevent_has(props, len, devname) &&
+		    !(uevent_get(props, len, "DEVNAME") &&
+		      !strcmp(uevent_get(props, len, "DEVNAME"), p.node)))
+			continue;
+		if (props == msg) {
+			kernel_change = true;
+		} else {
+			links = uevent_get(props, len, "DEVLINKS");
+			EXPECT_NE(NULL, links);
+			if (links && strstr(links, link))
+				udev_change = true;
+			else
+				TH_LOG("udev change event without %s: DEVLINKS=%s", link,
+				       links ? links : "(none)");
+		}
+	}
+	close(s);
+	EXPECT_TRUE(kernel_change) {
+		TH_LOG("no kernel change uevent for %s within %d ms", p.node, STATE_MS);
+	}
+	EXPECT_TRUE(udev_change) {
+		TH_LOG("no udev change event for %s carrying %s", p.node, link);
+	}
+	EXPECT_EQ(0, unplug(&p));
+	EXPECT_EQ(0, vt_wait_path(p.node, true, STATE_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -52,7 +52,21 @@ sh "$here/mkinitramfs.sh" "$kernel" "$driver" "$logs/initramfs.cpio.gz" "$build"
 
 # Unix socket paths are short-lived and must stay under 108 bytes.
 work=$(mktemp -d /tmp/vt.XXXXXX)
-trap 'cp -f "$work"/*.log "$logs"/ 2>/dev/null || true; rm -rf "$work"' EXIT
+# vmhost ends QEMU and virtserd whenever it ends; it ends with us, whatever
+# ends us (and PR_SET_PDEATHSIG in vmhost covers our being SIGKILLed).
+vmhost_pid=
+cleanup() {
+	if [ -n "$vmhost_pid" ]; then
+		kill -TERM "$vmhost_pid" 2>/dev/null
+		wait "$vmhost_pid" 2>/dev/null
+	fi
+	cp -f "$work"/*.log "$logs"/ 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The ports the guest sees: a console on port 0, named generic ports after it.
 ports=(0:console:org.virtser.console.0 1:port:org.virtser.test.1
@@ -86,15 +100,22 @@ mapfile -t accel < <(bash "$here/accel.sh" "$build")
 [ ${#accel[@]} -gt 0 ] || { echo "run.sh: no accelerator (selftests/vm/accel.sh failed)" >&2; exit 2; }
 qemu=${QEMU:-qemu-system-x86_64}
 
+# vmhost checks every program of the list against what the build planned.
+programs=${tests:-$(tr '\n' ' ' < "$top/selftests/tests.order")}
+
 echo "# vmtest: kernel $kver, driver $driver, $qemu ${accel[*]}"
 set +e
-"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" -- \
+"$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" \
+	--plan "$build/selftests/tests.plan" --programs "$programs" -- \
 	"$qemu" "${accel[@]}" -name vt,debug-threads=on -m 768 -smp 2 -nodefaults -display none -no-reboot \
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
 	-qmp "unix:$work/qmp.sock,server=on,wait=off" \
-	-device virtio-serial-pci,id=vser0 "${qemu_ports[@]}"
+	-device virtio-serial-pci,id=vser0 "${qemu_ports[@]}" &
+vmhost_pid=$!
+wait "$vmhost_pid"
 rc=$?
+vmhost_pid=
 set -e
 exit $rc

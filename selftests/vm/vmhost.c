@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -106,7 +107,8 @@ static unsigned int n_afters;
 static struct after *capture;	/* the delayed command being run */
 static const char *workdir;
 static int ctl_fd = -1, qmp_fd = -1;
-static pid_t qemu_pid = -1;
+/* Read by the fatal-signal handler, which kills and reaps them. */
+static volatile pid_t qemu_pid = -1;
 static int qemu_status = -1;
 static FILE *tap_log;
 static unsigned int n_pass, n_fail, n_skip;
@@ -114,9 +116,10 @@ static bool guest_done;
 static int guest_status = -1;
 static uint64_t end_grace;
 static const char *daemon_bin;	/* virtserd, when some ports go through it */
-static pid_t daemon_pid = -1;
+static volatile pid_t daemon_pid = -1;	/* -1 once reaped */
 static char **qemu_argv;
 static bool restart_pending;	/* the guest asked for QEMU to be killed */
+static void plan_cut(void);
 
 static uint64_t now_ms(void)
 {
@@ -124,6 +127,82 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Every process vmhost starts ends with it, however vmhost ends: each
+ * child leads its own process group (so QEMU's or virtserd's helpers go
+ * too) and has PR_SET_PDEATHSIG set, which covers vmhost being SIGKILLed;
+ * exit() and the fatal signals come here.  Only async-signal-safe calls.
+ */
+static void end_child(volatile pid_t *pid)
+{
+	pid_t p = *pid;
+
+	if (p <= 0)
+		return;
+	kill(-p, SIGKILL);
+	kill(p, SIGKILL);
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+}
+
+static void end_children(void)
+{
+	end_child(&qemu_pid);
+	end_child(&daemon_pid);
+}
+
+static void fatal_signal(int sig)
+{
+	end_children();
+	/* SA_RESETHAND restored the default: die of the same signal. */
+	raise(sig);
+}
+
+static void guard_children(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGSEGV,
+				    SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa = { .sa_handler = fatal_signal, .sa_flags = SA_RESETHAND };
+	pid_t parent = getppid();
+	unsigned int i;
+
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	atexit(end_children);
+	/* Our caller (run.sh) dying takes us, and so our children, down too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+		raise(SIGTERM);
+}
+
+/* Why a run could not start: QEMU's own words, when it already exited. */
+static void qemu_died_note(void)
+{
+	char path[PATH_MAX], line[512];
+	int st, n = 0, tries;
+	FILE *f;
+
+	if (qemu_pid <= 0 || !workdir)
+		return;
+	/* Its sockets may close a moment before it is gone. */
+	for (tries = 0; waitpid(qemu_pid, &st, WNOHANG) != qemu_pid; tries++) {
+		if (tries == 50)
+			return;
+		usleep(20000);
+	}
+	qemu_pid = -1;
+	fprintf(stderr, "vmhost: QEMU exited at start (%s %d); its log:\n",
+		WIFSIGNALED(st) ? "signal" : "status",
+		WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	snprintf(path, sizeof(path), "%s/qemu.log", workdir);
+	f = fopen(path, "r");
+	while (f && n++ < 20 && fgets(line, sizeof(line), f))
+		fprintf(stderr, "  %s", line);
+	if (f)
+		fclose(f);
 }
 
 static void die(const char *fmt, ...)
@@ -135,9 +214,8 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (qemu_pid > 0)
-		kill(qemu_pid, SIGKILL);
-	exit(2);
+	qemu_died_note();
+	exit(2);	/* end_children() runs at exit */
 }
 
 static void note(const char *fmt, ...)
@@ -824,6 +902,7 @@ static void run_command(unsigned long seq, char *text)
 		/* The guest dies with it: the host restarts QEMU for phase 2. */
 		reply(seq, true, "");
 		restart_pending = true;
+		plan_cut();
 		note("killing QEMU with SIGKILL mid-stream, as the guest asked");
 		kill(qemu_pid, SIGKILL);
 	} else if (!strcmp(tok, "hotplug_add")) {
@@ -1060,6 +1139,275 @@ static void tap_line(const char *line)
 	}
 }
 
+/*
+ * The run's plan: the programs the guest runs (--programs, "A B|C": C on
+ * the boot after a QEMU restart) and what the build says each reports
+ * (--plan, from selftests/vm/test-plan.sh).  The guest's init brackets
+ * each program with "@@PROG NAME" and "@@EXIT NAME STATUS"; a program
+ * that is missing, crashes, exits non-zero without a failing result,
+ * reports a different number of results or outlives its deadline fails
+ * the run with a line saying which.  So does one that never ran.
+ */
+#define MAX_PROGS	32
+#define MAX_PLAN_TESTS	512
+#define TEST_GRACE_S	60	/* past a test's own timeout, for the harness to report it */
+
+struct prog {
+	char name[64];
+	int phase;		/* 1, or 2 on the boot after a restart */
+	int want;		/* results planned; -1: not a test program of this build */
+	unsigned int deadline_s;
+	bool started, exited;
+	bool cut;		/* it asked for QEMU to be killed: ends unfinished */
+	int status;		/* the shell's $? */
+	int plan;		/* its own "1..N", -1 if it printed none */
+	unsigned int results, failed;
+};
+
+static struct prog progs[MAX_PROGS];
+static unsigned int n_progs;
+static bool have_plan;
+static int phase = 1;
+static struct prog *cur_prog;
+static uint64_t prog_deadline;		/* monotonic ms */
+static char cur_test[128];		/* the harness test running, "" between */
+static unsigned int cur_test_to;	/* its own timeout, s */
+static uint64_t test_start, test_deadline;
+static unsigned int plan_fails;
+static struct {
+	char prog[64], test[128];
+	unsigned int timeout;
+} plan_tests[MAX_PLAN_TESTS];
+static unsigned int n_plan_tests;
+
+static void plan_fail(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "not ok - ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	plan_fails++;
+	tap_line(line);
+}
+
+static void load_plan(const char *file, const char *programs)
+{
+	char line[512], kind[8], name[64], test[128], *list, *tok, *save;
+	unsigned int a, b, i;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		die("--plan %s: %s", file, strerror(errno));
+	list = strdup(programs);
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *bar = strchr(tok, '|');
+		int ph = phase;
+
+		if (bar) {	/* "A|B": A ends the first boot, B starts the second */
+			*bar = 0;
+			phase = 2;
+		}
+		for (i = 0; i < 2; i++) {
+			const char *t = i ? (bar ? bar + 1 : "") : tok;
+
+			if (!*t)
+				continue;
+			if (n_progs == MAX_PROGS)
+				die("--programs: more than %d", MAX_PROGS);
+			snprintf(progs[n_progs].name, sizeof(progs[0].name), "%s", t);
+			progs[n_progs].phase = i ? 2 : ph;
+			progs[n_progs].want = -1;
+			progs[n_progs].plan = -1;
+			n_progs++;
+		}
+	}
+	free(list);
+	phase = 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%7s %63s %u %u", kind, name, &a, &b) == 4 &&
+		    !strcmp(kind, "prog")) {
+			for (i = 0; i < n_progs; i++) {
+				if (!strcmp(progs[i].name, name)) {
+					progs[i].want = (int)a;
+					progs[i].deadline_s = b;
+				}
+			}
+		} else if (sscanf(line, "%7s %63s %127s %u", kind, name, test, &a) == 4 &&
+			   !strcmp(kind, "test") && n_plan_tests < MAX_PLAN_TESTS) {
+			snprintf(plan_tests[n_plan_tests].prog, sizeof(plan_tests[0].prog), "%s", name);
+			snprintf(plan_tests[n_plan_tests].test, sizeof(plan_tests[0].test), "%s", test);
+			plan_tests[n_plan_tests++].timeout = a;
+		}
+	}
+	fclose(f);
+	have_plan = true;
+}
+
+static void prog_start(const char *name)
+{
+	unsigned int i;
+
+	cur_prog = NULL;
+	cur_test[0] = 0;
+	for (i = 0; i < n_progs; i++) {
+		if (!progs[i].started && progs[i].phase == phase &&
+		    !strcmp(progs[i].name, name)) {
+			cur_prog = &progs[i];
+			break;
+		}
+	}
+	if (!cur_prog) {
+		if (have_plan)
+			plan_fail("%s: the guest ran it, but it is not in this run's list", name);
+		return;
+	}
+	cur_prog->started = true;
+	prog_deadline = now_ms() + (uint64_t)cur_prog->deadline_s * 1000;
+}
+
+static const char *exit_words(int st)
+{
+	static char w[64];
+
+	if (st == 127)
+		snprintf(w, sizeof(w), "status 127: no such program in the guest");
+	else if (st > 128)
+		snprintf(w, sizeof(w), "killed by signal %d", st - 128);
+	else
+		snprintf(w, sizeof(w), "status %d", st);
+	return w;
+}
+
+static void prog_exit(const char *rest)
+{
+	char name[64];
+	struct prog *p = cur_prog;
+	int st;
+
+	cur_prog = NULL;
+	cur_test[0] = 0;
+	if (sscanf(rest, "%63s %d", name, &st) != 2 || !p || strcmp(p->name, name))
+		return;		/* not in the list: prog_start() said so */
+	p->exited = true;
+	p->status = st;
+	if (p->want < 0) {
+		plan_fail("%s: not a test program of this build (%s)", p->name, exit_words(st));
+		return;
+	}
+	if (p->results != (unsigned int)p->want)
+		plan_fail("%s: %u results, the build planned %d (%s%s)", p->name, p->results,
+			  p->want, exit_words(st),
+			  p->plan >= 0 && p->plan != p->want ? "; its own plan differs too" : "");
+	else if (st && !p->failed)
+		plan_fail("%s: %s without a failing result", p->name, exit_words(st));
+}
+
+/* The running program asked for QEMU to be killed: it ends unfinished. */
+static void plan_cut(void)
+{
+	if (cur_prog)
+		cur_prog->cut = true;
+}
+
+/* A guest TAP line, counted for the program that printed it. */
+static void guest_tap_line(const char *line)
+{
+	bool skip = strstr(line, "# SKIP") || strstr(line, "# skip");
+	unsigned int i;
+	int n;
+
+	tap_line(line);
+	if (!cur_prog)
+		return;
+	if (!strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7)) {
+		uint64_t took = now_ms() - test_start;
+
+		cur_prog->results++;
+		if (line[0] == 'n' && !skip)
+			cur_prog->failed++;
+		/* A timeout too tight for a loaded TCG machine shows here first. */
+		if (cur_test[0] && took > (uint64_t)cur_test_to * 500)
+			note("%s: %s took %llu s of its %u s timeout", cur_prog->name, cur_test,
+			     (unsigned long long)(took / 1000), cur_test_to);
+		cur_test[0] = 0;
+	} else if (sscanf(line, "1..%d", &n) == 1) {
+		cur_prog->plan = n;
+	} else if (!strncmp(line, "#  RUN ", 7) &&
+		   sscanf(line + 7, "%127s", cur_test) == 1) {
+		/* The harness starts a test: its own timeout, then ours. */
+		cur_test_to = 30;
+		for (i = 0; i < n_plan_tests; i++)
+			if (!strcmp(plan_tests[i].prog, cur_prog->name) &&
+			    !strcmp(plan_tests[i].test, cur_test))
+				cur_test_to = plan_tests[i].timeout;
+		test_start = now_ms();
+		test_deadline = test_start + (uint64_t)(cur_test_to + TEST_GRACE_S) * 1000;
+	}
+}
+
+/* What is running now, for a line about a hang. */
+static const char *running_words(void)
+{
+	static char w[256];
+
+	if (!cur_prog)
+		return "between programs";
+	if (cur_test[0])
+		snprintf(w, sizeof(w), "in %s, test %s", cur_prog->name, cur_test);
+	else
+		snprintf(w, sizeof(w), "in %s, between tests", cur_prog->name);
+	return w;
+}
+
+/* Returns true when a deadline passed: the run is over, QEMU must go. */
+static bool plan_deadline(uint64_t now)
+{
+	if (!cur_prog)
+		return false;
+	if (cur_test[0] && now > test_deadline) {
+		plan_fail("%s: test %s still running %u s past its own timeout of %u s: hung "
+			  "(see console.log)", cur_prog->name, cur_test, TEST_GRACE_S, cur_test_to);
+	} else if (now > prog_deadline) {
+		plan_fail("%s: still running after its deadline of %u s (%s): hung",
+			  cur_prog->name, cur_prog->deadline_s, running_words());
+	} else {
+		return false;
+	}
+	cur_prog->exited = true;	/* said once */
+	cur_prog = NULL;
+	return true;
+}
+
+/* At the end: what never ran or never finished. */
+static void plan_check_end(void)
+{
+	unsigned int i, results = 0;
+
+	if (!have_plan) {
+		note("no --plan: the results of each program were not checked");
+		return;
+	}
+	for (i = 0; i < n_progs; i++) {
+		struct prog *p = &progs[i];
+
+		results += p->results;
+		if (p->cut)
+			continue;
+		if (!p->started)
+			plan_fail("%s: never ran%s", p->name,
+				  p->phase > phase ? " (QEMU was not restarted for it)" : "");
+		else if (!p->exited)
+			plan_fail("%s: did not finish (%s)", p->name,
+				  cur_prog == p ? running_words() : "cut off");
+	}
+	note("plan: %u programs, %u results, %s", n_progs, results,
+	     plan_fails ? "NOT as planned" : "as planned");
+}
+
 static char ctl_buf[2 * VT_LINE_MAX];
 static size_t ctl_len;
 
@@ -1081,10 +1429,14 @@ static void ctl_readable(void)
 		if (!strncmp(start, VT_TAG "END", strlen(VT_TAG "END"))) {
 			guest_done = true;
 			guest_status = atoi(start + strlen(VT_TAG "END"));
+		} else if (!strncmp(start, VT_TAG "PROG ", strlen(VT_TAG "PROG "))) {
+			prog_start(start + strlen(VT_TAG "PROG "));
+		} else if (!strncmp(start, VT_TAG "EXIT ", strlen(VT_TAG "EXIT "))) {
+			prog_exit(start + strlen(VT_TAG "EXIT "));
 		} else if (!strncmp(start, VT_TAG, strlen(VT_TAG))) {
 			command(start);
 		} else {
-			tap_line(start);
+			guest_tap_line(start);
 		}
 		start = nl + 1;
 	}
@@ -1092,7 +1444,7 @@ static void ctl_readable(void)
 	memmove(ctl_buf, start, ctl_len);
 	if (ctl_len == sizeof(ctl_buf) - 1) {	/* a line longer than any we send */
 		ctl_buf[ctl_len] = 0;
-		tap_line(ctl_buf);
+		guest_tap_line(ctl_buf);
 		ctl_len = 0;
 	}
 }
@@ -1106,8 +1458,8 @@ static void ctl_readable(void)
  */
 static pid_t spawn(char *const argv[], const char *logname)
 {
+	pid_t pid, parent = getpid();
 	char log[PATH_MAX];
-	pid_t pid;
 	int fd;
 
 	snprintf(log, sizeof(log), "%s/%s", workdir, logname);
@@ -1115,6 +1467,10 @@ static pid_t spawn(char *const argv[], const char *logname)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* See end_children(): it must not outlive us, even SIGKILLed. */
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -1126,6 +1482,7 @@ static pid_t spawn(char *const argv[], const char *logname)
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* whichever of the two runs first */
 	return pid;
 }
 
@@ -1154,7 +1511,9 @@ static const char *const splats[] = {
 	"blocked for more than", "general protection fault",
 	"Kernel panic", "kernel BUG", "UBSAN:", "KASAN:", "list_del corruption",
 	"refcount_t:", "KFENCE:", "possible circular locking", "unreferenced object",
-	"suspected memory leak", "inconsistent lock state", "soft lockup", NULL,
+	"suspected memory leak", "inconsistent lock state", "soft lockup",
+	/* debugfs refusing a port's file: a stale one (freed port?) is there */
+	"already present!", NULL,
 };
 
 static int check_one_log(const char *name, int *bad)
@@ -1250,21 +1609,24 @@ static void start_daemon(void)
 		die("virtserd did not start (see %s/virtserd.log)", workdir);
 }
 
+/* Reaps virtserd if it died, so its pid is never signalled after reuse. */
 static bool daemon_alive(void)
 {
 	int st;
 
-	return daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == 0;
+	if (daemon_pid > 0 && waitpid(daemon_pid, &st, WNOHANG) == daemon_pid)
+		daemon_pid = -1;
+	return daemon_pid > 0;
 }
 
 static void stop_daemon(void)
 {
 	int st = -1, i;
 
-	if (daemon_pid < 0)
+	if (!daemon_bin)
 		return;
 	if (!daemon_alive()) {
-		tap_line("not ok - virtserd was still running at the end");
+		tap_line("not ok - virtserd still running at the end");
 		return;
 	}
 	kill(daemon_pid, SIGTERM);
@@ -1277,6 +1639,7 @@ static void stop_daemon(void)
 		kill(daemon_pid, SIGKILL);
 		waitpid(daemon_pid, &st, 0);
 	}
+	daemon_pid = -1;
 	tap_line(WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok - virtserd stopped cleanly on SIGTERM"
 						    : "not ok - virtserd stopped cleanly on SIGTERM");
 }
@@ -1318,6 +1681,9 @@ static void restart_qemu(void)
 		ports[i].drain_next = ports[i].via_daemon;
 	}
 	n_afters = 0;	/* they were meant for the QEMU that is gone */
+	phase = 2;
+	cur_prog = NULL;
+	cur_test[0] = 0;
 	for (i = 0; qemu_argv[i]; i++) {
 		if (!strcmp(qemu_argv[i], "-append") && qemu_argv[i + 1]) {
 			snprintf(append, sizeof(append), "%s vt.phase=2", qemu_argv[i + 1]);
@@ -1342,7 +1708,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: vmhost --dir DIR --port ID:console|port:NAME[:daemon]...\n"
-		"              [--daemon VIRTSERD] [--timeout S] -- QEMU-COMMAND...\n"
+		"              [--daemon VIRTSERD] [--timeout S]\n"
+		"              [--plan FILE --programs \"PROG...[|PROG...]\"] -- QEMU-COMMAND...\n"
 		"The QEMU command must use DIR/ctl.sock (side channel, server),\n"
 		"DIR/qmp.sock (QMP, server), DIR/console.log (kernel log) and\n"
 		"DIR/portID.sock for each port (server).  Ports marked daemon are\n"
@@ -1357,8 +1724,11 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "daemon", required_argument, NULL, 'D' },
+		{ "plan", required_argument, NULL, 'P' },
+		{ "programs", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *plan_file = NULL, *programs = NULL;
 	char path[PATH_MAX];
 	char *specs[MAX_PORTS];
 	int nspecs = 0, timeout = 1800, c, i, splat;
@@ -1379,19 +1749,28 @@ int main(int argc, char **argv)
 		case 'D':
 			daemon_bin = optarg;
 			break;
+		case 'P':
+			plan_file = optarg;
+			break;
+		case 'R':
+			programs = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (!workdir || optind >= argc)
+	if (!workdir || optind >= argc || !plan_file != !programs)
 		usage();
 	for (i = 0; i < MAX_PORTS; i++)
 		ports[i].fd = -1;
 	for (i = 0; i < nspecs; i++)
 		add_port(specs[i]);
 	signal(SIGPIPE, SIG_IGN);
+	guard_children();
 	snprintf(path, sizeof(path), "%s/tap.log", workdir);
 	tap_log = fopen(path, "w");
+	if (plan_file)
+		load_plan(plan_file, programs);
 
 	qemu_argv = argv + optind;
 	start_qemu(qemu_argv);
@@ -1416,7 +1795,12 @@ int main(int argc, char **argv)
 		}
 
 		if (now > deadline) {
-			note("timeout after %d s: killing QEMU", timeout);
+			note("timeout after %d s (%s): killing QEMU", timeout, running_words());
+			kill(qemu_pid, SIGKILL);
+			continue;
+		}
+		if (plan_deadline(now)) {
+			note("killing QEMU: the guest is stuck");
 			kill(qemu_pid, SIGKILL);
 			continue;
 		}
@@ -1494,6 +1878,9 @@ int main(int argc, char **argv)
 	} else if (guest_status != 0) {
 		note("guest test runner exited with status %d", guest_status);
 	}
+	plan_check_end();
+	if (guest_done && guest_status != 0 && !n_fail)
+		tap_line("not ok - guest test runner exited non-zero without a failing result");
 	stop_daemon();
 	splat = check_kernel_log();
 	if (splat)

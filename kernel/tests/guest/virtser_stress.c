@@ -117,7 +117,7 @@ FIXTURE_SETUP(st)
 
 FIXTURE_TEARDOWN(st) {}
 
-TEST_F_TIMEOUT(st, module_load_unload_cycles, 1800)
+TEST_F_TIMEOUT(st, module_load_unload_cycles, 1200)
 {
 	if (!is_virtser())
 		SKIP(return, "driver under test is not virtser");
@@ -127,14 +127,22 @@ TEST_F_TIMEOUT(st, module_load_unload_cycles, 1800)
 
 	ASSERT_LT(0, nports);
 	/* Warm-up: the first cycles fill caches that stay allocated. */
-	for (i = 0; i < 5; i++)
+	/*
+	 * Every loop around an ASSERT is braced: the harness's handler and
+	 * bail are statements after the check, so an unbraced loop would
+	 * carry on through every remaining cycle after a failure (and log
+	 * the wrong cycle).
+	 */
+	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(0, reload(nports));
+	}
 	sleep(1);
 	before = sunreclaim_kb();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, reload(nports)) {
 			TH_LOG("cycle %ld", i);
 		}
+	}
 	sleep(1);
 	after = sunreclaim_kb();
 	TH_LOG("%ld load/unload cycles: SUnreclaim %ld -> %ld KiB", n, before, after);
@@ -151,7 +159,15 @@ static int plug(unsigned int id, char *node, size_t len)
 	return vt_wait_port_ready(id, node, len, STATE_MS);
 }
 
-/* One cycle: plug, open, traffic both ways, unplug while open and busy. */
+/* Where the last plug_cycle() failed, for the test's log. */
+static const char *cycle_step = "";
+
+/*
+ * One cycle: plug, open, traffic both ways, unplug while open and busy.
+ * No step may block longer than STATE_MS: a port that stops delivering
+ * (say, interrupts not re-armed after its id was reused) fails the cycle
+ * at once and says where, instead of hanging until the test's timeout.
+ */
 static int plug_cycle(unsigned int id)
 {
 	static unsigned char buf[65536];
@@ -159,26 +175,42 @@ static int plug_cycle(unsigned int id)
 	ssize_t r;
 	int fd, ret = -1;
 
+	cycle_step = "plug";
 	if (plug(id, node, sizeof(node)))
 		return -1;
+	cycle_step = "open";
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		goto out_unplug;
+	cycle_step = "host connect";
 	if (vt_host(reply, sizeof(reply), "connect %u", id) ||
 	    vt_wait_host(fd, true, STATE_MS))
 		goto out;
+	cycle_step = "host source";
 	if (vt_host(reply, sizeof(reply), "source %u %d 1", id, 1 << 20))
 		goto out;
-	if (write(fd, buf, sizeof(buf)) <= 0)
+	cycle_step = "write (no room within 10 s)";
+	if (!(vt_poll(fd, POLLOUT, STATE_MS) & POLLOUT) || write(fd, buf, sizeof(buf)) <= 0)
+		goto out;
+	cycle_step = "read (nothing from the host within 10 s)";
+	if (!(vt_poll(fd, POLLIN, STATE_MS) & POLLIN))
 		goto out;
 	r = read(fd, buf, sizeof(buf));
 	if (r <= 0)
 		goto out;
+	cycle_step = "hotplug_del";
 	if (vt_host(reply, sizeof(reply), "hotplug_del %u", id))
 		goto out;
 	/* The port is gone under us: everything now says so. */
-	for (r = 0; r < 1000 && read(fd, buf, sizeof(buf)) >= 0; r++)
-		;
+	cycle_step = "read after unplug (not ENODEV, or blocked)";
+	for (r = 0; r < 1000; r++) {
+		if (!vt_poll(fd, POLLIN, STATE_MS)) {
+			errno = ETIMEDOUT;
+			break;
+		}
+		if (read(fd, buf, sizeof(buf)) < 0)
+			break;
+	}
 	ret = errno == ENODEV ? 0 : -1;
 	close(fd);
 	return ret;
@@ -189,21 +221,25 @@ out_unplug:
 	return -1;
 }
 
-TEST_F_TIMEOUT(st, hotplug_cycles_under_traffic, 3600)
+TEST_F_TIMEOUT(st, hotplug_cycles_under_traffic, 1200)
 {
 	if (!is_virtser())
 		SKIP(return, "driver under test is not virtser");
 	long n = cmdline_param("vs.plug", 50), i;
 	long before, after;
 
-	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, plug_cycle(HOT_ID));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, plug_cycle(HOT_ID)) {
+			TH_LOG("warm-up cycle %ld failed at: %s", i, cycle_step);
+		}
+	}
 	sleep(1);
 	before = sunreclaim_kb();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, plug_cycle(HOT_ID)) {
-			TH_LOG("cycle %ld", i);
+			TH_LOG("cycle %ld failed at: %s", i, cycle_step);
 		}
+	}
 	sleep(1);
 	after = sunreclaim_kb();
 	TH_LOG("%ld hot-plug cycles: SUnreclaim %ld -> %ld KiB", n, before, after);
