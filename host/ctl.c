@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,24 +458,44 @@ static void ctl_write_err(void *obj, int res)
 	conn_free(obj, true);
 }
 
-static bool peer_allowed(const struct ucred *uc)
+/*
+ * Group access asks the kernel which groups the peer had when it
+ * connected (SO_PEERGROUPS): its real supplementary groups, whatever
+ * /etc/group says, and no NSS lookup that could block the loop.
+ */
+static bool peer_in_group(int fd, const struct ucred *uc, gid_t want)
 {
-	struct passwd *pw;
-	struct group *gr;
+	gid_t some[64], *g = some;
+	socklen_t len = sizeof(some);
+	bool in = false;
 
+	if (uc->gid == want)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len)) {
+		if (errno != ERANGE)
+			return false;
+		g = malloc(len);	/* len now says how much it needs */
+		if (!g)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len)) {
+			free(g);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(*g) && !in; i++)
+		in = g[i] == want;
+	if (g != some)
+		free(g);
+	return in;
+}
+
+static bool peer_allowed(int fd, const struct ucred *uc)
+{
 	if (uc->uid == 0 || uc->uid == geteuid())
 		return true;
 	if (lis->gid == (gid_t)-1)
 		return false;
-	if (uc->gid == lis->gid)
-		return true;
-	pw = getpwuid(uc->uid);
-	gr = getgrgid(lis->gid);
-	if (pw && gr)
-		for (char **m = gr->gr_mem; *m; m++)
-			if (!strcmp(*m, pw->pw_name))
-				return true;
-	return false;
+	return peer_in_group(fd, uc, lis->gid);
 }
 
 static void ctl_accept_arm(void)
@@ -502,7 +521,7 @@ static void ctl_accept_ok(void *obj, int fd)
 		return;
 	}
 	ctl_accept_arm();
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || !peer_allowed(&uc)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || !peer_allowed(fd, &uc)) {
 		static const char msg[] = "ERR permission denied\n";
 
 		vs_log(LOG_WARNING, "control: refused uid %u (pid %d)", (unsigned)uc.uid,

@@ -113,15 +113,28 @@ if command -v setpriv > /dev/null; then
 			test "$(stat -c '%a %G' "$T/gctl")" = "660 nogroup"
 		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B/virtserctl" -s "$T/gctl" version 2>&1)
 		check "a member of the control group is let in" eval "echo \"\$out\" | grep -q '^virtserd .* protocol 1'"
+		# Membership is the peer's real supplementary groups (SO_PEERGROUPS),
+		# not /etc/group's member lists, which name nobody in nogroup.
+		out=$(setpriv --reuid=65534 --regid=1 --groups=65534 "$B/virtserctl" -s "$T/gctl" version 2>&1)
+		check "a supplementary member of the control group is let in" \
+			eval "echo \"\$out\" | grep -q '^virtserd .* protocol 1'"
+		chmod 0777 "$T/gctl"
+		out=$(setpriv --reuid=65534 --regid=1 --clear-groups "$B/virtserctl" -s "$T/gctl" version 2>&1)
+		check "a non-member is refused even when the mode lets it connect" \
+			test "$out" = "ERR permission denied"
+		chmod 0660 "$T/gctl"
 		chmod 0700 "$T"
 		kill -TERM $GP
 	else
 		skip "group control socket" "no group nogroup"
 		skip "group member let in" "no group nogroup"
+		skip "supplementary member let in" "no group nogroup"
+		skip "non-member refused" "no group nogroup"
 	fi
 else
 	skip "other users cannot connect" "no setpriv"; skip "SO_PEERCRED" "no setpriv"
 	skip "group control socket" "no setpriv"; skip "group member let in" "no setpriv"
+	skip "supplementary member let in" "no setpriv"; skip "non-member refused" "no setpriv"
 fi
 
 # SIGTERM: what was read from a user reaches QEMU before the socket closes.
