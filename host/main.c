@@ -5,6 +5,7 @@
  * ring, so there is no async-signal context), reload and shutdown.
  */
 #include "virtserd.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,9 +37,11 @@ const char *vs_reload(void)
 	struct vs_config *cfg;
 	unsigned kept = 0, added = 0, removed = 0;
 
+	vs_notify("RELOADING=1");
 	cfg = vs_config_load(config_path, err, sizeof(err));
 	if (!cfg) {
 		vs_log(LOG_ERR, "reload: %s (keeping the running configuration)", err);
+		vs_notify("READY=1\nSTATUS=reload refused; the running configuration stays");
 		return err;
 	}
 	/* Ports whose configuration did not change are not touched at all. */
@@ -77,6 +80,7 @@ const char *vs_reload(void)
 		}
 	vs_log(LOG_NOTICE, "reloaded %s: %u kept, %u added, %u removed or changed",
 	       config_path, kept, added, removed);
+	vs_notify("READY=1\nSTATUS=reloaded");
 	vs_config_free(cfg);
 	return NULL;
 }
@@ -94,6 +98,7 @@ static void shutdown_all(void)
 		return;
 	shutting_down = true;
 	vs_log(LOG_NOTICE, "shutting down");
+	vs_notify("STOPPING=1");
 	vs_ctl_close();
 	for (struct vs_port *p = vs_ports, *n; p; p = n) {
 		n = p->next;
@@ -240,6 +245,12 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			vs_port_new(cfg->vms[i].name, &cfg->vms[i].ports[j]);
 	vs_log(LOG_NOTICE, "started: %s", config_path);
+	/*
+	 * Ready means the control socket answers and every port's listeners
+	 * are bound (vs_port_new() binds them before returning), so a unit
+	 * ordered After= this one can connect at once.
+	 */
+	vs_notify("READY=1\nSTATUS=serving");
 	vs_config_free(cfg);
 	ret = vs_loop_run(all_done);
 	vs_ctl_close();

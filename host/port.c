@@ -172,7 +172,8 @@ static void fmt_local(int fd, char *out, size_t len)
  */
 static unsigned long unix_listener_inode(const char *path)
 {
-	FILE *f = fopen("/proc/net/unix", "re");
+	/* /proc/self/net, not /proc/net: the unit's ProcSubset=pid hides that. */
+	FILE *f = fopen("/proc/self/net/unix", "re");
 	unsigned long ino, found = 0;
 	unsigned flags, type, st;
 	char line[PATH_MAX + 128];
