@@ -7,6 +7,8 @@
 #   make            build userspace and the module for the default kernel
 #   make check      install missing packages (as root), build, run every test
 #   make vmtest KERNEL=6.1|6.12 DRIVER=intree|ours   run the guest suite
+#   make hostile KERNEL=6.1|6.12 DRIVER=intree|ours  the driver against a
+#                   misbehaving device (selftests/vtdev/vtdev.ko)
 #   make modules    build virtser.ko for every supported kernel
 #   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
@@ -25,7 +27,7 @@ KERNELS := 6.1 6.12
 CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
-	kernel-check vmtest vmtest-all distcheck install uninstall dkms-source \
+	kernel-check vmtest vmtest-all hostile vtdev vtdev-% distcheck install uninstall dkms-source \
 	install-check dkms-check clean distclean
 
 all: userspace modules
@@ -51,6 +53,12 @@ module-%:
 	@set -e; read kver img hdr < <(sh scripts/kernel-paths.sh $*); \
 	sh kernel/scripts/build.sh $$hdr $(B)/kmod/$* $(KBUILD_FLAGS)
 
+# The rig's programmable virtio console device: test only, never installed.
+vtdev: $(addprefix vtdev-,$(KERNELS))
+vtdev-%:
+	@set -e; read kver img hdr < <(sh scripts/kernel-paths.sh $*); \
+	sh selftests/vtdev/build.sh $$hdr $(B)/vtdev/$* $(KBUILD_FLAGS)
+
 unit-check: $(B)/config.status
 	$(MAKE) -C $(B) check
 
@@ -61,6 +69,11 @@ kernel-check:
 # The guest suite; DRIVER=ours builds the module for that kernel first.
 vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B)
+
+# The hostile-device suite: no QEMU virtio-serial device, only vtdev.ko.
+hostile: vtdev-$(KERNEL) $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
+	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B) \
+		--vtdev --tests hostile --tag hostile --timeout 1200
 
 demo: deps
 	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)
@@ -95,7 +108,7 @@ dkms-check: $(B)/config.status
 
 clean:
 	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean
-	rm -rf $(B)/kmod $(B)/selftests $(B)/vm
+	rm -rf $(B)/kmod $(B)/vtdev $(B)/selftests $(B)/vm
 
 distclean:
 	rm -rf $(B) autom4te.cache build-aux aclocal.m4 configure config.h.in \

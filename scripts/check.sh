@@ -13,7 +13,8 @@
 #      only); make distcheck, and the tarball's kernel/ against git.
 #      About 3 minutes together (install-check 5-30 s, dkms-check 1-1.5
 #      min, distcheck 75-100 s).
-#   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS,
+#      then the hostile-device suite (make hostile, selftests/vtdev/vtdev.ko)
 #   6. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, and a panic's output
@@ -139,6 +140,13 @@ for k in 6.1 6.12; do
 		st=1
 	fi
 	count "virtser.ko builds warning-free against $k" $st
+	make -s vtdev-$k B="$B" KBUILD_FLAGS=W=1 > "$B/vtdev-$k.log" 2>&1
+	st=$?
+	if [ $st = 0 ] && grep -q 'warning:' "$B/vtdev-$k.log"; then
+		grep 'warning:' "$B/vtdev-$k.log"
+		st=1
+	fi
+	count "vtdev.ko (test device) builds warning-free against $k" $st
 done
 if [ -f scripts/kernel-check.sh ]; then
 	sh scripts/kernel-check.sh "$B" > "$B/kernel-check.log" 2>&1
@@ -184,6 +192,15 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d.log" | grep -v '^ok [0-9]' || true
 			grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d.log"
 			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
+		done
+	done
+	for d in $drivers; do
+		for k in $kernels; do
+			step "hostile-device suite: KERNEL=$k DRIVER=$d"
+			make -s hostile KERNEL=$k DRIVER=$d B="$B" > "$B/hostile-$k-$d.log" 2>&1
+			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/hostile-$k-$d.log" | grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/hostile-$k-$d.log"
+			add_vm "$B/hostile-$k-$d.log" "hostile $k $d"
 		done
 	done
 fi
