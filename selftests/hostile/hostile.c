@@ -40,6 +40,10 @@ static const struct {
 	const char *test;
 	const char *why;
 } intree_known[] = {
+	{ "break_device_mid_transfer",
+	  "a writer blocked on the port is not woken by virtio_break_device()" },
+	{ "stalled_console",
+	  "console output spins with interrupts off until the host returns the buffer: the guest hangs" },
 	{ NULL, NULL },
 };
 
@@ -736,6 +740,37 @@ TEST_F_TIMEOUT(vd, stalled_host_then_unplug, 60)
 	EXPECT_EQ(-1, wr.ret);
 	EXPECT_EQ(ENODEV, wr.err);
 	close(fd);
+	case_end(_metadata, self, false);
+}
+
+/*
+ * The host stops taking console output (its ring stays full).  Console
+ * writes may block or be dropped, but the guest must stay alive, and the
+ * console work again once the host drains it.
+ */
+TEST_F_TIMEOUT(vd, stalled_console, 60)
+{
+	static char line[256];
+	struct vtdev_stats st;
+	int fd, i;
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 0, VTDEV_MODE_STALL));
+	fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(line, 'c', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < 2048; i++)
+		if (write(fd, line, sizeof(line)) < 0)
+			break;
+	TH_LOG("%d console writes before %s", i, i < 2048 ? strerror(errno) : "the end");
+	close(fd);
+	usleep(SETTLE_MS * 1000);
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 0, VTDEV_MODE_SINK));
+	EXPECT_EQ(0, console_works(self));
+	ASSERT_EQ(0, vt_dev_stats(&self->d, 0, &st));
+	TH_LOG("the host took %llu console bytes", (unsigned long long)st.tx_bytes);
 	case_end(_metadata, self, false);
 }
 

@@ -16,8 +16,13 @@
  * INDIRECT_DESC is offered, so the ring protocol is the plain one: the
  * driver always kicks, and we honour VRING_AVAIL_F_NO_INTERRUPT.
  *
- * Interrupts are delivered the way a PCI transport delivers them, from
- * hard interrupt context: an irq_work per queue calls vring_interrupt().
+ * Transmit rings (the driver's output and control output) are served
+ * inside the kick, as QEMU serves them inside the vCPU's notify exit: the
+ * in-tree driver spins with interrupts off until a console or control
+ * buffer comes back, which a device running later on the same CPU would
+ * never do.  Receive rings are filled by a work item.  Interrupts are
+ * delivered the way a PCI transport delivers them, from hard interrupt
+ * context: an irq_work per queue calls vring_interrupt().
  *
  * Test programs drive it through /dev/vtdev (vtdev_uapi.h); what the
  * device does with each byte is described in Documentation/testing.rst.
@@ -27,7 +32,6 @@
 #include <linux/irq_work.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -114,8 +118,13 @@ struct vtdev_port {
 
 struct vtdev {
 	struct virtio_device vdev;
-	struct mutex lock;		/* everything below but the cfg_lock part */
-	struct work_struct work;	/* the device side of all rings */
+	/*
+	 * Everything below but the cfg_lock part.  A spinlock, because
+	 * transmit rings are served inside the driver's kick, which may come
+	 * with interrupts off (see vtdev_notify()).
+	 */
+	spinlock_t lock;
+	struct work_struct work;	/* the device side of the other rings */
 	struct workqueue_struct *wq;
 	struct irq_work cfg_irq;	/* config change interrupt */
 	u64 offered;			/* feature bits offered */
@@ -282,9 +291,9 @@ static struct vtdev_vq *vtdev_queue_ok(struct vtdev *dev, u32 idx)
 /* ------------------------------------------------------------------ */
 /* Control messages                                                     */
 
-static struct vtdev_msg *vtdev_msg_alloc(u32 len)
+static struct vtdev_msg *vtdev_msg_alloc(u32 len, gfp_t gfp)
 {
-	struct vtdev_msg *m = kvzalloc(struct_size(m, data, len), GFP_KERNEL);
+	struct vtdev_msg *m = kvzalloc(struct_size(m, data, len), gfp);
 
 	if (m)
 		m->len = len;
@@ -312,7 +321,7 @@ static void vtdev_ctrl(struct vtdev *dev, u32 id, u16 event, u16 value,
 
 	if (!vtdev_multiport(dev))
 		return;
-	m = vtdev_msg_alloc(sizeof(c) + extra_len);
+	m = vtdev_msg_alloc(sizeof(c) + extra_len, GFP_ATOMIC);
 	if (!m) {
 		dev->errors++;
 		return;
@@ -423,10 +432,10 @@ static void vtdev_rewrite(struct vtdev_vq *q, int nseg, struct vtdev_msg *m)
 	vtdev_copy_in(q, nseg, m->rewrite, n);
 }
 
-static void vtdev_do_ctrl(struct vtdev *dev)
+/* Control messages from the guest.  dev->lock held. */
+static void vtdev_do_ctrl_tx(struct vtdev *dev)
 {
 	struct vtdev_vq *q;
-	struct vtdev_msg *m;
 	u8 buf[64];
 	int nseg, i;
 	u16 head;
@@ -446,6 +455,19 @@ static void vtdev_do_ctrl(struct vtdev *dev)
 	}
 	if (q)
 		vtdev_maybe_irq(q);
+}
+
+/*
+ * Control messages to the guest.  dev->lock held; delivered messages go
+ * on @done, to be freed without the lock (they may be vmalloc'd).
+ */
+static void vtdev_do_ctrl_rx(struct vtdev *dev, struct list_head *done)
+{
+	struct vtdev_vq *q;
+	struct vtdev_msg *m;
+	int nseg;
+	u16 head;
+	u32 got;
 
 	q = vtdev_queue_ok(dev, VTDEV_CTRL_RXQ);
 	while (q && !list_empty(&dev->ctrl_out) &&
@@ -460,7 +482,7 @@ static void vtdev_do_ctrl(struct vtdev *dev)
 			vtdev_maybe_irq(q);
 			vtdev_rewrite(q, nseg, m);
 		}
-		vtdev_msg_free(m);
+		list_add_tail(&m->node, done);
 	}
 	if (q)
 		vtdev_maybe_irq(q);
@@ -505,15 +527,13 @@ static u32 vtdev_produce(struct vtdev_port *p, u8 *dst, u32 len)
 	return done;
 }
 
+/* The FIFO is allocated by the ioctls that need it (vtdev_fifo_prepare()). */
 static bool vtdev_fifo_put(struct vtdev_port *p, const u8 *src, u32 len)
 {
 	u32 tail, n;
 
-	if (!p->fifo) {
-		p->fifo = vmalloc(VTDEV_FIFO_SIZE);
-		if (!p->fifo)
-			return false;
-	}
+	if (!p->fifo)
+		return false;
 	if (len > VTDEV_FIFO_SIZE - p->fifo_len)
 		return false;
 	while (len) {
@@ -594,12 +614,16 @@ static void vtdev_do_rx(struct vtdev *dev, u32 id)
 static void vtdev_work(struct work_struct *work)
 {
 	struct vtdev *dev = container_of(work, struct vtdev, work);
+	struct vtdev_msg *m, *tmp;
+	unsigned long flags;
+	LIST_HEAD(done);
 	u32 id, n;
 
-	mutex_lock(&dev->lock);
+	spin_lock_irqsave(&dev->lock, flags);
 	if (dev->vqs && (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		n = vtdev_multiport(dev) ? dev->nr_ports : 1;
-		vtdev_do_ctrl(dev);
+		vtdev_do_ctrl_tx(dev);
+		vtdev_do_ctrl_rx(dev, &done);
 		for (id = 0; id < n; id++) {
 			vtdev_do_tx(dev, id);
 			vtdev_do_rx(dev, id);
@@ -609,7 +633,9 @@ static void vtdev_work(struct work_struct *work)
 			if (dev->ports[id].mode == VTDEV_MODE_ECHO)
 				vtdev_do_tx(dev, id);
 	}
-	mutex_unlock(&dev->lock);
+	spin_unlock_irqrestore(&dev->lock, flags);
+	list_for_each_entry_safe(m, tmp, &done, node)
+		vtdev_msg_free(m);
 }
 
 static void vtdev_kick(struct vtdev *dev)
@@ -700,16 +726,14 @@ static void vtdev_reset(struct virtio_device *vdev)
 	struct vtdev *dev = to_vtdev(vdev);
 	struct vtdev_msg *m, *tmp;
 	unsigned long flags;
+	LIST_HEAD(drop);
 	u32 i;
 
-	mutex_lock(&dev->lock);
-	spin_lock_irqsave(&dev->cfg_lock, flags);
+	spin_lock_irqsave(&dev->lock, flags);
+	spin_lock(&dev->cfg_lock);
 	dev->status = 0;
-	spin_unlock_irqrestore(&dev->cfg_lock, flags);
-	list_for_each_entry_safe(m, tmp, &dev->ctrl_out, node) {
-		list_del(&m->node);
-		vtdev_msg_free(m);
-	}
+	spin_unlock(&dev->cfg_lock);
+	list_splice_init(&dev->ctrl_out, &drop);
 	dev->ctrl_pending = 0;
 	dev->ready = false;
 	for (i = 0; i < dev->nr_ports; i++) {
@@ -720,7 +744,9 @@ static void vtdev_reset(struct virtio_device *vdev)
 		dev->vqs[i].last_avail = 0;
 		dev->vqs[i].used_idx = 0;
 	}
-	mutex_unlock(&dev->lock);
+	spin_unlock_irqrestore(&dev->lock, flags);
+	list_for_each_entry_safe(m, tmp, &drop, node)
+		vtdev_msg_free(m);
 	/* The worker saw status 0 or ran before: either way it is done. */
 	flush_work(&dev->work);
 	for (i = 0; dev->vqs && i < dev->nvqs_max; i++)
@@ -728,11 +754,29 @@ static void vtdev_reset(struct virtio_device *vdev)
 	irq_work_sync(&dev->cfg_irq);
 }
 
+/*
+ * A kick.  Transmit queues (odd indices: 1 for port 0, 3 for control,
+ * 2 * id + 3 for port id) are served here and now, in the driver's
+ * context, whatever it holds; the rest is left to the work item.
+ */
 static bool vtdev_notify(struct virtqueue *vq)
 {
 	struct vtdev_vq *q = vq->priv;
+	struct vtdev *dev = q->dev;
+	u32 idx = q - dev->vqs;
+	unsigned long flags;
 
-	vtdev_kick(q->dev);
+	if (idx & 1) {
+		spin_lock_irqsave(&dev->lock, flags);
+		if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+			if (idx == VTDEV_CTRL_TXQ)
+				vtdev_do_ctrl_tx(dev);
+			else
+				vtdev_do_tx(dev, idx == 1 ? 0 : (idx - 3) / 2);
+		}
+		spin_unlock_irqrestore(&dev->lock, flags);
+	}
+	vtdev_kick(dev);
 	return true;
 }
 
@@ -741,19 +785,20 @@ static void vtdev_del_vqs(struct virtio_device *vdev)
 	struct vtdev *dev = to_vtdev(vdev);
 	struct virtqueue *vq, *n;
 	struct vtdev_vq *q;
+	unsigned long flags;
 
 	list_for_each_entry_safe(vq, n, &vdev->vqs, list) {
 		q = vq->priv;
-		mutex_lock(&dev->lock);
+		spin_lock_irqsave(&dev->lock, flags);
 		q->num = 0;
-		mutex_unlock(&dev->lock);
+		spin_unlock_irqrestore(&dev->lock, flags);
 		irq_work_sync(&q->irq);
-		mutex_lock(&dev->lock);
+		spin_lock_irqsave(&dev->lock, flags);
 		q->vq = NULL;
 		kfree(q->segs);
 		q->segs = NULL;
 		dev->nvqs--;
-		mutex_unlock(&dev->lock);
+		spin_unlock_irqrestore(&dev->lock, flags);
 		vring_del_virtqueue(vq);
 	}
 }
@@ -763,7 +808,9 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 			  const struct vtdev_vq_req *req)
 {
 	struct vtdev *dev = to_vtdev(vdev);
+	struct vtdev_seg *segs;
 	struct virtqueue *vq;
+	unsigned long flags;
 	struct vtdev_vq *q;
 	unsigned int i;
 	int err = 0;
@@ -787,9 +834,10 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 			break;
 		}
 		vq->priv = q;
-		mutex_lock(&dev->lock);
-		q->segs = kcalloc(virtqueue_get_vring_size(vq),
-				  sizeof(*q->segs), GFP_KERNEL);
+		segs = kcalloc(virtqueue_get_vring_size(vq), sizeof(*segs),
+			       GFP_KERNEL);
+		spin_lock_irqsave(&dev->lock, flags);
+		q->segs = segs;
 		if (q->segs) {
 			q->vq = vq;
 			q->desc = phys_to_virt(virtqueue_get_desc_addr(vq));
@@ -802,8 +850,8 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 			q->bogus_id = false;
 			dev->nvqs++;
 		}
-		mutex_unlock(&dev->lock);
-		if (!q->segs) {
+		spin_unlock_irqrestore(&dev->lock, flags);
+		if (!segs) {
 			vring_del_virtqueue(vq);
 			err = -ENOMEM;
 			break;
@@ -895,7 +943,7 @@ static int vtdev_create(struct file *file, struct vtdev_create __user *arg)
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
-	mutex_init(&dev->lock);
+	spin_lock_init(&dev->lock);
 	spin_lock_init(&dev->cfg_lock);
 	INIT_LIST_HEAD(&dev->ctrl_out);
 	INIT_WORK(&dev->work, vtdev_work);
@@ -988,12 +1036,13 @@ static void vtdev_set_cfg(struct vtdev *dev, const struct vtdev_config *c)
 
 static int vtdev_ctrl_send(struct vtdev *dev, const struct vtdev_ctrl *c)
 {
+	unsigned long flags;
 	struct vtdev_msg *m;
 
 	if (c->len > VTDEV_CTRL_MAX || c->rewrite_us > 100000 ||
 	    (c->flags & ~VTDEV_CTL_REWRITE) || c->rewrite_len > c->len)
 		return -EINVAL;
-	m = vtdev_msg_alloc(c->len);
+	m = vtdev_msg_alloc(c->len, GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
 	m->used_len = c->used_len;
@@ -1009,9 +1058,9 @@ static int vtdev_ctrl_send(struct vtdev *dev, const struct vtdev_ctrl *c)
 		m->rewrite_len = c->rewrite_len;
 		m->rewrite_us = c->rewrite_us;
 	}
-	mutex_lock(&dev->lock);
+	spin_lock_irqsave(&dev->lock, flags);
 	vtdev_queue_msg(dev, m);
-	mutex_unlock(&dev->lock);
+	spin_unlock_irqrestore(&dev->lock, flags);
 	return 0;
 fault:
 	vtdev_msg_free(m);
@@ -1079,7 +1128,8 @@ static long vtdev_port_ioctl(struct vtdev *dev, unsigned int cmd,
 		u32 id;
 	} u;
 	struct vtdev_port *p;
-	u8 *buf = NULL;
+	unsigned long flags;
+	u8 *buf = NULL, *fifo = NULL;
 	long ret = 0;
 
 	if (copy_from_user(&u, arg, _IOC_SIZE(cmd)))
@@ -1094,8 +1144,22 @@ static long vtdev_port_ioctl(struct vtdev *dev, unsigned int cmd,
 		if (IS_ERR(buf))
 			return PTR_ERR(buf);
 	}
-	mutex_lock(&dev->lock);
+	/* Transmit is served in atomic context: allocate the FIFO here. */
+	if ((cmd == VTDEV_PORT_WRITE ||
+	     (cmd == VTDEV_PORT_MODE && u.m.mode == VTDEV_MODE_ECHO)) &&
+	    !READ_ONCE(dev->ports[u.id].fifo)) {
+		fifo = vmalloc(VTDEV_FIFO_SIZE);
+		if (!fifo) {
+			kvfree(buf);
+			return -ENOMEM;
+		}
+	}
+	spin_lock_irqsave(&dev->lock, flags);
 	p = &dev->ports[u.id];
+	if (fifo && !p->fifo) {
+		p->fifo = fifo;
+		fifo = NULL;
+	}
 	switch (cmd) {
 	case VTDEV_PORT_ADD:
 		if (p->exists) {
@@ -1171,7 +1235,8 @@ static long vtdev_port_ioctl(struct vtdev *dev, unsigned int cmd,
 		vtdev_get_stats(dev, &u.st);
 		break;
 	}
-	mutex_unlock(&dev->lock);
+	spin_unlock_irqrestore(&dev->lock, flags);
+	vfree(fifo);
 	kvfree(buf);
 	if (!ret && cmd == VTDEV_PORT_STATS &&
 	    copy_to_user(arg, &u.st, sizeof(u.st)))
@@ -1191,6 +1256,7 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 		struct vtdev_hostile h;
 		struct vtdev_state s;
 	} u;
+	unsigned long flags;
 	struct vtdev_vq *q;
 	long ret = 0;
 
@@ -1220,9 +1286,9 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 		vtdev_kick(dev);
 		return ret;
 	case VTDEV_STATE:
-		mutex_lock(&dev->lock);
+		spin_lock_irqsave(&dev->lock, flags);
 		vtdev_get_state(dev, &u.s);
-		mutex_unlock(&dev->lock);
+		spin_unlock_irqrestore(&dev->lock, flags);
 		return copy_to_user(arg, &u.s, sizeof(u.s)) ? -EFAULT : 0;
 	case VTDEV_HOSTILE:
 		if (copy_from_user(&u.h, arg, sizeof(u.h)))
@@ -1233,7 +1299,7 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 		}
 		if (u.h.q >= dev->nvqs_max)
 			return -EINVAL;
-		mutex_lock(&dev->lock);
+		spin_lock_irqsave(&dev->lock, flags);
 		q = &dev->vqs[u.h.q];
 		if (u.h.op == VTDEV_H_USED_LEN) {
 			q->extra_len = u.h.arg;
@@ -1243,7 +1309,7 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 		} else {
 			ret = -EINVAL;
 		}
-		mutex_unlock(&dev->lock);
+		spin_unlock_irqrestore(&dev->lock, flags);
 		vtdev_kick(dev);
 		return ret;
 	case VTDEV_DESTROY:
