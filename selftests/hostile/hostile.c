@@ -178,7 +178,7 @@ static int port_write_check(struct __test_metadata *_metadata, FIXTURE_DATA(vd) 
 	struct vtdev_stats before, after;
 	char node[64];
 	uint8_t *buf = malloc(len);
-	uint64_t sum;
+	uint64_t sum, t0;
 	ssize_t w;
 	size_t off = 0;
 	int fd, err = 0;
@@ -192,6 +192,7 @@ static int port_write_check(struct __test_metadata *_metadata, FIXTURE_DATA(vd) 
 		goto out;
 	}
 	vt_dev_stats(&self->d, id, &before);
+	t0 = vt_now_ms();
 	while (off < len) {
 		if (!(vt_poll(fd, POLLOUT, WAIT_MS) & POLLOUT)) {
 			err = -ETIMEDOUT;
@@ -213,6 +214,10 @@ static int port_write_check(struct __test_metadata *_metadata, FIXTURE_DATA(vd) 
 		err = -EIO;
 		goto out;
 	}
+	/* A figure for the log, not a verdict. */
+	if (len >= (1 << 20))
+		printf("# %zu bytes to the sink in %llu ms\n", len,
+		       (unsigned long long)(vt_now_ms() - t0));
 	vt_dev_stats(&self->d, id, &after);
 	sum = vt_fnv1a(before.tx_sum, buf, len);
 	if (after.tx_sum != sum || after.tx_bytes != before.tx_bytes + len)
@@ -340,15 +345,16 @@ TEST_F_TIMEOUT(vd, host_close_and_open_show_in_poll, 60)
 TEST_F_TIMEOUT(vd, sink_counts_and_checksums_every_byte, 120)
 {
 	ASSERT_EQ(0, make_default(_metadata, self));
-	EXPECT_EQ(0, port_write_check(_metadata, self, 1, 1 << 20));
+	EXPECT_EQ(0, port_write_check(_metadata, self, 1, 16 << 20));
 }
 
 TEST_F_TIMEOUT(vd, source_sends_the_seeded_stream, 120)
 {
-	struct vtdev_source src = { .id = 1, .bytes = 1 << 20, .seed = 42 };
+	struct vtdev_source src = { .id = 1, .bytes = 16 << 20, .seed = 42 };
 	struct vtdev_stats st;
 	struct vt_stream gen;
-	size_t n = 1 << 20, got = 0;
+	size_t n = 16 << 20, got = 0;
+	uint64_t t0;
 	uint8_t *want = malloc(n), *buf = malloc(n);
 	ssize_t r;
 	int fd;
@@ -358,6 +364,7 @@ TEST_F_TIMEOUT(vd, source_sends_the_seeded_stream, 120)
 	vt_stream_fill(&gen, want, n);
 	fd = open(self->node1, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
+	t0 = vt_now_ms();
 	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SOURCE, &src));
 	while (got < n) {
 		ASSERT_EQ(POLLIN, vt_poll(fd, POLLIN, WAIT_MS) & POLLIN);
@@ -365,6 +372,8 @@ TEST_F_TIMEOUT(vd, source_sends_the_seeded_stream, 120)
 		ASSERT_LT(0, r);
 		got += (size_t)r;
 	}
+	TH_LOG("%zu bytes from the source in %llu ms", n,
+	       (unsigned long long)(vt_now_ms() - t0));
 	EXPECT_EQ(0, memcmp(want, buf, n));
 	ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
 	EXPECT_EQ(n, st.rx_bytes);
