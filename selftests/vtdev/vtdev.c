@@ -81,6 +81,10 @@ struct vtdev_vq {
 	u32 extra_len;			/* hostile: add to the next used len */
 	bool bogus_id;			/* hostile: next used id is @bogus */
 	u32 bogus;
+	u32 reorder;			/* hostile: pairs to complete swapped */
+	u64 swapped;			/* ... and how many were */
+	bool held;			/* transmit: a used entry held back */
+	u16 held_head;
 	struct irq_work irq;		/* calls vring_interrupt() in hardirq */
 };
 
@@ -576,18 +580,55 @@ static void vtdev_do_tx(struct vtdev *dev, u32 id)
 		}
 		p->tx_bytes += total;
 		p->tx_bufs++;
+		/* Out of order: hold one back, give it after the next. */
+		if (q->reorder && !q->held) {
+			q->held = true;
+			q->held_head = head;
+			continue;
+		}
 		vtdev_push(q, head, 0);
+		if (q->held) {
+			q->held = false;
+			q->reorder--;
+			q->swapped++;
+			vtdev_push(q, q->held_head, 0);
+		}
+	}
+	if (q->held) {		/* nothing came after it in this batch */
+		q->held = false;
+		vtdev_push(q, q->held_head, 0);
 	}
 	vtdev_maybe_irq(q);
+}
+
+/* Fill one receive chain and give it back. */
+static void vtdev_rx_one(struct vtdev_port *p, struct vtdev_vq *q,
+			 const struct vtdev_seg *segs, int nseg, u16 head)
+{
+	u32 total = 0, n;
+	int i;
+
+	for (i = 0; i < nseg; i++) {
+		if (!segs[i].write)
+			continue;
+		n = vtdev_produce(p, segs[i].p, segs[i].len);
+		p->rx_sum = fnv1a(p->rx_sum, segs[i].p, n);
+		total += n;
+		if (n < segs[i].len)
+			break;
+	}
+	p->rx_bytes += total;
+	p->rx_bufs++;
+	vtdev_push(q, head, total);
 }
 
 static void vtdev_do_rx(struct vtdev *dev, u32 id)
 {
 	struct vtdev_port *p = &dev->ports[id];
 	struct vtdev_vq *q = vtdev_queue_ok(dev, vtdev_rxq(id));
-	u32 total, n;
-	int nseg, i;
-	u16 head;
+	struct vtdev_seg first[4];
+	int nseg, nfirst;
+	u16 head, head1;
 
 	if (!q)
 		return;
@@ -595,18 +636,27 @@ static void vtdev_do_rx(struct vtdev *dev, u32 id)
 	while ((p->host_open || !vtdev_multiport(dev)) &&
 	       (p->fifo_len || p->src_left) &&
 	       (nseg = vtdev_pop(q, &head)) > 0) {
-		for (total = 0, i = 0; i < nseg; i++) {
-			if (!q->segs[i].write)
-				continue;
-			n = vtdev_produce(p, q->segs[i].p, q->segs[i].len);
-			p->rx_sum = fnv1a(p->rx_sum, q->segs[i].p, n);
-			total += n;
-			if (n < q->segs[i].len)
+		/*
+		 * Out of order: take two chains, fill and complete the second
+		 * first.  The stream stays in used-ring order, which is the
+		 * order the driver must read it in.
+		 */
+		if (q->reorder && nseg <= ARRAY_SIZE(first)) {
+			memcpy(first, q->segs, nseg * sizeof(first[0]));
+			nfirst = nseg;
+			head1 = head;
+			nseg = vtdev_pop(q, &head);
+			if (nseg > 0) {
+				vtdev_rx_one(p, q, q->segs, nseg, head);
+				q->reorder--;
+				q->swapped++;
+			}
+			vtdev_rx_one(p, q, first, nfirst, head1);
+			if (nseg < 0)
 				break;
+			continue;
 		}
-		p->rx_bytes += total;
-		p->rx_bufs++;
-		vtdev_push(q, head, total);
+		vtdev_rx_one(p, q, q->segs, nseg, head);
 	}
 	vtdev_maybe_irq(q);
 }
@@ -848,6 +898,8 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 			q->used_idx = 0;
 			q->extra_len = 0;
 			q->bogus_id = false;
+			q->reorder = 0;
+			q->held = false;
 			dev->nvqs++;
 		}
 		spin_unlock_irqrestore(&dev->lock, flags);
@@ -1112,6 +1164,10 @@ static void vtdev_get_stats(struct vtdev *dev, struct vtdev_stats *s)
 	s->rx_sum = p->rx_sum;
 	s->rx_bufs = p->rx_bufs;
 	s->rx_pending = p->fifo_len + p->src_left;
+	if (vtdev_txq(s->id) < dev->nvqs_max) {
+		s->tx_swapped = dev->vqs[vtdev_txq(s->id)].swapped;
+		s->rx_swapped = dev->vqs[vtdev_rxq(s->id)].swapped;
+	}
 }
 
 static long vtdev_port_ioctl(struct vtdev *dev, unsigned int cmd,
@@ -1306,6 +1362,8 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 		} else if (u.h.op == VTDEV_H_USED_ID) {
 			q->bogus_id = true;
 			q->bogus = u.h.arg;
+		} else if (u.h.op == VTDEV_H_REORDER) {
+			q->reorder = u.h.arg;
 		} else {
 			ret = -EINVAL;
 		}

@@ -121,6 +121,8 @@ struct vtdev_stats {
 	__u64 rx_sum;		/* FNV-1a 64 over them, in order */
 	__u64 rx_bufs;
 	__u64 rx_pending;	/* queued or still to generate */
+	__u64 tx_swapped;	/* VTDEV_H_REORDER: pairs completed swapped */
+	__u64 rx_swapped;
 };
 
 struct vtdev_state {
@@ -143,6 +145,7 @@ struct vtdev_state {
 #define VTDEV_H_USED_LEN	1	/* next used entry on queue q: len += arg */
 #define VTDEV_H_USED_ID		2	/* next used entry on queue q: id = arg */
 #define VTDEV_H_BREAK		3	/* virtio_break_device() now */
+#define VTDEV_H_REORDER		4	/* complete the next arg pairs on q swapped */
 
 struct vtdev_hostile {
 	__u32 op;
