@@ -10,6 +10,8 @@
 #                   (QEMU=binary for another QEMU, VMTAG=name keeps its logs apart)
 #   make qemu-backports  fetch QEMU 10.0 (bookworm-backports) into build/, print
 #                   its path: make vmtest QEMU=$$(make -s qemu-backports)
+#   make hostile KERNEL=6.1|6.12 DRIVER=intree|ours  the driver against a
+#                   misbehaving device (selftests/vtdev/vtdev.ko)
 #   make modules    build virtser.ko for every supported kernel
 #   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
@@ -28,7 +30,8 @@ KERNELS := $(shell sed -n '/^[0-9]/s/[[:space:]].*//p' kernel/kernels.list)
 CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
-	kernel-check vmtest vmtest-all qemu-backports distcheck install uninstall dkms-source \
+	kernel-check vmtest vmtest-all qemu-backports hostile vtdev vtdev-% distcheck install \
+	uninstall dkms-source \
 	install-check dkms-check clean distclean
 
 all: userspace modules
@@ -54,6 +57,12 @@ module-%:
 	@set -e; read kver img hdr < <(sh scripts/kernel-paths.sh $*); \
 	sh kernel/scripts/build.sh $$hdr $(B)/kmod/$* $(KBUILD_FLAGS)
 
+# The rig's programmable virtio console device: test only, never installed.
+vtdev: $(addprefix vtdev-,$(KERNELS))
+vtdev-%:
+	@set -e; read kver img hdr < <(sh scripts/kernel-paths.sh $*); \
+	sh selftests/vtdev/build.sh $$hdr $(B)/vtdev/$* $(KBUILD_FLAGS)
+
 unit-check: $(B)/config.status
 	$(MAKE) -C $(B) check
 
@@ -70,6 +79,11 @@ vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 # installed); prints the wrapper to pass as QEMU=.
 qemu-backports:
 	@bash scripts/qemu-backports.sh $(B)
+
+# The hostile-device suite: no QEMU virtio-serial device, only vtdev.ko.
+hostile: vtdev-$(KERNEL) $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
+	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B) \
+		--vtdev --tests hostile --tag hostile --timeout 1200
 
 demo: deps
 	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)
@@ -104,7 +118,7 @@ dkms-check: $(B)/config.status
 
 clean:
 	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean
-	rm -rf $(B)/kmod $(B)/selftests $(B)/vm
+	rm -rf $(B)/kmod $(B)/vtdev $(B)/selftests $(B)/vm
 
 distclean:
 	rm -rf $(B) autom4te.cache build-aux aclocal.m4 configure config.h.in \

@@ -13,7 +13,8 @@
 #      only); make distcheck, and the tarball's kernel/ against git.
 #      About 3 minutes together (install-check 5-30 s, dkms-check 1-1.5
 #      min, distcheck 75-100 s).
-#   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS
+#   5. the VM behaviour suite on each kernel for each driver in VM_DRIVERS,
+#      then the hostile-device suite (make hostile, selftests/vtdev/vtdev.ko)
 #   5b. the same suite through QEMU 10.0 (bookworm-backports, what Debian 13
 #      ships), unpacked into BUILDDIR/qemu-bpo: a second device model
 #   6. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
@@ -22,7 +23,8 @@
 #      through emergency write (multiport and single-port devices)
 #   6b. the debug kernel lane: the debug guest kernel built once per machine
 #      (scripts/debug-kernel.sh, cached in /var/cache/virtser), the module
-#      against it, the VM suite for virtser.ko and the stress run on it,
+#      against it, the VM suite, the stress run and the hostile suite for
+#      virtser.ko on it,
 #      every run ending with a kmemleak scan (CHECK_SKIP_DEBUG=1 skips it)
 #   7. virtserd end to end with a real guest, per kernel and driver:
 #      through the daemon both ways, a slow consumer, 100 clients, and QEMU
@@ -152,6 +154,13 @@ for k in $supported; do
 		st=1
 	fi
 	count "virtser.ko builds warning-free against $k" $st
+	make -s vtdev-$k B="$B" KBUILD_FLAGS=W=1 > "$B/vtdev-$k.log" 2>&1
+	st=$?
+	if [ $st = 0 ] && grep -q 'warning:' "$B/vtdev-$k.log"; then
+		grep 'warning:' "$B/vtdev-$k.log"
+		st=1
+	fi
+	count "vtdev.ko (test device) builds warning-free against $k" $st
 done
 if [ -f scripts/kernel-check.sh ]; then
 	sh scripts/kernel-check.sh "$B" > "$B/kernel-check.log" 2>&1
@@ -197,6 +206,15 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d.log" | grep -v '^ok [0-9]' || true
 			grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d.log"
 			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
+		done
+	done
+	for d in $drivers; do
+		for k in $kernels; do
+			step "hostile-device suite: KERNEL=$k DRIVER=$d"
+			make -s hostile KERNEL=$k DRIVER=$d B="$B" > "$B/hostile-$k-$d.log" 2>&1
+			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/hostile-$k-$d.log" | grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/hostile-$k-$d.log"
+			add_vm "$B/hostile-$k-$d.log" "hostile $k $d"
 		done
 	done
 	step "QEMU 10.0 from bookworm-backports (scripts/qemu-backports.sh)"
@@ -276,6 +294,13 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [ "${CHECK_SKIP_DEBUG:-0}" != 1 ]; then
 				> "$B/stress-6.1-debug.log" 2>&1
 			grep -E '^(not ok|ok)|cycles:|^# kernel' "$B/stress-6.1-debug.log" | grep -v '^ok - guest'
 			add_vm "$B/stress-6.1-debug.log" "stress 6.1-debug"
+
+			step "hostile-device suite: KERNEL=6.1-debug DRIVER=ours"
+			make -s hostile KERNEL=6.1-debug DRIVER=ours B="$B" > "$B/hostile-6.1-debug-ours.log" 2>&1
+			grep -E '^(not ok|ok|# vmtest|# vmhost|# kernel)' "$B/hostile-6.1-debug-ours.log" |
+				grep -v '^ok [0-9]' || true
+			grep -E '^[0-9]+ passed' "$B/hostile-6.1-debug-ours.log"
+			add_vm "$B/hostile-6.1-debug-ours.log" "hostile 6.1-debug ours"
 		fi
 	fi
 fi

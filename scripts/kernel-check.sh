@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# kernel-check.sh [BUILDDIR] - style and static checks of virtser.ko.
+# kernel-check.sh [BUILDDIR] - style and static checks of virtser.ko
+# (and of the test rig's selftests/vtdev/vtdev.ko: steps 1 and 2 too).
 #
 #  1. checkpatch.pl --strict over the module sources (kernel/*.[ch],
 #     kernel/proto/*.[ch]).  checkpatch is not in linux-headers, so it is
@@ -41,7 +42,8 @@ log=$out/checkpatch.log
 # clean file and one line per issue otherwise.
 : > "$log"
 n=0
-for f in kernel/*.c kernel/*.h kernel/proto/*.c kernel/proto/*.h; do
+for f in kernel/*.c kernel/*.h kernel/proto/*.c kernel/proto/*.h \
+	 selftests/vtdev/*.c selftests/vtdev/*.h; do
 	n=$((n + 1))
 	perl "$out/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 		-f "$f" >> "$log" 2>&1 || echo "$f: checkpatch exited non-zero" >> "$log"
@@ -78,6 +80,28 @@ for k in $kernels; do
 		continue
 	fi
 	# Anything but kbuild's progress lines is a diagnostic.
+	if grep -v -E '^  (CC|LD|CHECK|MODPOST|BTF|AR)( \[M\])? |^make(\[[0-9]+\])?: (Entering|Leaving) directory|^Skipping BTF generation' "$log" | grep -q .; then
+		cat "$log"
+		fail=1
+	else
+		echo "clean ($kver, $(grep -c '  CHECK ' "$log") files through sparse)"
+	fi
+done
+
+# The test rig's device module, the same way (selftests/vtdev/build.sh).
+for k in $kernels; do
+	echo "== vtdev.ko: W=1 C=1 against $k"
+	read -r kver img hdr <<-EOF2
+	$(sh "$top/scripts/kernel-paths.sh" "$k")
+	EOF2
+	objdir=$out/vtdev-$k
+	rm -rf "$objdir"
+	log=$out/build-vtdev-$k.log
+	if ! sh "$top/selftests/vtdev/build.sh" "$hdr" "$objdir" W=1 C=1 > "$log" 2>&1; then
+		cat "$log"
+		fail=1
+		continue
+	fi
 	if grep -v -E '^  (CC|LD|CHECK|MODPOST|BTF|AR)( \[M\])? |^make(\[[0-9]+\])?: (Entering|Leaving) directory|^Skipping BTF generation' "$log" | grep -q .; then
 		cat "$log"
 		fail=1

@@ -93,6 +93,12 @@ ours)
 	echo "mkinitramfs: unknown driver '$driver'" >&2; exit 1 ;;
 esac
 
+# Test-only modules loaded after the driver (run.sh --vtdev).
+for ko in ${VT_EXTRA_KO:-}; do
+	cp "$ko" "$stage/lib/vt/"
+	basename "$ko" >> "$stage/lib/vt/modules.order"
+done
+
 cp "$build/selftests/guest/"* "$stage/vt/"
 if [ -n "$tests" ]; then
 	printf '%s\n' ${tests%%|*} > "$stage/vt/tests.order"

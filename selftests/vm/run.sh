@@ -5,6 +5,10 @@
 # --daemon adds a port whose host end is virtserd (build/host/virtserd),
 # for the end-to-end tests of the daemon with a real guest.
 #
+# --vtdev leaves QEMU's virtio-serial device out and loads vtdev.ko
+# (build/vtdev/<kernel>/, selftests/vtdev/) after the driver instead: the
+# only console device the guest has is the one its tests program.
+#
 # Boots a Debian guest kernel under QEMU with the driver under test and runs
 # the behaviour suite.  Prints TAP and ends with "N passed, M failed".
 # Logs are kept in BUILD/vm/<kernel>-<driver>/.  QEMU names the binary to
@@ -21,6 +25,7 @@ tests=
 tag=
 extra=
 daemon=
+vtdev=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--tag) tag=-$2; shift 2 ;;		# keeps these logs apart
 	--append) extra=$2; shift 2 ;;		# more guest kernel arguments
 	--daemon) daemon=1; shift ;;
+	--vtdev) vtdev=1; shift ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -48,6 +54,10 @@ fi
 make -s -C "$top/selftests" B="$build"
 logs=$build/vm/$kernel-$driver$tag
 mkdir -p "$logs"
+if [ -n "$vtdev" ]; then
+	[ -f "$build/vtdev/$kernel/vtdev.ko" ] || { echo "run.sh: $build/vtdev/$kernel/vtdev.ko not built" >&2; exit 2; }
+	export VT_EXTRA_KO="$build/vtdev/$kernel/vtdev.ko"
+fi
 sh "$here/mkinitramfs.sh" "$kernel" "$driver" "$logs/initramfs.cpio.gz" "$build" "$tests"
 
 # Unix socket paths are short-lived and must stay under 108 bytes.
@@ -77,6 +87,7 @@ if [ -n "$daemon" ]; then
 	ports+=(4:port:org.virtser.daemon.4:daemon)
 	daemon_args=(--daemon "$build/host/virtserd")
 fi
+[ -n "$vtdev" ] && ports=()
 qemu_ports=()
 vmhost_ports=()
 for spec in "${ports[@]}"; do
@@ -116,7 +127,7 @@ for attempt in 1 2; do
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
 	-qmp "unix:$work/qmp.sock,server=on,wait=off" \
-	-device virtio-serial-pci,id=vser0 "${qemu_ports[@]}" &
+	${ports[0]:+-device virtio-serial-pci,id=vser0} "${qemu_ports[@]}" &
 vmhost_pid=$!
 wait "$vmhost_pid"
 rc=$?

@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostile.c - the console driver against a device that misbehaves on
+ * purpose (vtdev.ko, selftests/vtdev/), run by `make hostile`.
+ *
+ * The first tests pin the QEMU-like default behaviour of the device (so a
+ * hostile case that fails is the driver's fault, not the device's); the
+ * rest each make the device do one wrong thing and then check what
+ * virtser.ko must guarantee: no splat in the kernel log, a warning-level
+ * message naming the device, and the port still working or cleanly
+ * refused (ENODEV), with nothing hanging (each test has a deadline).
+ *
+ * The in-tree virtio_console fails some cases (crash, hang); on it those
+ * are skipped with the reason from intree_known[] unless the kernel
+ * command line says vt.hostile_all=1.  Documentation/testing.rst has the
+ * table of both drivers' results.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "stream.h"
+#include "vt_dev.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define WAIT_MS		15000
+#define SETTLE_MS	300	/* a message the driver should ignore: give it time to act */
+
+/* Cases the in-tree driver is known to fail, and how. */
+static const struct {
+	const char *test;
+	const char *why;
+} intree_known[] = {
+	{ "break_device_mid_transfer",
+	  "a writer blocked on the port is not woken by virtio_break_device()" },
+	{ "stalled_console",
+	  "console output spins with interrupts off until the host returns the buffer: the guest hangs" },
+	{ NULL, NULL },
+};
+
+/*
+ * EXPECTED FAILURES OF virtser.ko, FOR THE LEAD TO REVIEW.  Mostly cases
+ * where virtser.ko survives and keeps the port working but prints no
+ * warning about what the device did wrong.  The case still runs every
+ * other check; only the named shortcoming is reported as a skip with this
+ * reason (kernel/ is not this suite's to change).
+ */
+static const struct {
+	const char *test;
+	const char *why;
+} ours_xfail[] = {
+	{ "ctrl_duplicate_port_add", "duplicate PORT_ADD answered with PORT_READY, no warning" },
+	{ "ctrl_remove_unknown_port", "PORT_REMOVE of an unknown port only dev_dbg()" },
+	{ "ctrl_console_port_for_open_port", "CONSOLE_PORT for an open generic port: no warning" },
+	/* Not about a warning: the writer's errno, checked in the case. */
+	{ "remove_device_mid_transfer",
+	  "a write in flight at removal may fail EIO, not ENODEV (vs_remove() breaks the device before unplugging the ports)" },
+	{ NULL, NULL },
+};
+
+static bool cmdline_has(const char *word)
+{
+	char buf[4096];
+
+	if (vt_read_file("/proc/cmdline", buf, sizeof(buf)) < 0)
+		return false;
+	return strstr(buf, word) != NULL;
+}
+
+/* Why the in-tree driver is known to fail this case, or NULL. */
+static const char *known(const char *test, bool intree)
+{
+	int i;
+
+	if (!intree || cmdline_has("vt.hostile_all=1"))
+		return NULL;
+	for (i = 0; intree_known[i].test; i++)
+		if (!strcmp(intree_known[i].test, test))
+			return intree_known[i].why;
+	return NULL;
+}
+
+static const char *ours_known(const char *test)
+{
+	int i;
+
+	for (i = 0; ours_xfail[i].test; i++)
+		if (!strcmp(ours_xfail[i].test, test))
+			return ours_xfail[i].why;
+	return NULL;
+}
+
+FIXTURE(vd) {
+	struct vt_dev d;
+	int klog;
+	bool intree;
+	bool broken;		/* the case broke the device: EIO is a refusal too */
+	char needle[32];	/* "virtioN": what a warning about it names */
+	char node1[64];
+};
+
+static int make_device(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self,
+		       const struct vtdev_create *c)
+{
+	struct vtdev_state s;
+	uint64_t end = vt_now_ms() + WAIT_MS;
+
+	if (vt_dev_create(&self->d, c))
+		return -1;
+	snprintf(self->needle, sizeof(self->needle), "virtio%u", self->d.c.index);
+	vt_dev_node(&self->d, 1, self->node1, sizeof(self->node1));
+	do {
+		if (vt_dev_state(&self->d, &s))
+			return -1;
+		if (s.driver[0])
+			break;
+		usleep(10000);
+	} while (vt_now_ms() < end);
+	self->intree = !strcmp(s.driver, "virtio_console");
+	return 0;
+}
+
+/* A QEMU-like device: a console on port 0 and a named port 1, both open. */
+static int make_default(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self)
+{
+	struct vtdev_create c;
+
+	vt_dev_defaults(&c);
+	if (make_device(_metadata, self, &c))
+		return -1;
+	if (vt_dev_add_port(&self->d, 0, VTDEV_PF_CONSOLE | VTDEV_PF_HOST_OPEN,
+			    "org.vtdev.console") ||
+	    vt_dev_add_port(&self->d, 1, VTDEV_PF_HOST_OPEN, "org.vtdev.1"))
+		return -1;
+	return vt_dev_wait_port(&self->d, 1, true, WAIT_MS);
+}
+
+FIXTURE_SETUP(vd)
+{
+	self->klog = vt_klog_start();
+	self->d.fd = -1;
+	ASSERT_LE(0, self->klog);
+}
+
+FIXTURE_TEARDOWN(vd)
+{
+	int warned;
+
+	EXPECT_EQ(0, vt_dev_destroy(&self->d));
+	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+	close(self->klog);
+}
+
+/* Skip what is known to fail on this driver; call first in each case. */
+#define CASE_BEGIN() do {						\
+	const char *why_;						\
+	ASSERT_EQ(0, make_default(_metadata, self));			\
+	why_ = known(_metadata->name, self->intree);			\
+	if (why_)							\
+		SKIP(return, "known in-tree failure: %s", why_);	\
+} while (0)
+
+/* Write len bytes to port id's node and see the device's sink count them. */
+static int port_write_check(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self,
+			    unsigned int id, size_t len)
+{
+	struct vtdev_stats before, after;
+	char node[64];
+	uint8_t *buf = malloc(len);
+	uint64_t sum, t0;
+	ssize_t w;
+	size_t off = 0;
+	int fd, err = 0;
+
+	vt_dev_node(&self->d, id, node, sizeof(node));
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + id);
+	fd = open(node, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	vt_dev_stats(&self->d, id, &before);
+	t0 = vt_now_ms();
+	while (off < len) {
+		if (!(vt_poll(fd, POLLOUT, WAIT_MS) & POLLOUT)) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		w = write(fd, buf + off, len - off);
+		if (w < 0 && errno == EAGAIN)
+			continue;
+		if (w <= 0) {
+			err = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	if (err)
+		goto out;
+	if (vt_dev_wait_tx(&self->d, id, before.tx_bytes + len, WAIT_MS)) {
+		err = -EIO;
+		goto out;
+	}
+	/* A figure for the log, not a verdict. */
+	if (len >= (1 << 20))
+		printf("# %zu bytes to the sink in %llu ms\n", len,
+		       (unsigned long long)(vt_now_ms() - t0));
+	vt_dev_stats(&self->d, id, &after);
+	sum = vt_fnv1a(before.tx_sum, buf, len);
+	if (after.tx_sum != sum || after.tx_bytes != before.tx_bytes + len)
+		err = -EBADMSG;
+out:
+	free(buf);
+	return err;
+}
+
+/*
+ * The end of every hostile case: the kernel log has no splat and (on
+ * virtser.ko, when want_warn) a warning naming the device; port 1 still
+ * works or is cleanly refused with ENODEV.
+ */
+static void case_end(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self,
+		     bool want_warn)
+{
+	int warned, err;
+
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
+	usleep(SETTLE_MS * 1000);
+	err = port_write_check(_metadata, self, 1, 4096);
+	/*
+	 * Refused: the port is gone (ENOENT at open, ENODEV after), it became
+	 * a console (ENXIO at open, as for any console port), or the device
+	 * is broken (EIO).
+	 */
+	EXPECT_TRUE(err == 0 || err == -ENODEV || err == -ENOENT || err == -ENXIO ||
+		    (self->broken && err == -EIO)) {
+		TH_LOG("port 1 after the case: %s", strerror(-err));
+	}
+	EXPECT_EQ(0, vt_klog_scan(self->klog, self->needle, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+	if (!want_warn || self->intree || warned)
+		return;
+	if (ours_known(_metadata->name) && _metadata->passed)
+		SKIP(return, "virtser expected failure (lead to review): %s",
+		     ours_known(_metadata->name));
+	EXPECT_LE(1, warned) {
+		TH_LOG("no warning naming %s in the kernel log", self->needle);
+	}
+}
+
+static int send_hdr(FIXTURE_DATA(vd) *self, uint32_t id, uint16_t ev, uint16_t val)
+{
+	uint8_t m[8];
+
+	vt_dev_hdr(m, id, ev, val);
+	return vt_dev_ctrl(&self->d, m, sizeof(m), 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* The device's default behaviour, on both drivers                   */
+
+TEST_F_TIMEOUT(vd, default_binds_adds_names_and_opens, 60)
+{
+	struct vtdev_state s;
+	struct vtdev_stats st;
+	char path[128], val[128];
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	ASSERT_EQ(0, vt_dev_state(&self->d, &s));
+	TH_LOG("driver %s, features 0x%llx, %u queues", s.driver,
+	       (unsigned long long)s.features, s.nvqs);
+	EXPECT_NE(0, s.driver[0]);
+	EXPECT_LE(1, s.device_ready);
+	EXPECT_TRUE(s.features & (1u << 1));
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/vport%up1/name", self->d.c.index);
+	ASSERT_LT(0, vt_read_file(path, val, sizeof(val)));
+	EXPECT_STREQ("org.vtdev.1\n", val);
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 0, true, WAIT_MS));
+	EXPECT_EQ(0, vt_wait_path("/sys/class/tty/hvc0", false, WAIT_MS));
+	ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
+	EXPECT_EQ(1, st.guest_ready);
+	EXPECT_EQ(0, st.guest_open);
+	fd = open(self->node1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* The host end is open: no POLLHUP. */
+	EXPECT_EQ(0, vt_wait_host(fd, true, WAIT_MS));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(vd, guest_open_and_close_reach_the_device, 60)
+{
+	struct vtdev_stats st;
+	uint64_t end;
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	fd = open(self->node1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	end = vt_now_ms() + WAIT_MS;
+	do {
+		ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
+	} while (!st.guest_open && vt_now_ms() < end && !usleep(5000));
+	EXPECT_EQ(1, st.guest_open);
+	close(fd);
+	end = vt_now_ms() + WAIT_MS;
+	do {
+		ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
+	} while (st.guest_open && vt_now_ms() < end && !usleep(5000));
+	EXPECT_EQ(0, st.guest_open);
+}
+
+TEST_F_TIMEOUT(vd, host_close_and_open_show_in_poll, 60)
+{
+	struct vtdev_open o = { .id = 1 };
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	fd = open(self->node1, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_wait_host(fd, true, WAIT_MS));
+	o.open = 0;
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_HOST_OPEN, &o));
+	EXPECT_EQ(0, vt_wait_host(fd, false, WAIT_MS));
+	o.open = 1;
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_HOST_OPEN, &o));
+	EXPECT_EQ(0, vt_wait_host(fd, true, WAIT_MS));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(vd, sink_counts_and_checksums_every_byte, 120)
+{
+	ASSERT_EQ(0, make_default(_metadata, self));
+	EXPECT_EQ(0, port_write_check(_metadata, self, 1, 16 << 20));
+}
+
+TEST_F_TIMEOUT(vd, source_sends_the_seeded_stream, 120)
+{
+	struct vtdev_source src = { .id = 1, .bytes = 16 << 20, .seed = 42 };
+	struct vtdev_stats st;
+	struct vt_stream gen;
+	size_t n = 16 << 20, got = 0;
+	uint64_t t0;
+	uint8_t *want = malloc(n), *buf = malloc(n);
+	ssize_t r;
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	vt_stream_seed(&gen, 42);
+	vt_stream_fill(&gen, want, n);
+	fd = open(self->node1, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	t0 = vt_now_ms();
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SOURCE, &src));
+	while (got < n) {
+		ASSERT_EQ(POLLIN, vt_poll(fd, POLLIN, WAIT_MS) & POLLIN);
+		r = read(fd, buf + got, n - got);
+		ASSERT_LT(0, r);
+		got += (size_t)r;
+	}
+	TH_LOG("%zu bytes from the source in %llu ms", n,
+	       (unsigned long long)(vt_now_ms() - t0));
+	EXPECT_EQ(0, memcmp(want, buf, n));
+	ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
+	EXPECT_EQ(n, st.rx_bytes);
+	EXPECT_EQ(vt_fnv1a(VT_FNV_OFFSET, want, n), st.rx_sum);
+	close(fd);
+	free(want);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(vd, echo_returns_what_was_written, 120)
+{
+	size_t n = 256 << 10, off = 0, got = 0;
+	uint8_t *out = malloc(n), *in = malloc(n);
+	struct vt_stream gen;
+	ssize_t r;
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 1, VTDEV_MODE_ECHO));
+	vt_stream_seed(&gen, 7);
+	vt_stream_fill(&gen, out, n);
+	fd = open(self->node1, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	while (got < n) {
+		short ev = vt_poll(fd, POLLIN | (off < n ? POLLOUT : 0), WAIT_MS);
+
+		ASSERT_NE(0, ev);
+		if (ev & POLLOUT) {
+			r = write(fd, out + off, n - off > 4096 ? 4096 : n - off);
+			ASSERT_TRUE(r > 0 || errno == EAGAIN);
+			if (r > 0)
+				off += (size_t)r;
+		}
+		if (ev & POLLIN) {
+			r = read(fd, in + got, n - got);
+			ASSERT_TRUE(r > 0 || errno == EAGAIN);
+			if (r > 0)
+				got += (size_t)r;
+		}
+	}
+	EXPECT_EQ(0, memcmp(out, in, n));
+	close(fd);
+	free(out);
+	free(in);
+}
+
+TEST_F_TIMEOUT(vd, hotplug_add_and_remove_on_command, 60)
+{
+	char node[64], buf[8];
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 3, VTDEV_PF_HOST_OPEN, "org.vtdev.hot3"));
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 3, true, WAIT_MS));
+	EXPECT_EQ(0, port_write_check(_metadata, self, 3, 8192));
+	vt_dev_node(&self->d, 3, node, sizeof(node));
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_PORT_REMOVE, &(__u32){ 3 }));
+	EXPECT_EQ(0, vt_wait_path(node, true, WAIT_MS));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+}
+
+/* Wait until hvc0's window size is rows x cols. */
+static int wait_winsize(unsigned int rows, unsigned int cols)
+{
+	uint64_t end = vt_now_ms() + WAIT_MS;
+	struct winsize ws = { 0 };
+	int fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	do {
+		if (ioctl(fd, TIOCGWINSZ, &ws))
+			break;
+		if (ws.ws_row == rows && ws.ws_col == cols) {
+			close(fd);
+			return 0;
+		}
+		usleep(10000);
+	} while (vt_now_ms() < end);
+	printf("# hvc0 is %ux%u, want %ux%u\n", ws.ws_row, ws.ws_col, rows, cols);
+	close(fd);
+	return -1;
+}
+
+/*
+ * A size of 0x0 is the host saying it does not know: the driver may apply
+ * it or keep the last one.  Anything else is a failure.
+ */
+static int zero_size_handled(unsigned int old_rows, unsigned int old_cols)
+{
+	struct winsize ws = { 0 };
+	int fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	usleep(SETTLE_MS * 1000);
+	if (ioctl(fd, TIOCGWINSZ, &ws))
+		ws.ws_row = ws.ws_col = 1;
+	close(fd);
+	printf("# hvc0 is %ux%u after a 0x0 size\n", ws.ws_row, ws.ws_col);
+	if ((!ws.ws_row && !ws.ws_col) || (ws.ws_row == old_rows && ws.ws_col == old_cols))
+		return 0;
+	return -1;
+}
+
+/* The console still carries output: port 0's sink sees it. */
+static int console_works(FIXTURE_DATA(vd) *self)
+{
+	struct vtdev_stats st;
+	int fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	if (vt_dev_stats(&self->d, 0, &st))
+		st.tx_bytes = 0;
+	w = write(fd, "console ok\n", 11);
+	close(fd);
+	if (w != 11)
+		return -EIO;
+	return vt_dev_wait_tx(&self->d, 0, st.tx_bytes + 11, WAIT_MS);
+}
+
+TEST_F_TIMEOUT(vd, resize_reaches_the_console, 60)
+{
+	struct vtdev_resize r = { .id = 0, .cols = 132, .rows = 43 };
+	int fd;
+
+	ASSERT_EQ(0, make_default(_metadata, self));
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	/* hvc applies a size to an open tty. */
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_RESIZE, &r));
+	EXPECT_EQ(0, wait_winsize(43, 132));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(vd, config_resize_without_multiport, 60)
+{
+	struct vtdev_create c;
+	struct vtdev_config cfg = {
+		.set = VTDEV_SET_COLS | VTDEV_SET_ROWS, .cols = 100, .rows = 30,
+	};
+	int fd;
+
+	vt_dev_defaults(&c);
+	c.features = 1u << 0;	/* SIZE only: port 0 is the console */
+	ASSERT_EQ(0, make_device(_metadata, self, &c));
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SET_CONFIG, &cfg));
+	EXPECT_EQ(0, wait_winsize(30, 100));
+	close(fd);
+}
+
+/* ---------------------------------------------------------------- */
+/* Hostile control messages                                           */
+
+TEST_F_TIMEOUT(vd, ctrl_short_message, 60)
+{
+	uint8_t m[8];
+
+	CASE_BEGIN();
+	vt_dev_hdr(m, 1, 6, 1);
+	ASSERT_EQ(0, vt_dev_ctrl(&self->d, m, 4, 0));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_empty_message, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_ctrl(&self->d, "", 0, 0));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_oversized_message, 60)
+{
+	uint8_t m[3000];
+
+	CASE_BEGIN();
+	memset(m, 0xa5, sizeof(m));
+	vt_dev_hdr(m, 1, 6, 1);		/* PORT_OPEN 1 with 2992 bytes of junk */
+	ASSERT_EQ(0, vt_dev_ctrl(&self->d, m, sizeof(m), 0));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_unknown_event, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, send_hdr(self, 1, 0x77, 1));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_port_add_id_out_of_range, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, send_hdr(self, 31, 1, 1));	/* max_nr_ports is 31 */
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_port_open_id_huge, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, send_hdr(self, 0xfffffff0u, 6, 1));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_duplicate_port_add, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, send_hdr(self, 1, 1, 1));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_remove_unknown_port, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, send_hdr(self, 5, 2, 1));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_name_without_nul, 60)
+{
+	uint8_t m[8 + 3];
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 2, VTDEV_PF_HOST_OPEN | VTDEV_PF_NO_NAME, NULL));
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 2, false, WAIT_MS));
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
+	vt_dev_hdr(m, 2, 7, 0);
+	memcpy(m + 8, "abc", 3);
+	ASSERT_EQ(0, vt_dev_ctrl(&self->d, m, sizeof(m), 0));
+	case_end(_metadata, self, false);	/* a name without NUL is legal */
+	EXPECT_EQ(0, port_write_check(_metadata, self, 2, 4096));
+}
+
+TEST_F_TIMEOUT(vd, ctrl_name_64k, 60)
+{
+	size_t n = 8 + 65536;
+	uint8_t *m = malloc(n);
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 2, VTDEV_PF_HOST_OPEN | VTDEV_PF_NO_NAME, NULL));
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 2, false, WAIT_MS));
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
+	memset(m, 'n', n);
+	vt_dev_hdr(m, 2, 7, 0);
+	/* The buffer holds what fits; the used length claims all of it. */
+	ASSERT_EQ(0, vt_dev_ctrl(&self->d, m, (uint32_t)n, 0));
+	free(m);
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_console_port_for_open_port, 60)
+{
+	int fd;
+
+	CASE_BEGIN();
+	fd = open(self->node1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_hdr(self, 1, 4, 1));
+	case_end(_metadata, self, true);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_rewritten_after_used, 60)
+{
+	uint8_t m[8 + 12], bad[8];
+	struct vtdev_ctrl c = {
+		.data = (uintptr_t)m, .len = sizeof(m), .flags = VTDEV_CTL_REWRITE,
+		.rewrite_data = (uintptr_t)bad, .rewrite_len = sizeof(bad),
+		.rewrite_us = 50000,
+	};
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 2, VTDEV_PF_HOST_OPEN | VTDEV_PF_NO_NAME, NULL));
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 2, false, WAIT_MS));
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
+	/* A valid PORT_NAME that turns into PORT_ADD of a huge id. */
+	vt_dev_hdr(m, 2, 7, 0);
+	memcpy(m + 8, "org.vtdev.2", 12);
+	vt_dev_hdr(bad, 0xfffffff0u, 1, 1);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_CTRL_SEND, &c));
+	case_end(_metadata, self, false);	/* the driver may never notice */
+}
+
+/* ---------------------------------------------------------------- */
+/* Hostile rings                                                      */
+
+TEST_F_TIMEOUT(vd, rx_used_len_beyond_buffer, 60)
+{
+	struct vtdev_write w = { .id = 1, .len = 5, .data = (uintptr_t)"hello" };
+	char buf[65536];
+	ssize_t r;
+	int fd;
+
+	CASE_BEGIN();
+	fd = open(self->node1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_USED_LEN, vtdev_rxq(1), 1 << 20));
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_PORT_WRITE, &w));
+	vt_poll(fd, POLLIN, 2000);
+	r = read(fd, buf, sizeof(buf));
+	TH_LOG("read returned %zd", r);
+	/* Nothing beyond the buffer the driver posted may reach us. */
+	EXPECT_TRUE(r < 0 || r <= 4096 * 16);
+	close(fd);
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_used_len_beyond_buffer, 60)
+{
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_USED_LEN, VTDEV_CTRL_RXQ, 1 << 20));
+	ASSERT_EQ(0, send_hdr(self, 1, 6, 1));
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, rx_used_id_out_of_ring, 60)
+{
+	struct vtdev_write w = { .id = 1, .len = 5, .data = (uintptr_t)"hello" };
+	char buf[64];
+	int fd;
+
+	CASE_BEGIN();
+	fd = open(self->node1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_USED_ID, vtdev_rxq(1), 1000));
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_PORT_WRITE, &w));
+	vt_poll(fd, POLLIN, 1000);
+	(void)!read(fd, buf, sizeof(buf));
+	close(fd);
+	case_end(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vd, ctrl_used_id_never_made_available, 60)
+{
+	int fd;
+
+	CASE_BEGIN();
+	/* The control transmitq has few buffers out: 100 is no head. */
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_USED_ID, VTDEV_CTRL_TXQ, 100));
+	fd = open(self->node1, O_RDWR | O_CLOEXEC);	/* sends PORT_OPEN */
+	if (fd >= 0)
+		close(fd);
+	case_end(_metadata, self, true);
+}
+
+/*
+ * Completing buffers in another order than they were made available is
+ * legal without VIRTIO_F_IN_ORDER: every byte must still arrive, in the
+ * order of the used ring.
+ */
+TEST_F_TIMEOUT(vd, completes_out_of_order, 60)
+{
+	struct vtdev_source src = { .id = 1, .bytes = 1 << 20, .seed = 9 };
+	size_t n = 1 << 20, got = 0;
+	uint8_t *want = malloc(n), *buf = malloc(n);
+	struct vtdev_stats st;
+	struct vt_stream gen;
+	ssize_t r;
+	int fd;
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_REORDER, vtdev_txq(1), 1 << 20));
+	EXPECT_EQ(0, port_write_check(_metadata, self, 1, 1 << 20));
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_REORDER, vtdev_rxq(1), 1 << 20));
+	vt_stream_seed(&gen, 9);
+	vt_stream_fill(&gen, want, n);
+	fd = open(self->node1, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SOURCE, &src));
+	while (got < n) {
+		ASSERT_EQ(POLLIN, vt_poll(fd, POLLIN, WAIT_MS) & POLLIN);
+		r = read(fd, buf + got, n - got);
+		ASSERT_LT(0, r);
+		got += (size_t)r;
+	}
+	EXPECT_EQ(0, memcmp(want, buf, n));
+	ASSERT_EQ(0, vt_dev_stats(&self->d, 1, &st));
+	TH_LOG("pairs completed swapped: %llu transmit, %llu receive",
+	       (unsigned long long)st.tx_swapped, (unsigned long long)st.rx_swapped);
+	/* The receive side always has buffers to swap. */
+	EXPECT_LT(0, st.rx_swapped);
+	close(fd);
+	free(want);
+	free(buf);
+	case_end(_metadata, self, false);	/* legal: nothing to warn about */
+}
+
+TEST_F_TIMEOUT(vd, stalled_host_then_unplug, 60)
+{
+	static char chunk[4096];
+	struct vt_call wr;
+	int fd;
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 1, VTDEV_MODE_STALL));
+	fd = open(self->node1, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	while (write(fd, chunk, sizeof(chunk)) > 0)
+		;
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, 0));
+	vt_call_start(&wr, fd, true, chunk, sizeof(chunk));
+	usleep(200000);
+	EXPECT_FALSE(wr.done);
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_PORT_REMOVE, &(__u32){ 1 }));
+	ASSERT_EQ(0, vt_call_join(&wr, WAIT_MS));
+	EXPECT_EQ(-1, wr.ret);
+	EXPECT_EQ(ENODEV, wr.err);
+	close(fd);
+	case_end(_metadata, self, false);
+}
+
+/*
+ * The host stops taking console output (its ring stays full).  Console
+ * writes may block or be dropped, but the guest must stay alive, and the
+ * console work again once the host drains it.
+ */
+TEST_F_TIMEOUT(vd, stalled_console, 60)
+{
+	static char line[256];
+	struct vtdev_stats st;
+	int fd, i;
+
+	CASE_BEGIN();
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 0, VTDEV_MODE_STALL));
+	fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(line, 'c', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < 2048; i++)
+		if (write(fd, line, sizeof(line)) < 0)
+			break;
+	TH_LOG("%d console writes before %s", i, i < 2048 ? strerror(errno) : "the end");
+	close(fd);
+	usleep(SETTLE_MS * 1000);
+	ASSERT_EQ(0, vt_dev_mode(&self->d, 0, VTDEV_MODE_SINK));
+	EXPECT_EQ(0, console_works(self));
+	ASSERT_EQ(0, vt_dev_stats(&self->d, 0, &st));
+	TH_LOG("the host took %llu console bytes", (unsigned long long)st.tx_bytes);
+	case_end(_metadata, self, false);
+}
+
+/* A writer streaming into port 1 until told to stop or refused. */
+struct streamer {
+	pthread_t t;
+	int fd;
+	volatile int stop;
+	long long bytes;
+	int err;
+};
+
+static void *stream_thread(void *arg)
+{
+	static char chunk[65536];
+	struct streamer *s = arg;
+	ssize_t w;
+
+	while (!s->stop) {
+		w = write(s->fd, chunk, sizeof(chunk));
+		if (w < 0) {
+			s->err = errno;
+			break;
+		}
+		s->bytes += w;
+	}
+	return NULL;
+}
+
+static int join_within(pthread_t t, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+TEST_F_TIMEOUT(vd, break_device_mid_transfer, 60)
+{
+	struct streamer s = { 0 };
+
+	CASE_BEGIN();
+	s.fd = open(self->node1, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, s.fd);
+	ASSERT_EQ(0, pthread_create(&s.t, NULL, stream_thread, &s));
+	ASSERT_EQ(0, vt_dev_wait_tx(&self->d, 1, 1 << 20, WAIT_MS));
+	self->broken = true;
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_BREAK, 0, 0));
+	/* A broken device refuses the writer; it must not sleep forever. */
+	EXPECT_EQ(0, join_within(s.t, WAIT_MS)) {
+		s.stop = 1;
+		TH_LOG("the writer still blocks after the break");
+		EXPECT_EQ(0, vt_dev_destroy(&self->d));
+		join_within(s.t, WAIT_MS);
+	}
+	TH_LOG("writer moved %lld bytes, then errno %d", s.bytes, s.err);
+	EXPECT_NE(0, s.err);
+	close(s.fd);
+	case_end(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(vd, remove_device_mid_transfer, 60)
+{
+	struct streamer s = { 0 };
+
+	CASE_BEGIN();
+	s.fd = open(self->node1, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, s.fd);
+	ASSERT_EQ(0, pthread_create(&s.t, NULL, stream_thread, &s));
+	ASSERT_EQ(0, vt_dev_wait_tx(&self->d, 1, 1 << 20, WAIT_MS));
+	EXPECT_EQ(0, vt_dev_destroy(&self->d));
+	EXPECT_EQ(0, join_within(s.t, WAIT_MS));
+	TH_LOG("writer moved %lld bytes, then errno %d", s.bytes, s.err);
+	close(s.fd);
+	if (!self->intree && s.err == EIO && _metadata->passed)
+		SKIP(return, "virtser expected failure (lead to review): %s",
+		     ours_known(_metadata->name));
+	EXPECT_EQ(ENODEV, s.err);
+}
+
+/* ---------------------------------------------------------------- */
+/* Config space at its limits                                         */
+
+static void config_case(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self,
+			uint64_t features, uint32_t max_nr_ports)
+{
+	struct vtdev_create c;
+	struct vtdev_state s;
+	int warned;
+
+	vt_dev_defaults(&c);
+	c.features = features;
+	c.max_nr_ports = max_nr_ports;
+	c.nr_ports = 8;		/* whatever the config says, queues for 8 */
+	ASSERT_EQ(0, make_device(_metadata, self, &c));
+	usleep(SETTLE_MS * 1000);
+	ASSERT_EQ(0, vt_dev_state(&self->d, &s));
+	TH_LOG("driver '%s', status 0x%x, %u queues", s.driver, s.status, s.nvqs);
+	EXPECT_EQ(0, vt_dev_destroy(&self->d));
+	EXPECT_EQ(0, vt_klog_scan(self->klog, self->needle, &warned));
+	if (!self->intree)
+		EXPECT_LE(1, warned);
+}
+
+TEST_F_TIMEOUT(vd, config_max_nr_ports_0, 60)
+{
+	const char *why = known(_metadata->name, !cmdline_has("vt.driver=ours"));
+
+	if (why)
+		SKIP(return, "known failure: %s", why);
+	config_case(_metadata, self, 3, 0);
+}
+
+TEST_F_TIMEOUT(vd, config_max_nr_ports_huge, 60)
+{
+	const char *why = known(_metadata->name, !cmdline_has("vt.driver=ours"));
+
+	if (why)
+		SKIP(return, "known failure: %s", why);
+	config_case(_metadata, self, 3, 0xffffffffu);
+}
+
+static void resize_case(struct __test_metadata *_metadata, FIXTURE_DATA(vd) *self,
+			uint16_t cols, uint16_t rows)
+{
+	struct vtdev_resize r = { .id = 0, .cols = 90, .rows = 33 };
+	int fd;
+
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* A known size first, so that "unchanged" and "changed" differ. */
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_RESIZE, &r));
+	ASSERT_EQ(0, wait_winsize(33, 90));
+	r.cols = cols;
+	r.rows = rows;
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_RESIZE, &r));
+	if (cols || rows) {
+		EXPECT_EQ(0, wait_winsize(rows, cols));
+	} else {
+		EXPECT_EQ(0, zero_size_handled(33, 90));
+	}
+	EXPECT_EQ(0, console_works(self));
+	close(fd);
+	case_end(_metadata, self, false);	/* legal values, if odd */
+}
+
+TEST_F_TIMEOUT(vd, resize_to_zero, 60)
+{
+	CASE_BEGIN();
+	resize_case(_metadata, self, 0, 0);
+}
+
+TEST_F_TIMEOUT(vd, resize_to_65535, 60)
+{
+	CASE_BEGIN();
+	resize_case(_metadata, self, 65535, 65535);
+}
+
+TEST_F_TIMEOUT(vd, config_size_limits_without_multiport, 60)
+{
+	struct vtdev_create c;
+	struct vtdev_config cfg = { .set = VTDEV_SET_COLS | VTDEV_SET_ROWS };
+	int fd;
+
+	vt_dev_defaults(&c);
+	c.features = 1u << 0;
+	c.cols = 0;
+	c.rows = 0;
+	ASSERT_EQ(0, make_device(_metadata, self, &c));
+	ASSERT_EQ(0, vt_wait_path("/dev/hvc0", false, WAIT_MS));
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	cfg.cols = 65535;
+	cfg.rows = 65535;
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SET_CONFIG, &cfg));
+	EXPECT_EQ(0, wait_winsize(65535, 65535));
+	cfg.cols = 0;
+	cfg.rows = 0;
+	ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_SET_CONFIG, &cfg));
+	EXPECT_EQ(0, zero_size_handled(65535, 65535));
+	EXPECT_EQ(0, console_works(self));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
