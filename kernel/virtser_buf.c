@@ -410,19 +410,15 @@ int vs_port_fill_rx(struct vs_port *port, gfp_t gfp)
 	return err;
 }
 
-/**
- * vs_port_rx_intr() - take filled buffers from the receive virtqueue
- * @port: the port (the caller holds a reference)
- *
- * Filled buffers move to @port->rxq.  Data for a port nobody has open is
- * dropped and counted, as the in-tree driver does, unless the
- * keep_unread parameter asks to keep it; then the buffers are simply not
- * re-posted, so the host runs out of room and stops sending (the memory
- * kept is bounded by the ring size).
- *
- * Context: any (virtqueue callback).
+/*
+ * Move filled buffers from the receive virtqueue to @port->rxq, without
+ * telling anyone.  Data for a port nobody has open is dropped and counted,
+ * as the in-tree driver does, unless the keep_unread parameter asks to
+ * keep it; then the buffers are simply not re-posted, so the host runs out
+ * of room and stops sending (the memory kept is bounded by the ring size).
+ * Returns whether data arrived.
  */
-void vs_port_rx_intr(struct vs_port *port)
+static bool vs_port_rx_collect(struct vs_port *port)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
@@ -459,7 +455,7 @@ void vs_port_rx_intr(struct vs_port *port)
 	 * when a reader empties the queue.  Console ports are read by hvc in
 	 * atomic context and keep them.
 	 */
-	if (port->in_vq && !list_empty(&port->rxq) && !port->is_console)
+	if (port->in_vq && !list_empty(&port->rxq) && !READ_ONCE(port->is_console))
 		virtqueue_disable_cb(port->in_vq);
 	if (kick && !virtqueue_kick_prepare(port->in_vq))
 		kick = false;
@@ -474,22 +470,37 @@ void vs_port_rx_intr(struct vs_port *port)
 			 port->id, bad, PAGE_SIZE);
 	if (kick)
 		virtqueue_notify(port->in_vq);
-	if (!got)
+	return got;
+}
+
+/**
+ * vs_port_rx_intr() - take filled buffers from the receive virtqueue
+ * @port: the port (the caller holds a reference)
+ *
+ * Filled buffers move to @port->rxq (see vs_port_rx_collect()); readers,
+ * pollers, SIGIO owners and, for a console, hvc are told.
+ *
+ * Context: any (virtqueue callback), but never from hvc's get_chars or
+ * put_chars: hvc calls those with its port lock held, and telling hvc
+ * takes that lock again (see vs_port_repost_rx_quiet()).
+ */
+void vs_port_rx_intr(struct vs_port *port)
+{
+	if (!vs_port_rx_collect(port))
 		return;
 	wake_up_interruptible(&port->waitqueue);
-	if (port->is_console)
+	if (READ_ONCE(port->is_console))
 		vs_cons_rx(port);
 	vs_port_signal(port);
 }
 
-/**
- * vs_port_repost_rx() - give consumed receive buffers back to the device
- * @port: the port
- * @done: list of buffers the caller owns; emptied
- *
- * Context: any.
+/*
+ * Re-post @done and, if the unread queue is empty, turn receive
+ * interrupts back on.  Returns true when the device filled buffers while
+ * they were off: the caller must collect those itself, as no interrupt
+ * will come for them.
  */
-void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
+static bool __vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 {
 	struct vs_buf *buf, *tmp;
 	struct virtqueue *vq;
@@ -497,7 +508,7 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	bool kick = false, more = false;
 
 	if (list_empty(done))
-		return;
+		return false;
 	spin_lock_irqsave(&port->inbuf_lock, flags);
 	list_for_each_entry_safe(buf, tmp, done, list) {
 		list_del_init(&buf->list);
@@ -507,7 +518,7 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	if (kick && !virtqueue_kick_prepare(vq))
 		kick = false;
 	/*
-	 * The queue is empty: interrupts back on (see vs_port_rx_intr()).
+	 * The queue is empty: interrupts back on (see vs_port_rx_collect()).
 	 * Buffers the device filled while they were off are collected now.
 	 */
 	if (vq && list_empty(&port->rxq))
@@ -515,8 +526,39 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 	if (kick)
 		virtqueue_notify(vq);
-	if (more)
+	return more;
+}
+
+/**
+ * vs_port_repost_rx() - give consumed receive buffers back to the device
+ * @port: the port
+ * @done: list of buffers the caller owns; emptied
+ *
+ * Context: any but hvc's callbacks (see vs_port_repost_rx_quiet()).
+ */
+void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
+{
+	if (__vs_port_repost_rx(port, done))
 		vs_port_rx_intr(port);
+}
+
+/**
+ * vs_port_repost_rx_quiet() - vs_port_repost_rx() for hvc's get_chars
+ * @port: a console port
+ * @done: list of buffers the caller owns; emptied
+ *
+ * hvc calls get_chars with its port lock held, and vs_cons_rx() (through
+ * hvc_poll()) takes that lock: so buffers found filled when interrupts go
+ * back on are only moved to @port->rxq here, nobody is told.  hvc's read
+ * loop calls get_chars again until it returns 0, and whenever it stops
+ * early it asks for another poll, so what is collected here is read.
+ *
+ * Context: any; no call back into hvc.
+ * Return: whether data was collected.
+ */
+bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done)
+{
+	return __vs_port_repost_rx(port, done) && vs_port_rx_collect(port);
 }
 
 /**

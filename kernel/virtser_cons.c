@@ -201,7 +201,13 @@ static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
 			list_move_tail(&b->list, &consumed);	/* ours now */
 	}
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	vs_port_repost_rx(port, &consumed);
+	/*
+	 * hvc holds its port lock around this call: nothing here may call
+	 * back into hvc (hvc_poll() would take that lock again).  What the
+	 * re-post finds already filled waits on rxq for the next call, which
+	 * hvc's read loop makes.
+	 */
+	vs_port_repost_rx_quiet(port, &consumed);
 	rcu_read_unlock();
 	return done;
 }

@@ -317,6 +317,7 @@ int vs_port_fill_rx(struct vs_port *port, gfp_t gfp);
 void vs_port_rx_intr(struct vs_port *port);
 void vs_port_discard_rx(struct vs_port *port);
 void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
+bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
 void vs_buf_free_used(struct vs_buf *buf);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
