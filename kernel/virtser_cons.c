@@ -9,12 +9,17 @@
  * around either would self-deadlock.  Removal unpublishes, waits for a
  * grace period, and only then calls hvc_remove().
  *
- * Output never waits for the host to consume it (the in-tree put_chars
- * spins until the host returns the buffer).  When the ring is full we
- * wait for room at most VS_CONS_SPIN_US; past that the chunk is dropped
- * and counted, and later chunks are dropped at once until the host
- * returns a buffer, so a stalled host costs one such wait, not one per
- * chunk, and cannot hang a CPU that is printing.
+ * Output is back-pressured, never dropped here, and never waits for the
+ * host to consume it (the in-tree put_chars spins until the host returns
+ * the buffer).  When the ring is full we wait for room at most
+ * VS_CONS_SPIN_US and then return 0: hvc keeps the chunk and tries again
+ * when the host returns a buffer (the transmit interrupt is armed and
+ * kicks hvc) or on its own poll while output is pending.  Later calls
+ * return 0 at once until the host returns a buffer, so a stalled host
+ * costs one such wait, not one per chunk, and cannot hang a CPU that is
+ * printing.  A tty writer then blocks, as on a serial line with flow
+ * control; printk through hvc's console discards what put_chars did not
+ * take, as it does for every hvc backend.
  * During a panic, with VIRTIO_CONSOLE_F_EMERG_WRITE, output goes through
  * the emerg_wr config field instead, which needs no interrupts and no ring.
  * "During a panic" is latched by a panic notifier, not read from
@@ -111,6 +116,7 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 	unsigned long flags;
 	unsigned int waited = 0;
 	VS_HVC_RET ret = count;
+	bool stop;
 	int err;
 
 	if (count <= 0)
@@ -145,27 +151,31 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 			virtqueue_kick(port->out_vq);
 		}
 		port->outvq_full = err == -ENOSPC;
-		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
-			    port->cons_stalled)) {
-			port->cons_dropped += count;
-			/*
-			 * Until the host returns a buffer, drop without
-			 * waiting; its interrupt kicks hvc again.
-			 */
-			if (err == -ENOSPC) {
-				port->cons_stalled = true;
-				vs_port_tx_arm_if_needed(port);
-			}
+		stop = err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
+		       port->cons_stalled;
+		/*
+		 * Until the host returns a buffer, hand chunks back without
+		 * waiting; its interrupt kicks hvc again.
+		 */
+		if (err == -ENOSPC && stop) {
+			port->cons_stalled = true;
+			vs_port_tx_arm_if_needed(port);
 		}
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
-		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
-		    READ_ONCE(port->cons_stalled))
+		if (stop)
 			break;
 		udelay(5);
 		waited += 5;
 	}
-	if (err)
+	if (err) {
 		vs_buf_free(b);
+		/*
+		 * A full ring, or no ring while frozen: 0 makes hvc keep the
+		 * chunk and retry.  A broken ring takes nothing ever again:
+		 * the chunk is dropped so that writers do not block forever.
+		 */
+		ret = err == -ENOSPC || err == -ENODEV ? 0 : count;
+	}
 out:
 	rcu_read_unlock();
 	return ret;

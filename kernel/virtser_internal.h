@@ -147,12 +147,10 @@ struct vs_zc {
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
  * @bytes_sent: bytes handed to the device
- * @cons_stalled: console output gave up waiting for the host; cleared
- *	when the host returns a buffer
- * @cons_dropped: console output dropped because the ring stayed full;
- *	reported as part of bytes_discarded.  Kept under @outvq_lock, not
- *	@inbuf_lock, because put_chars may run from a printk issued while
- *	@inbuf_lock is held.
+ * @cons_stalled: console output gave up waiting for the host and hands
+ *	chunks back to hvc; cleared when the host returns a buffer.  Kept
+ *	under @outvq_lock, not @inbuf_lock, because put_chars may run from
+ *	a printk issued while @inbuf_lock is held.
  *
  * @read_mutex: serialises readers (see @rxq).
  *
@@ -198,7 +196,6 @@ struct vs_port {
 	bool outvq_full;
 	size_t tx_inflight;
 	unsigned long bytes_sent;
-	unsigned long cons_dropped;
 	bool cons_stalled;
 
 	struct mutex read_mutex;	/* serialises readers */

@@ -232,7 +232,6 @@ void vs_port_get_stats(struct vs_port *port, struct vs_port_stats *st)
 	spin_lock_irqsave(&port->outvq_lock, flags);
 	st->outvq_full = port->outvq_full;
 	st->bytes_sent = port->bytes_sent;
-	st->bytes_discarded += port->cons_dropped;
 	st->tx_inflight = port->tx_inflight;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 }
