@@ -236,17 +236,18 @@ static void vs_zc_buf_done(struct vs_zc *zc, size_t sent)
  * vs_buf_alloc_user() - a transmit buffer made of the writer's own pages
  * @from: user-backed source iterator, advanced by the bytes taken
  * @max_pages: most pages (and descriptors) the buffer may have
+ * @max_seg: longest descriptor the DMA layer can map (vs_dev.max_seg)
  * @got: bytes taken, or a negative error
  *
  * Takes a reference on each page (iov_iter_get_pages2()); physically
- * adjacent pages share one descriptor.  vs_buf_free() drops the
+ * adjacent pages share one descriptor of at most @max_seg bytes.  vs_buf_free() drops the
  * references.  The caller attaches the buffer to its &struct vs_zc.
  *
  * Context: process; may fault pages in.
  * Return: the buffer, or NULL with *@got set to the error.
  */
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
-				 ssize_t *got)
+				 size_t max_seg, ssize_t *got)
 {
 	unsigned int i, nsg = 0;
 	struct vs_buf *buf;
@@ -275,7 +276,8 @@ struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 		size_t seg = min_t(size_t, left, PAGE_SIZE - off);
 		struct scatterlist *prev = nsg ? &buf->sg[nsg - 1] : NULL;
 
-		if (prev && page_to_pfn(buf->pages[i]) ==
+		if (prev && prev->length + seg <= max_seg &&
+		    page_to_pfn(buf->pages[i]) ==
 			    page_to_pfn(buf->pages[i - 1]) + 1)
 			prev->length += seg;
 		else

@@ -227,6 +227,8 @@ static int vs_probe(struct virtio_device *vdev)
 	vsdev->tx_max_pages =
 		virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC) ?
 		VS_TX_MAX_PAGES : 1;
+	/* Bounce buffering (swiotlb) maps at most this much at once. */
+	vsdev->max_seg = min_t(size_t, virtio_max_dma_size(vdev), UINT_MAX);
 	if (vsdev->multiport)
 		virtio_cread(vdev, struct virtio_console_config, max_nr_ports,
 			     &raw);

@@ -228,6 +228,9 @@ struct vs_port {
  * @tx_max_pages: pages per transmit buffer: VS_TX_MAX_PAGES with indirect
  *	descriptors (one descriptor per buffer), else 1 so a buffer never
  *	needs more descriptors than a ring can free up
+ * @max_seg: longest single descriptor the DMA layer can map
+ *	(virtio_max_dma_size(): 256 KiB under swiotlb); zero-copy buffers
+ *	merge adjacent pages only up to it
  *
  * @vqs: all virtqueues; replaced on restore.  Ports copy their own two
  *	under their locks; the control queues are below.
@@ -256,6 +259,7 @@ struct vs_dev {
 	dev_t devt_base;
 	unsigned int nvqs;
 	unsigned int tx_max_pages;
+	size_t max_seg;
 
 	struct virtqueue **vqs;
 	struct mutex ports_mutex;	/* port add/unplug/naming */
@@ -318,7 +322,7 @@ bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
 void vs_buf_free_used(struct vs_buf *buf);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
-				 ssize_t *got);
+				 size_t max_seg, ssize_t *got);
 struct vs_zc *vs_zc_alloc(struct vs_port *port);
 void vs_zc_put(struct vs_zc *zc);
 bool vs_zc_settled(struct vs_port *port, struct vs_zc *zc);
