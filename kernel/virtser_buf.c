@@ -601,12 +601,28 @@ static void vs_port_reclaim_tx_locked(struct vs_port *port)
  * Ask for a transmit interrupt once about three quarters of the buffers in
  * flight are used (virtqueue_enable_cb_delayed() with event-index
  * support), reclaiming whatever came back while callbacks were off.
- * Called with @port->outvq_lock held.
+ * Called with @port->outvq_lock held, interrupts off.
+ *
+ * No loop here may depend on the device: on 6.1 enable_cb_delayed()
+ * ignores a broken ring and keeps reporting the used entries that
+ * virtqueue_get_buf() refuses to return (after virtio_break_device() at
+ * removal, or a bogus used entry).  So a broken ring ends it, and so does
+ * a pass that reclaimed nothing; every other pass frees a buffer the
+ * driver added, so there are at most as many passes as the ring has
+ * entries.  Stopping early leaves callbacks enabled; waiters recheck on
+ * their next wake-up, and removal wakes them.
  */
 static void vs_port_tx_arm_locked(struct vs_port *port)
 {
-	while (port->out_vq && !virtqueue_enable_cb_delayed(port->out_vq))
+	unsigned int before;
+
+	while (port->out_vq && !virtqueue_is_broken(port->out_vq) &&
+	       !virtqueue_enable_cb_delayed(port->out_vq)) {
+		before = port->out_vq->num_free;
 		vs_port_reclaim_tx_locked(port);
+		if (!port->out_vq || port->out_vq->num_free == before)
+			break;
+	}
 }
 
 /**
