@@ -224,7 +224,8 @@ static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
 
 static void vs_apply_size(struct hvc_struct *hp, struct vs_port *port)
 {
-	struct winsize ws = { .ws_row = port->rows, .ws_col = port->cols };
+	struct winsize ws = { .ws_row = READ_ONCE(port->rows),
+			      .ws_col = READ_ONCE(port->cols) };
 
 	if (!ws.ws_row && !ws.ws_col)
 		return;
@@ -263,6 +264,9 @@ static const struct hv_ops vs_hv_ops = {
  * @port: the port (not yet a console)
  *
  * Does not send PORT_OPEN: the caller does, as the specification asks.
+ * A port already open as /dev/vportNpM is refused (-EBUSY): hvc and read()
+ * would both consume its receive queue.  On failure the port is left as
+ * it was, so it can still be opened.
  *
  * Context: process, ports_mutex held.
  * Return: 0 or a negative error.
@@ -278,10 +282,22 @@ int vs_cons_init(struct vs_port *port)
 		return vtermno;
 	port->vtermno = vtermno;
 
-	/* Consoles always accept input, and need buffers for it now. */
+	/*
+	 * Consoles always accept input.  Under inbuf_lock, against open():
+	 * either the port is open already and stays a generic port, or it
+	 * is a console before open() can look.
+	 */
 	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (port->guest_connected) {
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		ida_free(&vs_vterm_ida, vtermno);
+		port->vtermno = 0;
+		return -EBUSY;
+	}
 	port->guest_connected = true;
+	WRITE_ONCE(port->is_console, true);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	/* Buffers for its input now. */
 	if (!port->rx_allocated && !vs_port_fill_rx(port, GFP_KERNEL))
 		port->rx_allocated = true;
 
@@ -289,15 +305,18 @@ int vs_cons_init(struct vs_port *port)
 	mutex_lock(&vs_cons_mutex);
 	list_add_tail_rcu(&port->cons_list, &vs_cons_list);
 	mutex_unlock(&vs_cons_mutex);
-	port->is_console = true;
 
 	hp = hvc_alloc(vtermno, 0, &vs_hv_ops, PAGE_SIZE);
 	if (IS_ERR(hp)) {
-		port->is_console = false;
 		mutex_lock(&vs_cons_mutex);
 		list_del_rcu(&port->cons_list);
 		mutex_unlock(&vs_cons_mutex);
 		synchronize_rcu();
+		/* Not a console after all: the port can be opened again. */
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		WRITE_ONCE(port->is_console, false);
+		port->guest_connected = false;
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		ida_free(&vs_vterm_ida, vtermno);
 		port->vtermno = 0;
 		return PTR_ERR(hp);
@@ -338,8 +357,8 @@ void vs_cons_resize(struct vs_port *port, u16 cols, u16 rows)
 {
 	struct hvc_struct *hp;
 
-	port->cols = cols;
-	port->rows = rows;
+	WRITE_ONCE(port->cols, cols);
+	WRITE_ONCE(port->rows, rows);
 	rcu_read_lock();
 	hp = rcu_dereference(port->hvc);
 	if (hp)

@@ -359,14 +359,13 @@ static int vs_open(struct inode *inode, struct file *filp)
 	port = vs_port_get_by_devt(inode->i_rdev);
 	if (!port)
 		return -ENXIO;
-	/* Console ports are used through /dev/hvcN. */
-	if (port->is_console) {
-		err = -ENXIO;
-		goto put;
-	}
 	spin_lock_irqsave(&port->inbuf_lock, flags);
-	if (port->guest_connected || port->unplugged) {
-		err = port->unplugged ? -ENXIO : -EBUSY;
+	/*
+	 * Console ports are used through /dev/hvcN.  Checked under
+	 * inbuf_lock, as vs_cons_init() checks guest_connected.
+	 */
+	if (port->is_console || port->guest_connected || port->unplugged) {
+		err = port->is_console || port->unplugged ? -ENXIO : -EBUSY;
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		goto put;
 	}

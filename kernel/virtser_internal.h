@@ -164,11 +164,15 @@ struct vs_zc {
  * @async_queue: fasync list (fasync_helper locks it internally)
  * @hvc: hvc console, NULL if not a console; set and cleared under
  *	vs_dev.ports_mutex and the global console list lock
- * @is_console: the port is or was a console (ports_mutex)
+ * @is_console: the port is a console: written under ports_mutex *and*
+ *	@inbuf_lock, so that open() (which checks it under @inbuf_lock) and
+ *	vs_cons_init() (which checks @guest_connected under it) exclude each
+ *	other; read under either lock or with READ_ONCE
  * @vtermno: hvc terminal number (0 if not a console)
  * @cons_list: link in the global console list (console list lock)
- * @cols: last console width from the host (ports_mutex)
- * @rows: last console height from the host (ports_mutex)
+ * @cols: last console width from the host (written under ports_mutex,
+ *	read locklessly with READ_ONCE by hvc's notifier_add)
+ * @rows: last console height from the host (as @cols)
  */
 struct vs_port {
 	struct kref kref;
@@ -249,6 +253,10 @@ struct vs_port {
  * @list: link in the module's device list (vs_driver lock)
  * @ready: callbacks may queue work; cleared first on remove/freeze
  *	(ports_lock)
+ * @ctrl_trailing: control messages that had bytes after their fixed
+ *	part (accepted; written by ctrl_work only, read with READ_ONCE)
+ * @console_refused: CONSOLE_PORT messages refused because the port was
+ *	open as a generic port (ports_mutex; read with READ_ONCE)
  */
 struct vs_dev {
 	struct virtio_device *vdev;
@@ -276,6 +284,8 @@ struct vs_dev {
 	struct work_struct config_work;
 	struct list_head list;
 	bool ready;
+	unsigned long ctrl_trailing;
+	unsigned long console_refused;
 };
 
 /**
