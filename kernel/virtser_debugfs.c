@@ -25,9 +25,6 @@ static int vs_debugfs_show(struct seq_file *s, void *data)
 	seq_printf(s, "bytes_discarded: %lu\n", st.bytes_discarded);
 	seq_printf(s, "is_console: %s\n", READ_ONCE(port->is_console) ? "yes" : "no");
 	seq_printf(s, "console_vtermno: %u\n", port->vtermno);
-	/* Device-wide counts of control messages out of the ordinary. */
-	seq_printf(s, "ctrl_trailing: %lu\n", READ_ONCE(port->vsdev->ctrl_trailing));
-	seq_printf(s, "console_refused: %lu\n", READ_ONCE(port->vsdev->console_refused));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vs_debugfs);

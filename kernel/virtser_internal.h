@@ -254,9 +254,9 @@ struct vs_port {
  * @ready: callbacks may queue work; cleared first on remove/freeze
  *	(ports_lock)
  * @ctrl_trailing: control messages that had bytes after their fixed
- *	part (accepted; written by ctrl_work only, read with READ_ONCE)
+ *	part (accepted; written by ctrl_work only, WRITE_ONCE)
  * @console_refused: CONSOLE_PORT messages refused because the port was
- *	open as a generic port (ports_mutex; read with READ_ONCE)
+ *	open as a generic port (ports_mutex, WRITE_ONCE)
  */
 struct vs_dev {
 	struct virtio_device *vdev;
