@@ -87,6 +87,26 @@ static void hexstr(char *out, const char *s)
 	vt_hex(out, s, strlen(s));
 }
 
+/*
+ * On a stall, what the driver says it received (debugfs, both drivers):
+ * tells a guest-side stall from data the host end never delivered.
+ */
+static void log_console_state(struct __test_metadata *_metadata, unsigned int id)
+{
+	char node[PATH_MAX], path[PATH_MAX], buf[2048], *p;
+
+	if (vt_port_node(id, node, sizeof(node)))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s",
+		 node + strlen("/dev/"));
+	if (vt_read_file(path, buf, sizeof(buf)) < 0)
+		return;
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	TH_LOG("%s: %s", path, buf);
+}
+
 FIXTURE(paced) {
 	struct vt_port c;
 	unsigned long ms;
@@ -188,6 +208,7 @@ TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
 			ASSERT_GE(res.sent, got);
 		ASSERT_GT(last_progress + DRAIN_IDLE_MS, vt_now_ms()) {
 			TH_LOG("hvc0 stalled: read %llu of %llu bytes", got, res.sent);
+			log_console_state(_metadata, self->c.id);
 		}
 	}
 	sha256_final_hex(&h, sha);
@@ -291,7 +312,9 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 		if (size >= (long long)res.sent)
 			break;
 		ASSERT_GT(last_progress + DRAIN_IDLE_MS, vt_now_ms()) {
-			TH_LOG("cat stalled: %lld of %llu bytes", size, res.sent);
+			TH_LOG("cat stalled: %lld of %llu bytes (plus the ^D)", size,
+			       res.sent);
+			log_console_state(_metadata, self->c.id);
 		}
 		usleep(100000);
 	}
