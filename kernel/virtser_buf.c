@@ -236,17 +236,18 @@ static void vs_zc_buf_done(struct vs_zc *zc, size_t sent)
  * vs_buf_alloc_user() - a transmit buffer made of the writer's own pages
  * @from: user-backed source iterator, advanced by the bytes taken
  * @max_pages: most pages (and descriptors) the buffer may have
+ * @max_seg: longest descriptor the DMA layer can map (vs_dev.max_seg)
  * @got: bytes taken, or a negative error
  *
  * Takes a reference on each page (iov_iter_get_pages2()); physically
- * adjacent pages share one descriptor.  vs_buf_free() drops the
+ * adjacent pages share one descriptor of at most @max_seg bytes.  vs_buf_free() drops the
  * references.  The caller attaches the buffer to its &struct vs_zc.
  *
  * Context: process; may fault pages in.
  * Return: the buffer, or NULL with *@got set to the error.
  */
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
-				 ssize_t *got)
+				 size_t max_seg, ssize_t *got)
 {
 	unsigned int i, nsg = 0;
 	struct vs_buf *buf;
@@ -275,7 +276,8 @@ struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 		size_t seg = min_t(size_t, left, PAGE_SIZE - off);
 		struct scatterlist *prev = nsg ? &buf->sg[nsg - 1] : NULL;
 
-		if (prev && page_to_pfn(buf->pages[i]) ==
+		if (prev && prev->length + seg <= max_seg &&
+		    page_to_pfn(buf->pages[i]) ==
 			    page_to_pfn(buf->pages[i - 1]) + 1)
 			prev->length += seg;
 		else
@@ -410,19 +412,15 @@ int vs_port_fill_rx(struct vs_port *port, gfp_t gfp)
 	return err;
 }
 
-/**
- * vs_port_rx_intr() - take filled buffers from the receive virtqueue
- * @port: the port (the caller holds a reference)
- *
- * Filled buffers move to @port->rxq.  Data for a port nobody has open is
- * dropped and counted, as the in-tree driver does, unless the
- * keep_unread parameter asks to keep it; then the buffers are simply not
- * re-posted, so the host runs out of room and stops sending (the memory
- * kept is bounded by the ring size).
- *
- * Context: any (virtqueue callback).
+/*
+ * Move filled buffers from the receive virtqueue to @port->rxq, without
+ * telling anyone.  Data for a port nobody has open is dropped and counted,
+ * as the in-tree driver does, unless the keep_unread parameter asks to
+ * keep it; then the buffers are simply not re-posted, so the host runs out
+ * of room and stops sending (the memory kept is bounded by the ring size).
+ * Returns whether data arrived.
  */
-void vs_port_rx_intr(struct vs_port *port)
+static bool vs_port_rx_collect(struct vs_port *port)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
@@ -459,7 +457,7 @@ void vs_port_rx_intr(struct vs_port *port)
 	 * when a reader empties the queue.  Console ports are read by hvc in
 	 * atomic context and keep them.
 	 */
-	if (port->in_vq && !list_empty(&port->rxq) && !port->is_console)
+	if (port->in_vq && !list_empty(&port->rxq) && !READ_ONCE(port->is_console))
 		virtqueue_disable_cb(port->in_vq);
 	if (kick && !virtqueue_kick_prepare(port->in_vq))
 		kick = false;
@@ -474,22 +472,37 @@ void vs_port_rx_intr(struct vs_port *port)
 			 port->id, bad, PAGE_SIZE);
 	if (kick)
 		virtqueue_notify(port->in_vq);
-	if (!got)
+	return got;
+}
+
+/**
+ * vs_port_rx_intr() - take filled buffers from the receive virtqueue
+ * @port: the port (the caller holds a reference)
+ *
+ * Filled buffers move to @port->rxq (see vs_port_rx_collect()); readers,
+ * pollers, SIGIO owners and, for a console, hvc are told.
+ *
+ * Context: any (virtqueue callback), but never from hvc's get_chars or
+ * put_chars: hvc calls those with its port lock held, and telling hvc
+ * takes that lock again (see vs_port_repost_rx_quiet()).
+ */
+void vs_port_rx_intr(struct vs_port *port)
+{
+	if (!vs_port_rx_collect(port))
 		return;
 	wake_up_interruptible(&port->waitqueue);
-	if (port->is_console)
+	if (READ_ONCE(port->is_console))
 		vs_cons_rx(port);
 	vs_port_signal(port);
 }
 
-/**
- * vs_port_repost_rx() - give consumed receive buffers back to the device
- * @port: the port
- * @done: list of buffers the caller owns; emptied
- *
- * Context: any.
+/*
+ * Re-post @done and, if the unread queue is empty, turn receive
+ * interrupts back on.  Returns true when the device filled buffers while
+ * they were off: the caller must collect those itself, as no interrupt
+ * will come for them.
  */
-void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
+static bool __vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 {
 	struct vs_buf *buf, *tmp;
 	struct virtqueue *vq;
@@ -497,7 +510,7 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	bool kick = false, more = false;
 
 	if (list_empty(done))
-		return;
+		return false;
 	spin_lock_irqsave(&port->inbuf_lock, flags);
 	list_for_each_entry_safe(buf, tmp, done, list) {
 		list_del_init(&buf->list);
@@ -507,7 +520,7 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	if (kick && !virtqueue_kick_prepare(vq))
 		kick = false;
 	/*
-	 * The queue is empty: interrupts back on (see vs_port_rx_intr()).
+	 * The queue is empty: interrupts back on (see vs_port_rx_collect()).
 	 * Buffers the device filled while they were off are collected now.
 	 */
 	if (vq && list_empty(&port->rxq))
@@ -515,8 +528,39 @@ void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 	if (kick)
 		virtqueue_notify(vq);
-	if (more)
+	return more;
+}
+
+/**
+ * vs_port_repost_rx() - give consumed receive buffers back to the device
+ * @port: the port
+ * @done: list of buffers the caller owns; emptied
+ *
+ * Context: any but hvc's callbacks (see vs_port_repost_rx_quiet()).
+ */
+void vs_port_repost_rx(struct vs_port *port, struct list_head *done)
+{
+	if (__vs_port_repost_rx(port, done))
 		vs_port_rx_intr(port);
+}
+
+/**
+ * vs_port_repost_rx_quiet() - vs_port_repost_rx() for hvc's get_chars
+ * @port: a console port
+ * @done: list of buffers the caller owns; emptied
+ *
+ * hvc calls get_chars with its port lock held, and vs_cons_rx() (through
+ * hvc_poll()) takes that lock: so buffers found filled when interrupts go
+ * back on are only moved to @port->rxq here, nobody is told.  hvc's read
+ * loop calls get_chars again until it returns 0, and whenever it stops
+ * early it asks for another poll, so what is collected here is read.
+ *
+ * Context: any; no call back into hvc.
+ * Return: whether data was collected.
+ */
+bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done)
+{
+	return __vs_port_repost_rx(port, done) && vs_port_rx_collect(port);
 }
 
 /**
@@ -557,12 +601,28 @@ static void vs_port_reclaim_tx_locked(struct vs_port *port)
  * Ask for a transmit interrupt once about three quarters of the buffers in
  * flight are used (virtqueue_enable_cb_delayed() with event-index
  * support), reclaiming whatever came back while callbacks were off.
- * Called with @port->outvq_lock held.
+ * Called with @port->outvq_lock held, interrupts off.
+ *
+ * No loop here may depend on the device: on 6.1 enable_cb_delayed()
+ * ignores a broken ring and keeps reporting the used entries that
+ * virtqueue_get_buf() refuses to return (after virtio_break_device() at
+ * removal, or a bogus used entry).  So a broken ring ends it, and so does
+ * a pass that reclaimed nothing; every other pass frees a buffer the
+ * driver added, so there are at most as many passes as the ring has
+ * entries.  Stopping early leaves callbacks enabled; waiters recheck on
+ * their next wake-up, and removal wakes them.
  */
 static void vs_port_tx_arm_locked(struct vs_port *port)
 {
-	while (port->out_vq && !virtqueue_enable_cb_delayed(port->out_vq))
+	unsigned int before;
+
+	while (port->out_vq && !virtqueue_is_broken(port->out_vq) &&
+	       !virtqueue_enable_cb_delayed(port->out_vq)) {
+		before = port->out_vq->num_free;
 		vs_port_reclaim_tx_locked(port);
+		if (!port->out_vq || port->out_vq->num_free == before)
+			break;
+	}
 }
 
 /**

@@ -55,7 +55,7 @@ static inline int virtser_find_vqs(struct virtio_device *vdev,
 	unsigned int i;
 	int err;
 
-	info = kcalloc(nvqs, sizeof(*info), GFP_KERNEL);
+	info = kvcalloc(nvqs, sizeof(*info), GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
 	for (i = 0; i < nvqs; i++) {
@@ -63,7 +63,7 @@ static inline int virtser_find_vqs(struct virtio_device *vdev,
 		info[i].callback = cbs[i];
 	}
 	err = virtio_find_vqs(vdev, nvqs, vqs, info, NULL);
-	kfree(info);
+	kvfree(info);
 	return err;
 #else
 	return virtio_find_vqs(vdev, nvqs, vqs, cbs, names, NULL);

@@ -9,12 +9,17 @@
  * around either would self-deadlock.  Removal unpublishes, waits for a
  * grace period, and only then calls hvc_remove().
  *
- * Output never waits for the host to consume it (the in-tree put_chars
- * spins until the host returns the buffer).  When the ring is full we
- * wait for room at most VS_CONS_SPIN_US; past that the chunk is dropped
- * and counted, and later chunks are dropped at once until the host
- * returns a buffer, so a stalled host costs one such wait, not one per
- * chunk, and cannot hang a CPU that is printing.
+ * Output is back-pressured, never dropped here, and never waits for the
+ * host to consume it (the in-tree put_chars spins until the host returns
+ * the buffer).  When the ring is full we wait for room at most
+ * VS_CONS_SPIN_US and then return 0: hvc keeps the chunk and tries again
+ * when the host returns a buffer (the transmit interrupt is armed and
+ * kicks hvc) or on its own poll while output is pending.  Later calls
+ * return 0 at once until the host returns a buffer, so a stalled host
+ * costs one such wait, not one per chunk, and cannot hang a CPU that is
+ * printing.  A tty writer then blocks, as on a serial line with flow
+ * control; printk through hvc's console discards what put_chars did not
+ * take, as it does for every hvc backend.
  * During a panic, with VIRTIO_CONSOLE_F_EMERG_WRITE, output goes through
  * the emerg_wr config field instead, which needs no interrupts and no ring.
  * "During a panic" is latched by a panic notifier, not read from
@@ -111,6 +116,7 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 	unsigned long flags;
 	unsigned int waited = 0;
 	VS_HVC_RET ret = count;
+	bool stop;
 	int err;
 
 	if (count <= 0)
@@ -145,27 +151,31 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 			virtqueue_kick(port->out_vq);
 		}
 		port->outvq_full = err == -ENOSPC;
-		if (err && (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
-			    port->cons_stalled)) {
-			port->cons_dropped += count;
-			/*
-			 * Until the host returns a buffer, drop without
-			 * waiting; its interrupt kicks hvc again.
-			 */
-			if (err == -ENOSPC) {
-				port->cons_stalled = true;
-				vs_port_tx_arm_if_needed(port);
-			}
+		stop = err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
+		       port->cons_stalled;
+		/*
+		 * Until the host returns a buffer, hand chunks back without
+		 * waiting; its interrupt kicks hvc again.
+		 */
+		if (err == -ENOSPC && stop) {
+			port->cons_stalled = true;
+			vs_port_tx_arm_if_needed(port);
 		}
 		spin_unlock_irqrestore(&port->outvq_lock, flags);
-		if (err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
-		    READ_ONCE(port->cons_stalled))
+		if (stop)
 			break;
 		udelay(5);
 		waited += 5;
 	}
-	if (err)
+	if (err) {
 		vs_buf_free(b);
+		/*
+		 * A full ring, or no ring while frozen: 0 makes hvc keep the
+		 * chunk and retry.  A broken ring takes nothing ever again:
+		 * the chunk is dropped so that writers do not block forever.
+		 */
+		ret = err == -ENOSPC || err == -ENODEV ? 0 : count;
+	}
 out:
 	rcu_read_unlock();
 	return ret;
@@ -201,14 +211,21 @@ static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
 			list_move_tail(&b->list, &consumed);	/* ours now */
 	}
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	vs_port_repost_rx(port, &consumed);
+	/*
+	 * hvc holds its port lock around this call: nothing here may call
+	 * back into hvc (hvc_poll() would take that lock again).  What the
+	 * re-post finds already filled waits on rxq for the next call, which
+	 * hvc's read loop makes.
+	 */
+	vs_port_repost_rx_quiet(port, &consumed);
 	rcu_read_unlock();
 	return done;
 }
 
 static void vs_apply_size(struct hvc_struct *hp, struct vs_port *port)
 {
-	struct winsize ws = { .ws_row = port->rows, .ws_col = port->cols };
+	struct winsize ws = { .ws_row = READ_ONCE(port->rows),
+			      .ws_col = READ_ONCE(port->cols) };
 
 	if (!ws.ws_row && !ws.ws_col)
 		return;
@@ -247,6 +264,9 @@ static const struct hv_ops vs_hv_ops = {
  * @port: the port (not yet a console)
  *
  * Does not send PORT_OPEN: the caller does, as the specification asks.
+ * A port already open as /dev/vportNpM is refused (-EBUSY): hvc and read()
+ * would both consume its receive queue.  On failure the port is left as
+ * it was, so it can still be opened.
  *
  * Context: process, ports_mutex held.
  * Return: 0 or a negative error.
@@ -262,10 +282,22 @@ int vs_cons_init(struct vs_port *port)
 		return vtermno;
 	port->vtermno = vtermno;
 
-	/* Consoles always accept input, and need buffers for it now. */
+	/*
+	 * Consoles always accept input.  Under inbuf_lock, against open():
+	 * either the port is open already and stays a generic port, or it
+	 * is a console before open() can look.
+	 */
 	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (port->guest_connected) {
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		ida_free(&vs_vterm_ida, vtermno);
+		port->vtermno = 0;
+		return -EBUSY;
+	}
 	port->guest_connected = true;
+	WRITE_ONCE(port->is_console, true);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	/* Buffers for its input now. */
 	if (!port->rx_allocated && !vs_port_fill_rx(port, GFP_KERNEL))
 		port->rx_allocated = true;
 
@@ -273,15 +305,18 @@ int vs_cons_init(struct vs_port *port)
 	mutex_lock(&vs_cons_mutex);
 	list_add_tail_rcu(&port->cons_list, &vs_cons_list);
 	mutex_unlock(&vs_cons_mutex);
-	port->is_console = true;
 
 	hp = hvc_alloc(vtermno, 0, &vs_hv_ops, PAGE_SIZE);
 	if (IS_ERR(hp)) {
-		port->is_console = false;
 		mutex_lock(&vs_cons_mutex);
 		list_del_rcu(&port->cons_list);
 		mutex_unlock(&vs_cons_mutex);
 		synchronize_rcu();
+		/* Not a console after all: the port can be opened again. */
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		WRITE_ONCE(port->is_console, false);
+		port->guest_connected = false;
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		ida_free(&vs_vterm_ida, vtermno);
 		port->vtermno = 0;
 		return PTR_ERR(hp);
@@ -322,8 +357,8 @@ void vs_cons_resize(struct vs_port *port, u16 cols, u16 rows)
 {
 	struct hvc_struct *hp;
 
-	port->cols = cols;
-	port->rows = rows;
+	WRITE_ONCE(port->cols, cols);
+	WRITE_ONCE(port->rows, rows);
 	rcu_read_lock();
 	hp = rcu_dereference(port->hvc);
 	if (hp)

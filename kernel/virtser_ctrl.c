@@ -178,12 +178,15 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 {
 	struct vs_port_view view = { };
 	struct vs_port *port;
+	int err;
 
 	port = vs_port_get(vsdev, msg->id);
 	if (port) {
 		view.exists = true;
-		view.is_console = port->is_console;
+		view.is_console = READ_ONCE(port->is_console);
 		view.has_name = !!port->name;
+		/* vs_cons_init() checks again under inbuf_lock. */
+		view.open = READ_ONCE(port->guest_connected) && !view.is_console;
 	}
 
 	switch (vs_ctrl_decide(msg, &view)) {
@@ -197,8 +200,17 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 		vs_port_unplug(port);
 		break;
 	case VS_ACT_MAKE_CONSOLE:
-		if (vs_cons_init(port) == 0)
+		err = vs_cons_init(port);
+		if (!err)
 			vs_ctrl_send(vsdev, port->id, VS_CTRL_PORT_OPEN, 1);
+		if (err != -EBUSY)
+			break;
+		fallthrough;	/* opened since the view was taken */
+	case VS_ACT_REFUSE_CONSOLE:
+		WRITE_ONCE(vsdev->console_refused, vsdev->console_refused + 1);
+		dev_warn_once(&vsdev->vdev->dev,
+			      "port %u: refusing CONSOLE_PORT, the port is open as /dev/vport%up%u\n",
+			      port->id, vsdev->vdev->index, port->id);
 		break;
 	case VS_ACT_RESIZE:
 		if (virtio_has_feature(vsdev->vdev, VIRTIO_CONSOLE_F_SIZE))
@@ -228,6 +240,8 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 void vs_ctrl_work(struct work_struct *work)
 {
 	struct vs_dev *vsdev = container_of(work, struct vs_dev, ctrl_work);
+	/* The longest message parse needs to see: a name one byte too long. */
+	u8 copy[VS_CTRL_HDR_LEN + VS_NAME_MAX + 1];
 	char name[VS_NAME_MAX + 1];
 	struct vs_ctrl_msg msg;
 	struct vs_buf *buf;
@@ -248,17 +262,31 @@ void vs_ctrl_work(struct work_struct *work)
 			dev_warn_once(&vsdev->vdev->dev,
 				      "control buffer overrun (%u bytes)\n",
 				      used);
-		err = vs_ctrl_parse(buf->data, len, vsdev->max_nr_ports, &msg);
+		/*
+		 * The device may still write to the buffer: copy it once and
+		 * parse, validate and use only the copy.  Clamping keeps
+		 * every verdict (a longer name is still too long); only a
+		 * trailing-bytes count above the clamp is reported short.
+		 */
+		len = min_t(u32, len, sizeof(copy));
+		memcpy(copy, buf->data, len);
+		vs_ctrl_repost(vsdev, buf);
+		err = vs_ctrl_parse(copy, len, vsdev->max_nr_ports, &msg);
 		if (!err && msg.event == VS_CTRL_PORT_NAME) {
 			memcpy(name, msg.name, msg.name_len);
 			name[msg.name_len] = '\0';
 		}
-		vs_ctrl_repost(vsdev, buf);
 		if (err) {
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "dropping invalid control message (%u bytes): %d\n",
 					     len, err);
 			continue;
+		}
+		if (msg.extra) {
+			WRITE_ONCE(vsdev->ctrl_trailing, vsdev->ctrl_trailing + 1);
+			dev_info_once(&vsdev->vdev->dev,
+				      "control message %u with %u trailing bytes: ignoring them\n",
+				      msg.event, msg.extra);
 		}
 		mutex_lock(&vsdev->ports_mutex);
 		vs_ctrl_handle(vsdev, &msg, name);

@@ -23,7 +23,7 @@ static int vs_debugfs_show(struct seq_file *s, void *data)
 	seq_printf(s, "bytes_sent: %lu\n", st.bytes_sent);
 	seq_printf(s, "bytes_received: %lu\n", st.bytes_received);
 	seq_printf(s, "bytes_discarded: %lu\n", st.bytes_discarded);
-	seq_printf(s, "is_console: %s\n", port->is_console ? "yes" : "no");
+	seq_printf(s, "is_console: %s\n", READ_ONCE(port->is_console) ? "yes" : "no");
 	seq_printf(s, "console_vtermno: %u\n", port->vtermno);
 	return 0;
 }

@@ -75,7 +75,7 @@ static void vs_tx_intr(struct virtqueue *vq)
 	if (!port)
 		return;
 	vs_port_tx_intr(port);
-	if (port->is_console)
+	if (READ_ONCE(port->is_console))
 		vs_cons_tx_done(port);
 	vs_port_put(port);
 }
@@ -131,8 +131,9 @@ static int vs_init_vqs(struct vs_dev *vsdev)
 	unsigned int i;
 	int err = -ENOMEM;
 
-	cbs = kcalloc(vsdev->nvqs, sizeof(*cbs), GFP_KERNEL);
-	names = kcalloc(vsdev->nvqs, sizeof(*names), GFP_KERNEL);
+	/* Up to 0x10002 queues: no high-order allocation for the tables. */
+	cbs = kvcalloc(vsdev->nvqs, sizeof(*cbs), GFP_KERNEL);
+	names = kvcalloc(vsdev->nvqs, sizeof(*names), GFP_KERNEL);
 	if (!cbs || !names)
 		goto out;
 	for (i = 0; i < vsdev->nvqs; i++) {
@@ -156,8 +157,8 @@ static int vs_init_vqs(struct vs_dev *vsdev)
 		vsdev->c_ovq = vsdev->vqs[VS_CTRL_TX_VQ];
 	}
 out:
-	kfree(cbs);
-	kfree(names);
+	kvfree(cbs);
+	kvfree(names);
 	return err;
 }
 
@@ -227,6 +228,8 @@ static int vs_probe(struct virtio_device *vdev)
 	vsdev->tx_max_pages =
 		virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC) ?
 		VS_TX_MAX_PAGES : 1;
+	/* Bounce buffering (swiotlb) maps at most this much at once. */
+	vsdev->max_seg = min_t(size_t, virtio_max_dma_size(vdev), UINT_MAX);
 	if (vsdev->multiport)
 		virtio_cread(vdev, struct virtio_console_config, max_nr_ports,
 			     &raw);
@@ -238,7 +241,7 @@ static int vs_probe(struct virtio_device *vdev)
 	vsdev->nvqs = vsdev->multiport ? (vsdev->max_nr_ports + 1) * 2 : 2;
 	vsdev->ports = kvcalloc(vsdev->max_nr_ports, sizeof(*vsdev->ports),
 				GFP_KERNEL);
-	vsdev->vqs = kcalloc(vsdev->nvqs, sizeof(*vsdev->vqs), GFP_KERNEL);
+	vsdev->vqs = kvcalloc(vsdev->nvqs, sizeof(*vsdev->vqs), GFP_KERNEL);
 	if (!vsdev->ports || !vsdev->vqs) {
 		err = -ENOMEM;
 		goto free;

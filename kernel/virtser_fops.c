@@ -161,6 +161,12 @@ static int vs_queue_tx(struct vs_port *port, struct vs_buf *buf)
 			vs_port_tx_arm_if_needed(port);
 		}
 		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;
+		/*
+		 * A broken ring (virtio_break_device() as the device goes
+		 * away) is the device being removed, not an I/O error.
+		 */
+		if (err == -EIO)
+			err = -ENODEV;
 	}
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 	return err;
@@ -180,16 +186,21 @@ static void vs_kick_tx(struct vs_port *port)
 }
 
 /*
- * Zero-copy write: the writer's own pages become the transmit buffers
- * (one page reference each) and the writer sleeps, killable and
- * freezable, until the device has used them.  An in-tree blocking write
- * also returns only once the host has taken its data, but it copies the
- * data first and spins meanwhile.
+ * Zero-copy write (tx_zerocopy=Y, off by default): the writer's own pages
+ * become the transmit buffers (one page reference each) and the writer
+ * sleeps, killable and freezable but not interruptible, until the device
+ * has returned them: the pages are the data, so the call cannot return
+ * while the device may still read them.  A handled signal therefore does
+ * not end the wait (a copied write, the default, returns once queued, as
+ * in-tree does).
  *
- * Returns the bytes the device consumed; the iterator is wound back over
- * the rest.  Buffers dropped unconsumed (a reset at suspend) are queued
- * again.  -ENOSPC when not even the first buffer fitted, -EFAULT when
- * its pages could not be taken: the caller copies instead.
+ * Returns the bytes of the buffers the device returned as used; the
+ * iterator is wound back over the rest.  That is not what the host took:
+ * QEMU returns every transmit buffer as used, with length 0, also when
+ * it discarded the data at host close or unplug.  Buffers dropped
+ * unconsumed by a reset (suspend) are queued again.  -ENOSPC when not even
+ * the first buffer fitted, -EFAULT when its pages could not be taken,
+ * -ENOMEM when memory or a DMA mapping failed: the caller copies instead.
  */
 static ssize_t vs_write_zc(struct vs_port *port, struct iov_iter *from)
 {
@@ -211,7 +222,8 @@ again:
 	while (iov_iter_count(from) && queued < VS_WRITE_MAX) {
 		if (queued && !vs_port_tx_room(port))
 			break;	/* later buffers do not wait */
-		buf = vs_buf_alloc_user(from, max_pages, &got);
+		buf = vs_buf_alloc_user(from, max_pages, port->vsdev->max_seg,
+					&got);
 		if (!buf) {
 			ret = got;
 			break;
@@ -264,10 +276,15 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	 * cannot lend (VM_PFNMAP mappings, say) is copied instead.
 	 */
 	if (READ_ONCE(vs_tx_zerocopy) && !nonblock && max_pages > 1 &&
+	    port->vsdev->max_seg >= PAGE_SIZE &&
 	    user_backed_iter(from) &&
 	    iov_iter_single_seg_count(from) >= VS_ZC_MIN) {
 		ret = vs_write_zc(port, from);
-		if (ret != -ENOSPC && ret != -EFAULT)
+		/*
+		 * Nothing lent: copy instead.  -ENOMEM also covers a failed
+		 * DMA mapping (virtqueue_add_outbuf() under swiotlb).
+		 */
+		if (ret != -ENOSPC && ret != -EFAULT && ret != -ENOMEM)
 			return ret;
 	}
 	while (iov_iter_count(from) && total < VS_WRITE_MAX) {
@@ -342,14 +359,13 @@ static int vs_open(struct inode *inode, struct file *filp)
 	port = vs_port_get_by_devt(inode->i_rdev);
 	if (!port)
 		return -ENXIO;
-	/* Console ports are used through /dev/hvcN. */
-	if (port->is_console) {
-		err = -ENXIO;
-		goto put;
-	}
 	spin_lock_irqsave(&port->inbuf_lock, flags);
-	if (port->guest_connected || port->unplugged) {
-		err = port->unplugged ? -ENXIO : -EBUSY;
+	/*
+	 * Console ports are used through /dev/hvcN.  Checked under
+	 * inbuf_lock, as vs_cons_init() checks guest_connected.
+	 */
+	if (port->is_console || port->guest_connected || port->unplugged) {
+		err = port->is_console || port->unplugged ? -ENXIO : -EBUSY;
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		goto put;
 	}

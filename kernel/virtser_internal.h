@@ -147,12 +147,10 @@ struct vs_zc {
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
  * @bytes_sent: bytes handed to the device
- * @cons_stalled: console output gave up waiting for the host; cleared
- *	when the host returns a buffer
- * @cons_dropped: console output dropped because the ring stayed full;
- *	reported as part of bytes_discarded.  Kept under @outvq_lock, not
- *	@inbuf_lock, because put_chars may run from a printk issued while
- *	@inbuf_lock is held.
+ * @cons_stalled: console output gave up waiting for the host and hands
+ *	chunks back to hvc; cleared when the host returns a buffer.  Kept
+ *	under @outvq_lock, not @inbuf_lock, because put_chars may run from
+ *	a printk issued while @inbuf_lock is held.
  *
  * @read_mutex: serialises readers (see @rxq).
  *
@@ -166,11 +164,15 @@ struct vs_zc {
  * @async_queue: fasync list (fasync_helper locks it internally)
  * @hvc: hvc console, NULL if not a console; set and cleared under
  *	vs_dev.ports_mutex and the global console list lock
- * @is_console: the port is or was a console (ports_mutex)
+ * @is_console: the port is a console: written under ports_mutex *and*
+ *	@inbuf_lock, so that open() (which checks it under @inbuf_lock) and
+ *	vs_cons_init() (which checks @guest_connected under it) exclude each
+ *	other; read under either lock or with READ_ONCE
  * @vtermno: hvc terminal number (0 if not a console)
  * @cons_list: link in the global console list (console list lock)
- * @cols: last console width from the host (ports_mutex)
- * @rows: last console height from the host (ports_mutex)
+ * @cols: last console width from the host (written under ports_mutex,
+ *	read locklessly with READ_ONCE by hvc's notifier_add)
+ * @rows: last console height from the host (as @cols)
  */
 struct vs_port {
 	struct kref kref;
@@ -198,7 +200,6 @@ struct vs_port {
 	bool outvq_full;
 	size_t tx_inflight;
 	unsigned long bytes_sent;
-	unsigned long cons_dropped;
 	bool cons_stalled;
 
 	struct mutex read_mutex;	/* serialises readers */
@@ -231,6 +232,9 @@ struct vs_port {
  * @tx_max_pages: pages per transmit buffer: VS_TX_MAX_PAGES with indirect
  *	descriptors (one descriptor per buffer), else 1 so a buffer never
  *	needs more descriptors than a ring can free up
+ * @max_seg: longest single descriptor the DMA layer can map
+ *	(virtio_max_dma_size(): 256 KiB under swiotlb); zero-copy buffers
+ *	merge adjacent pages only up to it
  *
  * @vqs: all virtqueues; replaced on restore.  Ports copy their own two
  *	under their locks; the control queues are below.
@@ -249,6 +253,10 @@ struct vs_port {
  * @list: link in the module's device list (vs_driver lock)
  * @ready: callbacks may queue work; cleared first on remove/freeze
  *	(ports_lock)
+ * @ctrl_trailing: control messages that had bytes after their fixed
+ *	part (accepted; written by ctrl_work only, WRITE_ONCE)
+ * @console_refused: CONSOLE_PORT messages refused because the port was
+ *	open as a generic port (ports_mutex, WRITE_ONCE)
  */
 struct vs_dev {
 	struct virtio_device *vdev;
@@ -259,6 +267,7 @@ struct vs_dev {
 	dev_t devt_base;
 	unsigned int nvqs;
 	unsigned int tx_max_pages;
+	size_t max_seg;
 
 	struct virtqueue **vqs;
 	struct mutex ports_mutex;	/* port add/unplug/naming */
@@ -275,6 +284,8 @@ struct vs_dev {
 	struct work_struct config_work;
 	struct list_head list;
 	bool ready;
+	unsigned long ctrl_trailing;
+	unsigned long console_refused;
 };
 
 /**
@@ -317,10 +328,11 @@ int vs_port_fill_rx(struct vs_port *port, gfp_t gfp);
 void vs_port_rx_intr(struct vs_port *port);
 void vs_port_discard_rx(struct vs_port *port);
 void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
+bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done);
 void vs_port_reclaim_tx(struct vs_port *port);
 void vs_buf_free_used(struct vs_buf *buf);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
-				 ssize_t *got);
+				 size_t max_seg, ssize_t *got);
 struct vs_zc *vs_zc_alloc(struct vs_port *port);
 void vs_zc_put(struct vs_zc *zc);
 bool vs_zc_settled(struct vs_port *port, struct vs_zc *zc);

@@ -23,10 +23,10 @@ module_param_named(keep_unread, vs_keep_unread, bool, 0644);
 MODULE_PARM_DESC(keep_unread,
 		 "keep unread data at close, and data that arrives while closed, for the next open (default: drop it, like virtio_console)");
 
-bool vs_tx_zerocopy = true;
+bool vs_tx_zerocopy;
 module_param_named(tx_zerocopy, vs_tx_zerocopy, bool, 0644);
 MODULE_PARM_DESC(tx_zerocopy,
-		 "blocking writes of 256 KiB or more hand the writer's pages to the device instead of copying them (default: on)");
+		 "blocking writes of 256 KiB or more lend the writer's pages to the device and sleep, killable only, until the device has returned them (default: off: writes are copied and return once queued)");
 
 static struct class *vs_port_class;
 struct dentry *vs_debugfs_root;

@@ -22,7 +22,7 @@ static void vs_dev_release(struct kref *kref)
 	struct vs_dev *vsdev = container_of(kref, struct vs_dev, kref);
 
 	kvfree(vsdev->ports);
-	kfree(vsdev->vqs);
+	kvfree(vsdev->vqs);
 	kfree(vsdev);
 }
 
@@ -93,7 +93,7 @@ struct vs_port *vs_port_get(struct vs_dev *vsdev, u32 id)
  */
 void vs_port_signal(struct vs_port *port)
 {
-	if (READ_ONCE(port->guest_connected) && !port->is_console)
+	if (READ_ONCE(port->guest_connected) && !READ_ONCE(port->is_console))
 		kill_fasync(&port->async_queue, SIGIO, POLL_OUT);
 }
 
@@ -111,7 +111,7 @@ void vs_port_host_open(struct vs_port *port, bool open)
 	/* A closing host returns the data it did not consume. */
 	vs_port_reclaim_tx(port);
 	vs_port_signal(port);
-	if (port->is_console)
+	if (READ_ONCE(port->is_console))
 		vs_cons_tx_done(port);
 }
 
@@ -232,7 +232,6 @@ void vs_port_get_stats(struct vs_port *port, struct vs_port_stats *st)
 	spin_lock_irqsave(&port->outvq_lock, flags);
 	st->outvq_full = port->outvq_full;
 	st->bytes_sent = port->bytes_sent;
-	st->bytes_discarded += port->cons_dropped;
 	st->tx_inflight = port->tx_inflight;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 }

@@ -9,7 +9,10 @@
  * acts on the former.  Error codes:
  *
  *   -EINVAL      shorter than the header, or a malformed payload
- *   -EMSGSIZE    more bytes than the event carries
+ *   -EMSGSIZE    a port name longer than VS_NAME_MAX
+ *
+ * Bytes after the fixed part of the other events are accepted and
+ * reported in vs_ctrl_msg.extra.
  *   -ERANGE      port id at or above max_nr_ports
  *   -EOPNOTSUPP  an event the host must not send (unknown or guest-only)
  */
@@ -139,14 +142,12 @@ int vs_ctrl_parse(const void *buf, u32 len, u32 max_nr_ports,
 	case VS_CTRL_PORT_REMOVE:
 	case VS_CTRL_CONSOLE_PORT:
 	case VS_CTRL_PORT_OPEN:
-		if (payload)
-			return -EMSGSIZE;
+		msg->extra = payload;
 		break;
 	case VS_CTRL_RESIZE:
 		if (payload < VS_CTRL_RESIZE_LEN)
 			return -EINVAL;
-		if (payload > VS_CTRL_RESIZE_LEN)
-			return -EMSGSIZE;
+		msg->extra = payload - VS_CTRL_RESIZE_LEN;
 		msg->cols = get_le16(p + VS_CTRL_HDR_LEN);
 		msg->rows = get_le16(p + VS_CTRL_HDR_LEN + 2);
 		break;
@@ -177,7 +178,9 @@ int vs_ctrl_parse(const void *buf, u32 len, u32 max_nr_ports,
  * The decisions follow the in-tree driver, so QEMU sees the same replies:
  * a PORT_ADD for an existing port is answered with PORT_READY again, a
  * second name or CONSOLE_PORT is ignored, and messages for ports that do
- * not exist are dropped.
+ * not exist are dropped.  Unlike in-tree, CONSOLE_PORT for a port that is
+ * open as a generic port is refused: hvc and read() would both consume
+ * its receive queue.
  *
  * Context: any; no side effects.
  * Return: the action to take.
@@ -196,7 +199,7 @@ enum vs_ctrl_action vs_ctrl_decide(const struct vs_ctrl_msg *msg,
 	case VS_CTRL_CONSOLE_PORT:
 		if (!msg->value || port->is_console)
 			return VS_ACT_IGNORE;
-		return VS_ACT_MAKE_CONSOLE;
+		return port->open ? VS_ACT_REFUSE_CONSOLE : VS_ACT_MAKE_CONSOLE;
 	case VS_CTRL_RESIZE:
 		return port->is_console ? VS_ACT_RESIZE : VS_ACT_IGNORE;
 	case VS_CTRL_PORT_OPEN:

@@ -44,6 +44,9 @@ enum vs_ctrl_event {
  * @rows: RESIZE only: terminal rows
  * @name: PORT_NAME only: points into the parsed buffer, not NUL-terminated
  * @name_len: PORT_NAME only: length of @name, 1..VS_NAME_MAX
+ * @extra: bytes after the fixed part of PORT_ADD, PORT_REMOVE,
+ *	CONSOLE_PORT, PORT_OPEN or RESIZE, ignored (in-tree ignores them
+ *	too; a VMM may pad), for the caller to count
  */
 struct vs_ctrl_msg {
 	u32 id;
@@ -53,6 +56,7 @@ struct vs_ctrl_msg {
 	u16 rows;
 	const char *name;
 	u32 name_len;
+	u32 extra;
 };
 
 int vs_ctrl_parse(const void *buf, u32 len, u32 max_nr_ports,
@@ -74,6 +78,7 @@ enum vs_ctrl_action {
 	VS_ACT_RESEND_READY,	/* port exists: tell the host again */
 	VS_ACT_REMOVE_PORT,	/* hot-unplug the port */
 	VS_ACT_MAKE_CONSOLE,	/* turn the port into an hvc console */
+	VS_ACT_REFUSE_CONSOLE,	/* CONSOLE_PORT for an open port: count it */
 	VS_ACT_RESIZE,		/* console size changed */
 	VS_ACT_HOST_OPEN,	/* host connected or disconnected */
 	VS_ACT_SET_NAME,	/* first name for the port */
@@ -84,11 +89,13 @@ enum vs_ctrl_action {
  * @exists: a port with the message's id is present
  * @is_console: the port is already an hvc console
  * @has_name: the port already has a name
+ * @open: the port is open as a generic port (/dev/vportNpM)
  */
 struct vs_port_view {
 	bool exists;
 	bool is_console;
 	bool has_name;
+	bool open;
 };
 
 enum vs_ctrl_action vs_ctrl_decide(const struct vs_ctrl_msg *msg,

@@ -57,6 +57,17 @@
  *                              "# vmhost: after #N: ..." instead of sending
  *                              it.  Not for recv, readable, expect, wait or
  *                              after.  At most 16 per boot.
+ *   paced PORT MS bin|text SEED
+ *                              write 16 to 64 bytes every 0.5 ms for MS ms
+ *                              in a thread of its own (any byte but ^O, or
+ *                              lines of [a-z0-9] ending in a newline), and
+ *                              read back and count what the guest sends
+ *                              meanwhile; the port takes no other command
+ *                              but reset until it is done
+ *   pacedstatus PORT           -> "running SENT", or "done SHA SENT ECHOED
+ *                              LATE": hash and length of what was written,
+ *                              bytes read back, ticks that found the
+ *                              socket full
  *   afterstatus N              -> "pending", or "done +MS ok|err RESULT":
  *                              when the delayed command N ran (ms after it
  *                              was armed) and its answer

@@ -8,7 +8,9 @@
  * commands on the host ends of the ports and on QMP.  At the end it checks
  * the guest kernel log for splats and prints "N passed, M failed".
  *
- * Single-threaded: one poll() loop owns every fd and every piece of state.
+ * Single-threaded: one poll() loop owns every fd and every piece of state,
+ * except that a "paced" input job runs in a thread of its own and owns its
+ * port's fd until the loop joins it (see cmd_paced()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
+#include <pthread.h>
 
 #include "sha256.h"
 #include "stream.h"
@@ -438,8 +441,11 @@ static struct port *port_arg(unsigned long seq, const char *arg, int *id)
 	return &ports[v];
 }
 
+static void paced_stop(int id);
+
 static void port_close(struct port *p)
 {
+	paced_stop((int)(p - ports));
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -715,6 +721,211 @@ static void cmd_afterstatus(unsigned long seq, const char *arg)
 		      a->ok ? "ok" : "err", a->result);
 }
 
+/* ------------------------------------------------------------------ */
+/* Paced input: small writes at a steady rate, like typing or a paste  */
+
+/*
+ * "paced PORT MS MODE SEED" writes 16 to 64 bytes every PACED_TICK_US for
+ * MS milliseconds, in a thread of its own: the poll loop's millisecond
+ * timeouts cannot hold a half-millisecond rhythm.  MODE "bin" sends any
+ * byte value (for a raw reader), "text" lines of [a-z0-9] ending in '\n'
+ * (for a shell in canonical mode; the last line is completed).  While it
+ * runs the thread owns the port's fd: it also reads and counts whatever
+ * the guest sends back (the echo of a tty), so that output never backs
+ * up into the guest.  "pacedstatus PORT" answers "running SENT" or
+ * "done SHA SENT ECHOED LATE": the SHA-256 and length of what was written,
+ * the bytes read back, and how many ticks found the socket full.
+ */
+#define PACED_TICK_US	500
+#define PACED_MIN	16
+#define PACED_MAX	64
+
+struct paced {
+	bool started;		/* a thread exists and must be joined */
+	pthread_t thread;
+	int fd;			/* the port's fd, owned by the thread meanwhile */
+	bool text;
+	uint64_t ms, rng;
+	volatile bool stop;	/* set by the loop to end the thread early */
+	volatile bool done;	/* set by the thread as it ends */
+	volatile uint64_t sent;
+	uint64_t echoed, late;
+	struct sha256 sha;
+	char err[128];
+};
+static struct paced paced[MAX_PORTS];
+
+static uint64_t paced_rand(struct paced *pc)
+{
+	/* xorshift64: reproducible from the seed, good enough for sizes */
+	pc->rng ^= pc->rng << 13;
+	pc->rng ^= pc->rng >> 7;
+	pc->rng ^= pc->rng << 17;
+	return pc->rng;
+}
+
+static size_t paced_gen(struct paced *pc, uint8_t *buf, size_t n, bool last)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t r = paced_rand(pc);
+
+		/*
+		 * Any byte but ^O: hvc takes ^O as a SysRq prefix when
+		 * the port is the system console.
+		 */
+		if (!pc->text)
+			buf[i] = (uint8_t)(r >> 24) == 0x0f ? 0x0e : (uint8_t)(r >> 24);
+		else if ((r >> 8) % 48 == 0 || (last && i == n - 1))
+			buf[i] = '\n';
+		else
+			buf[i] = (uint8_t)alnum[(r >> 16) % 36];
+	}
+	return n;
+}
+
+/* Write all of buf, waiting for room; false if the port failed or stop. */
+static bool paced_write(struct paced *pc, const uint8_t *buf, size_t n)
+{
+	struct pollfd pf = { .fd = pc->fd, .events = POLLOUT };
+	bool waited = false;
+
+	while (n) {
+		ssize_t r = write(pc->fd, buf, n);
+
+		if (r > 0) {
+			buf += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EINTR) {
+			snprintf(pc->err, sizeof(pc->err), "write: %s after %llu bytes",
+				 strerror(errno), (unsigned long long)pc->sent);
+			return false;
+		}
+		if (!waited)
+			pc->late++;
+		waited = true;
+		if (pc->stop)
+			return false;
+		poll(&pf, 1, 100);
+	}
+	return true;
+}
+
+static void paced_drain(struct paced *pc)
+{
+	uint8_t buf[4096];
+	ssize_t r;
+
+	while ((r = read(pc->fd, buf, sizeof(buf))) > 0)
+		pc->echoed += (uint64_t)r;
+}
+
+static void *paced_thread(void *arg)
+{
+	struct paced *pc = arg;
+	uint64_t end = now_ms() + pc->ms;
+	struct timespec next, now;
+	uint8_t buf[PACED_MAX];
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!pc->stop) {
+		bool last = now_ms() >= end;
+		size_t n = PACED_MIN + paced_rand(pc) % (PACED_MAX - PACED_MIN + 1);
+
+		/* The last chunk of text ends a line. */
+		if (last && !pc->text)
+			break;
+		paced_gen(pc, buf, n, last);
+		sha256_update(&pc->sha, buf, n);
+		if (!paced_write(pc, buf, n))
+			break;
+		pc->sent += n;
+		paced_drain(pc);
+		if (last)
+			break;
+		next.tv_nsec += PACED_TICK_US * 1000;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		/* Behind (the socket was full): keep the rhythm, no burst. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	pc->done = true;
+	return NULL;
+}
+
+/* Join the port's paced thread if there is one; the fd is the loop's again. */
+static void paced_stop(int id)
+{
+	struct paced *pc = &paced[id];
+
+	if (!pc->started)
+		return;
+	pc->stop = true;
+	pthread_join(pc->thread, NULL);
+	pc->started = false;
+}
+
+static void cmd_paced(unsigned long seq, int id, char **args)
+{
+	struct paced *pc = &paced[id];
+	struct port *p = &ports[id];
+
+	if (p->fd < 0 || p->job != JOB_NONE || !args[1] || !args[2] || !args[3] ||
+	    (strcmp(args[2], "bin") && strcmp(args[2], "text"))) {
+		reply(seq, false, "usage: paced PORT MS bin|text SEED (connected, no job)");
+		return;
+	}
+	paced_stop(id);
+	memset(pc, 0, sizeof(*pc));
+	pc->fd = p->fd;
+	pc->ms = strtoull(args[1], NULL, 10);
+	pc->text = !strcmp(args[2], "text");
+	pc->rng = strtoull(args[3], NULL, 10) | 1;
+	sha256_init(&pc->sha);
+	if (pthread_create(&pc->thread, NULL, paced_thread, pc)) {
+		reply(seq, false, "pthread_create failed");
+		return;
+	}
+	pc->started = true;
+	reply(seq, true, "");
+}
+
+static void cmd_pacedstatus(unsigned long seq, int id)
+{
+	struct paced *pc = &paced[id];
+	char hex[65];
+
+	if (!pc->started) {
+		reply(seq, false, "no paced input on port %d", id);
+		return;
+	}
+	if (!pc->done) {
+		reply(seq, true, "running %llu", (unsigned long long)pc->sent);
+		return;
+	}
+	paced_stop(id);
+	if (pc->err[0]) {
+		reply(seq, false, "%s", pc->err);
+		return;
+	}
+	sha256_final_hex(&pc->sha, hex);
+	note("paced input on port %d: %llu bytes sent, %llu read back, %llu ticks late",
+	     id, (unsigned long long)pc->sent, (unsigned long long)pc->echoed,
+	     (unsigned long long)pc->late);
+	reply(seq, true, "done %s %llu %llu %llu", hex, (unsigned long long)pc->sent,
+	      (unsigned long long)pc->echoed, (unsigned long long)pc->late);
+}
+
 static void run_command(unsigned long seq, char *text)
 {
 	char *save, *tok, *args[4] = { 0 };
@@ -919,6 +1130,13 @@ static void run_command(unsigned long seq, char *text)
 		if (!(p = port_arg(seq, args[0], &id)))
 			return;
 		cmd_hotplug_del(seq, id);
+	} else if (!strcmp(tok, "paced") || !strcmp(tok, "pacedstatus")) {
+		if (!(p = port_arg(seq, args[0], &id)))
+			return;
+		if (tok[5])
+			cmd_pacedstatus(seq, id);
+		else
+			cmd_paced(seq, id, args);
 	} else if (!strcmp(tok, "afterstatus")) {
 		cmd_afterstatus(seq, args[0]);
 	} else {

@@ -571,9 +571,10 @@ static long kmalloc_4k_objs(void)
 }
 
 /*
- * Zero-copy writes (tx_zerocopy, on by default): a blocking write of 256 KiB
- * or more lends the writer's pages to the device and returns once the
- * host has taken them.  The writer runs in a child, which reports what its
+ * Zero-copy writes (tx_zerocopy, off by default; the fixture turns it on
+ * and restores it): a blocking write of 256 KiB or more lends the
+ * writer's pages to the device and returns once the device has returned
+ * them, in a killable sleep that handled signals do not end.  The writer runs in a child, which reports what its
  * write() returned through a pipe, so the parent can act on the host side
  * (or unplug, kill, freeze) while the write is blocked.
  */
@@ -660,10 +661,21 @@ static int zc_param(const char *v)
 	return ok ? 0 : -1;
 }
 
+/* The parameter as set now: "1" or "0" ("1" if unreadable). */
+static const char *zc_param_now(void)
+{
+	char v[8];
+
+	if (vt_read_file(ZC_PARAM, v, sizeof(v)) < 0)
+		return "1";
+	return v[0] == 'N' || v[0] == '0' ? "0" : "1";
+}
+
 FIXTURE(zc) {
 	char node[PATH_MAX];
 	char sha[65];
 	unsigned char *data;
+	const char *saved;	/* tx_zerocopy before the test */
 	int fd;
 };
 
@@ -674,6 +686,7 @@ FIXTURE_SETUP(zc)
 		SKIP(return, "driver under test is not virtser");
 	self->data = zc_data(self->sha);
 	ASSERT_NE(NULL, self->data);
+	self->saved = zc_param_now();
 	ASSERT_EQ(0, zc_param("1"));
 }
 
@@ -681,8 +694,8 @@ FIXTURE_TEARDOWN(zc)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	if (is_virtser())
-		zc_param("1");
+	if (is_virtser() && self->saved)
+		zc_param(self->saved);
 }
 
 /* Open @id with its host end connected but not reading. */

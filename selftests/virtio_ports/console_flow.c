@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * console_flow.c - console input at line rate: the host writes 16 to 64
+ * bytes into the virtconsole's socket every half millisecond for a while
+ * (vt.paced_ms on the kernel command line, 20 s by default), as typing,
+ * a paste or a serial-style feed would, rather than one burst.  Once a raw
+ * reader on hvc0 and once a shell logged in through getty (canonical mode,
+ * with echo) must take every byte, and the guest must stay alive.
+ *
+ * This is what found the console driver re-entering hvc from get_chars:
+ * with the receive queue drained while the device was filling the next
+ * buffer, the guest froze within seconds.
+ *
+ * Console output is not checked byte for byte here: QEMU discards what a
+ * virtconsole's chardev does not take at once (virtio-console.c
+ * flush_buf never throttles a console port), so 2 MiB written to hvc0
+ * arrive only in part on every driver, even with the host reading at full
+ * speed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sha256.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define PACED_MS_DEFAULT	20000
+/* Upper bound for the guest to take what is still queued once input ends. */
+#define DRAIN_IDLE_MS		60000
+
+static int console_port(struct vt_port *out)
+{
+	struct vt_port ports[32];
+	int i, n = vt_ports(ports, 32);
+
+	for (i = 0; i < n; i++) {
+		if (ports[i].console) {
+			*out = ports[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* vt.paced_ms=N from the kernel command line, else the default. */
+static unsigned long paced_ms(void)
+{
+	char buf[4096], *v;
+
+	if (vt_read_file("/proc/cmdline", buf, sizeof(buf)) < 0)
+		return PACED_MS_DEFAULT;
+	v = strstr(buf, "vt.paced_ms=");
+	return v ? strtoul(v + strlen("vt.paced_ms="), NULL, 10) : PACED_MS_DEFAULT;
+}
+
+struct paced_result {
+	char sha[65];
+	unsigned long long sent, echoed, late;
+};
+
+/* "done SHA SENT ECHOED LATE" -> 1, "running N" -> 0, an error -> -1. */
+static int paced_status(unsigned int id, struct paced_result *r, char *reply, size_t len)
+{
+	if (vt_host(reply, len, "pacedstatus %u", id))
+		return -1;
+	if (!strncmp(reply, "running", 7))
+		return 0;
+	if (sscanf(reply, "done %64s %llu %llu %llu", r->sha, &r->sent, &r->echoed,
+		   &r->late) != 4)
+		return -1;
+	return 1;
+}
+
+static void hexstr(char *out, const char *s)
+{
+	vt_hex(out, s, strlen(s));
+}
+
+/*
+ * On a stall, what the driver says it received (debugfs, both drivers):
+ * tells a guest-side stall from data the host end never delivered.
+ */
+static void log_console_state(struct __test_metadata *_metadata, unsigned int id)
+{
+	char node[PATH_MAX], path[PATH_MAX], buf[2048], *p;
+
+	if (vt_port_node(id, node, sizeof(node)))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s",
+		 node + strlen("/dev/"));
+	if (vt_read_file(path, buf, sizeof(buf)) < 0)
+		return;
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	TH_LOG("%s: %s", path, buf);
+}
+
+FIXTURE(paced) {
+	struct vt_port c;
+	unsigned long ms;
+	pid_t getty;
+};
+
+FIXTURE_SETUP(paced)
+{
+	self->getty = -1;
+	ASSERT_EQ(0, console_port(&self->c));
+	self->ms = paced_ms();
+	vt_host(NULL, 0, "reset %u", self->c.id);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", self->c.id));
+}
+
+FIXTURE_TEARDOWN(paced)
+{
+	int st;
+
+	/* Also joins the host's paced thread if the test failed early. */
+	vt_host(NULL, 0, "reset %u", self->c.id);
+	if (self->getty > 0) {
+		kill(-self->getty, SIGKILL);
+		kill(self->getty, SIGKILL);
+		waitpid(self->getty, &st, 0);
+	}
+}
+
+/*
+ * A raw reader (as `cat` would be, without the tty's cooking) hashes all
+ * it reads.  Input left over from earlier tests is skipped up to a marker
+ * the host sends first.
+ */
+TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
+{
+	static const char marker[] = "vt-paced-start-7f3c";
+	char reply[1024], hex[256], sha[65];
+	struct paced_result res = { 0 };
+	unsigned long long got = 0;
+	uint64_t last_progress, next_status;
+	struct termios t;
+	struct sha256 h;
+	uint8_t buf[4096];
+	size_t seen = 0;
+	int fd, done = 0;
+
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tcgetattr(fd, &t));
+	cfmakeraw(&t);
+	ASSERT_EQ(0, tcsetattr(fd, TCSANOW, &t));
+	hexstr(hex, marker);
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
+	last_progress = vt_now_ms();
+	while (seen < strlen(marker)) {
+		ssize_t r, i;
+
+		ASSERT_GT(last_progress + 30000, vt_now_ms()) {
+			TH_LOG("the start marker did not arrive on hvc0");
+		}
+		if (!(vt_poll(fd, POLLIN, 500) & POLLIN))
+			continue;
+		r = read(fd, buf, sizeof(buf));
+		ASSERT_LT(0, r);
+		for (i = 0; i < r && seen < strlen(marker); i++)
+			seen = buf[i] == (uint8_t)marker[seen] ? seen + 1 :
+			       buf[i] == (uint8_t)marker[0] ? 1 : 0;
+		/* Nothing is sent after the marker until "paced" below. */
+		ASSERT_EQ(r, i);
+	}
+
+	sha256_init(&h);
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu bin 4242",
+			     self->c.id, self->ms)) {
+		TH_LOG("paced: %s", reply);
+	}
+	last_progress = vt_now_ms();
+	next_status = last_progress + 1000;
+	while (!done || got < res.sent) {
+		if (vt_poll(fd, POLLIN, 200) & POLLIN) {
+			ssize_t r = read(fd, buf, sizeof(buf));
+
+			ASSERT_LT(0, r);
+			sha256_update(&h, buf, (size_t)r);
+			got += (unsigned long long)r;
+			last_progress = vt_now_ms();
+		}
+		if (!done && vt_now_ms() >= next_status) {
+			done = paced_status(self->c.id, &res, reply, sizeof(reply));
+			ASSERT_LE(0, done) {
+				TH_LOG("pacedstatus: %s", reply);
+			}
+			next_status = vt_now_ms() + 1000;
+			/* Input still running counts as progress of the host. */
+			if (!done)
+				last_progress = vt_now_ms();
+		}
+		if (done)
+			ASSERT_GE(res.sent, got);
+		ASSERT_GT(last_progress + DRAIN_IDLE_MS, vt_now_ms()) {
+			TH_LOG("hvc0 stalled: read %llu of %llu bytes", got, res.sent);
+			log_console_state(_metadata, self->c.id);
+		}
+	}
+	sha256_final_hex(&h, sha);
+	TH_LOG("%llu bytes in %lu ms, host socket full on %llu ticks", got, self->ms,
+	       res.late);
+	EXPECT_LT(0, got);
+	EXPECT_EQ(res.sent, got);
+	EXPECT_STREQ(res.sha, sha);
+	close(fd);
+}
+
+/* The file the shell's cat wrote, hashed; its length, or -1. */
+static long long hash_file(const char *path, char sha[65])
+{
+	uint8_t buf[65536];
+	long long n = 0;
+	struct sha256 h;
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	sha256_init(&h);
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		sha256_update(&h, buf, (size_t)r);
+		n += r;
+	}
+	close(fd);
+	sha256_final_hex(&h, sha);
+	return r < 0 ? -1 : n;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long long)st.st_size;
+}
+
+/*
+ * A login shell on hvc0 through getty: the input is text lines, typed into
+ * `cat > FILE` in canonical mode with echo on, so output flows back while
+ * input arrives; the host reads and counts the echo.
+ */
+TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
+{
+	static const char out[] = "/tmp/vt-paced-getty";
+	char reply[65536], hex[1024], sha[65];
+	struct paced_result res = { 0 };
+	long long size, last_size = -1;
+	uint64_t last_progress;
+	int done = 0;
+
+	unlink(out);
+	self->getty = fork();
+	ASSERT_LE(0, self->getty);
+	if (self->getty == 0) {
+		setsid();
+		execl("/bin/getty", "getty", "-L", "115200", "hvc0", "vt100", NULL);
+		_exit(127);
+	}
+	hexstr(hex, "login: ");
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
+		TH_LOG("no login prompt: %s", reply);
+	}
+	hexstr(hex, "root\n");
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
+	hexstr(hex, "# ");
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
+		TH_LOG("no shell prompt: %s", reply);
+	}
+	/* Only the shell running the line prints go-2 (its echo shows the sum). */
+	snprintf(reply, sizeof(reply), "echo go-$((1+1)); cat > %s\n", out);
+	hexstr(hex, reply);
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
+	hexstr(hex, "go-2");
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
+		TH_LOG("the shell did not start cat: %s", reply);
+	}
+
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu text 4243",
+			     self->c.id, self->ms)) {
+		TH_LOG("paced: %s", reply);
+	}
+	while (!done) {
+		sleep(1);
+		done = paced_status(self->c.id, &res, reply, sizeof(reply));
+		ASSERT_LE(0, done) {
+			TH_LOG("pacedstatus: %s", reply);
+		}
+	}
+	/* The text ended a line: ^D now is end of file for cat. */
+	ASSERT_EQ(0, vt_host(NULL, 0, "send %u 04", self->c.id));
+	last_progress = vt_now_ms();
+	for (;;) {
+		size = file_size(out);
+		if (size != last_size) {
+			last_size = size;
+			last_progress = vt_now_ms();
+		}
+		if (size >= (long long)res.sent)
+			break;
+		ASSERT_GT(last_progress + DRAIN_IDLE_MS, vt_now_ms()) {
+			TH_LOG("cat stalled: %lld of %llu bytes (plus the ^D)", size,
+			       res.sent);
+			log_console_state(_metadata, self->c.id);
+		}
+		usleep(100000);
+	}
+	size = hash_file(out, sha);
+	TH_LOG("%lld bytes in %lu ms, %llu echoed back, host socket full on %llu ticks",
+	       size, self->ms, res.echoed, res.late);
+	EXPECT_LT(0, size);
+	EXPECT_EQ((long long)res.sent, size);
+	EXPECT_STREQ(res.sha, sha);
+	unlink(out);
+}
+
+TEST_HARNESS_MAIN
