@@ -223,8 +223,18 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 		vs_port_set_name(port, name, msg->name_len);
 		break;
 	case VS_ACT_IGNORE:
-		dev_dbg(&vsdev->vdev->dev, "ignoring event %u for port %u\n",
-			msg->event, msg->id);
+		/*
+		 * QEMU names only ports it added; a message for another id is
+		 * the device's mistake.  Ignoring one for a port that exists
+		 * (a second name, RESIZE of a generic port) is protocol.
+		 */
+		if (!port)
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "ignoring event %u for port %u, which does not exist\n",
+					     msg->event, msg->id);
+		else
+			dev_dbg(&vsdev->vdev->dev, "ignoring event %u for port %u\n",
+				msg->event, msg->id);
 		break;
 	}
 	if (port)

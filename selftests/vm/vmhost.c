@@ -1953,6 +1953,7 @@ int main(int argc, char **argv)
 	char *specs[MAX_PORTS];
 	int nspecs = 0, timeout = 1800, c, i, splat;
 	uint64_t deadline, boot_deadline;
+	bool killed = false;	/* QEMU was sent SIGKILL: only reap it now */
 	const char *bs = getenv("VT_BOOT_SECS");
 	int boot_secs = bs ? atoi(bs) : 600;
 
@@ -2017,7 +2018,7 @@ int main(int argc, char **argv)
 		uint64_t now = now_ms();
 
 		if (qemu_exited()) {
-			if (!restart_pending || now > deadline)
+			if (!restart_pending || now > deadline || killed)
 				break;
 			restart_qemu();
 			continue;
@@ -2033,21 +2034,26 @@ int main(int argc, char **argv)
 			stop_daemon();
 			return 75;
 		}
-		if (now > deadline) {
+		/* Once QEMU is sent SIGKILL, wait for it: say why only once. */
+		if (!killed && now > deadline) {
 			note("timeout after %d s (%s): killing QEMU", timeout, running_words());
 			kill(qemu_pid, SIGKILL);
-			continue;
+			killed = true;
 		}
-		if (plan_deadline(now)) {
+		if (!killed && plan_deadline(now)) {
 			note("killing QEMU: the guest is stuck");
 			kill(qemu_pid, SIGKILL);
-			continue;
+			killed = true;
 		}
 		if (guest_done && !end_grace)
 			end_grace = now + 30000;
-		if (end_grace && now > end_grace) {
+		if (!killed && end_grace && now > end_grace) {
 			note("guest did not power off: killing QEMU");
 			kill(qemu_pid, SIGKILL);
+			killed = true;
+		}
+		if (killed) {
+			usleep(10000);
 			continue;
 		}
 		if (pend.kind != W_NONE && now >= pend.deadline)
