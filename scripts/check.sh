@@ -106,6 +106,19 @@ add_vm() {
 	pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))
 }
 
+# One VM run: its heading, its log in BUILDDIR/NAME.log, what it found
+# (TAP failures, the rig's notes, kernel splats) and its summary line.
+vm_run() {	# vm_run "HEADING" NAME COMMAND...
+	local title=$1 name=$2
+	shift 2
+	step "$title"
+	"$@" > "$B/$name.log" 2>&1
+	grep -E '^(not ok|ok|# vmtest|# vmhost|# kernel)|cycles:' "$B/$name.log" |
+		grep -v '^ok [0-9]\|^ok - guest' || true
+	grep -E '^[0-9]+ passed' "$B/$name.log"
+	add_vm "$B/$name.log" "$name"
+}
+
 cd "$top" || exit 1
 
 step "configure and build (userspace, -Werror)"
@@ -201,20 +214,14 @@ count "the tarball's kernel/: every tracked file, no build product" $st
 if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 	for d in $drivers; do
 		for k in $kernels; do
-			step "VM behaviour suite: KERNEL=$k DRIVER=$d"
-			make -s vmtest KERNEL=$k DRIVER=$d B="$B" > "$B/vmtest-$k-$d.log" 2>&1
-			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d.log" | grep -v '^ok [0-9]' || true
-			grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d.log"
-			add_vm "$B/vmtest-$k-$d.log" "vmtest $k $d"
+			vm_run "VM behaviour suite: KERNEL=$k DRIVER=$d" vmtest-$k-$d \
+				make -s vmtest KERNEL=$k DRIVER=$d B="$B"
 		done
 	done
 	for d in $drivers; do
 		for k in $kernels; do
-			step "hostile-device suite: KERNEL=$k DRIVER=$d"
-			make -s hostile KERNEL=$k DRIVER=$d B="$B" > "$B/hostile-$k-$d.log" 2>&1
-			grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/hostile-$k-$d.log" | grep -v '^ok [0-9]' || true
-			grep -E '^[0-9]+ passed' "$B/hostile-$k-$d.log"
-			add_vm "$B/hostile-$k-$d.log" "hostile $k $d"
+			vm_run "hostile-device suite: KERNEL=$k DRIVER=$d" hostile-$k-$d \
+				make -s hostile KERNEL=$k DRIVER=$d B="$B"
 		done
 	done
 	step "QEMU 10.0 from bookworm-backports (scripts/qemu-backports.sh)"
@@ -223,13 +230,9 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 	if [ -n "$qemu10" ]; then
 		for d in $drivers; do
 			for k in $kernels; do
-				step "VM behaviour suite on QEMU 10.0: KERNEL=$k DRIVER=$d"
-				QEMU=$qemu10 make -s vmtest KERNEL=$k DRIVER=$d B="$B" VMTAG=qemu10 \
-					> "$B/vmtest-$k-$d-qemu10.log" 2>&1
-				grep -E '^(not ok|ok|# vmtest|# vmhost)' "$B/vmtest-$k-$d-qemu10.log" |
-					grep -v '^ok [0-9]' || true
-				grep -E '^[0-9]+ passed' "$B/vmtest-$k-$d-qemu10.log"
-				add_vm "$B/vmtest-$k-$d-qemu10.log" "vmtest $k $d qemu10"
+				vm_run "VM behaviour suite on QEMU 10.0: KERNEL=$k DRIVER=$d" \
+					vmtest-$k-$d-qemu10 env QEMU="$qemu10" \
+					make -s vmtest KERNEL=$k DRIVER=$d B="$B" VMTAG=qemu10
 			done
 		done
 	fi
@@ -237,12 +240,9 @@ fi
 
 if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 	for k in $kernels; do
-		step "virtser.ko stress, PM and memory runs: KERNEL=$k"
-		bash selftests/vm/run.sh --kernel $k --driver ours --build "$B" \
-			--tests virtser_stress --tag stress --append "vs.load=100 vs.plug=1000" \
-			> "$B/stress-$k.log" 2>&1
-		grep -E '^(not ok|ok)|cycles:' "$B/stress-$k.log" | grep -v '^ok - guest'
-		add_vm "$B/stress-$k.log" "stress $k"
+		vm_run "virtser.ko stress, PM and memory runs: KERNEL=$k" stress-$k \
+			bash selftests/vm/run.sh --kernel $k --driver ours --build "$B" \
+			--tests virtser_stress --tag stress --append "vs.load=100 vs.plug=1000"
 
 		step "coexistence with the in-tree driver: KERNEL=$k"
 		sh kernel/tests/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1
@@ -280,27 +280,15 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [ "${CHECK_SKIP_DEBUG:-0}" != 1 ]; then
 		# debug boot costs minutes (make vmtest KERNEL=6.1-debug
 		# DRIVER=intree runs the in-tree driver there).
 		for d in $(for x in $drivers; do [ "$x" = ours ] && echo ours; done); do
-			step "VM behaviour suite: KERNEL=6.1-debug DRIVER=$d"
-			make -s vmtest KERNEL=6.1-debug DRIVER=$d B="$B" > "$B/vmtest-6.1-debug-$d.log" 2>&1
-			grep -E '^(not ok|ok|# vmtest|# vmhost|# kernel)' "$B/vmtest-6.1-debug-$d.log" |
-				grep -v '^ok [0-9]' || true
-			grep -E '^[0-9]+ passed' "$B/vmtest-6.1-debug-$d.log"
-			add_vm "$B/vmtest-6.1-debug-$d.log" "vmtest 6.1-debug $d"
+			vm_run "VM behaviour suite: KERNEL=6.1-debug DRIVER=$d" vmtest-6.1-debug-$d \
+				make -s vmtest KERNEL=6.1-debug DRIVER=$d B="$B"
 		done
 		if [[ " $drivers " == *" ours "* ]]; then
-			step "virtser.ko stress, PM and memory runs: KERNEL=6.1-debug"
-			bash selftests/vm/run.sh --kernel 6.1-debug --driver ours --build "$B" \
-				--tests virtser_stress --tag stress --append "vs.load=20 vs.plug=200" \
-				> "$B/stress-6.1-debug.log" 2>&1
-			grep -E '^(not ok|ok)|cycles:|^# kernel' "$B/stress-6.1-debug.log" | grep -v '^ok - guest'
-			add_vm "$B/stress-6.1-debug.log" "stress 6.1-debug"
-
-			step "hostile-device suite: KERNEL=6.1-debug DRIVER=ours"
-			make -s hostile KERNEL=6.1-debug DRIVER=ours B="$B" > "$B/hostile-6.1-debug-ours.log" 2>&1
-			grep -E '^(not ok|ok|# vmtest|# vmhost|# kernel)' "$B/hostile-6.1-debug-ours.log" |
-				grep -v '^ok [0-9]' || true
-			grep -E '^[0-9]+ passed' "$B/hostile-6.1-debug-ours.log"
-			add_vm "$B/hostile-6.1-debug-ours.log" "hostile 6.1-debug ours"
+			vm_run "virtser.ko stress, PM and memory runs: KERNEL=6.1-debug" stress-6.1-debug \
+				bash selftests/vm/run.sh --kernel 6.1-debug --driver ours --build "$B" \
+				--tests virtser_stress --tag stress --append "vs.load=20 vs.plug=200"
+			vm_run "hostile-device suite: KERNEL=6.1-debug DRIVER=ours" hostile-6.1-debug-ours \
+				make -s hostile KERNEL=6.1-debug DRIVER=ours B="$B"
 		fi
 	fi
 fi
@@ -308,13 +296,9 @@ fi
 if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 	for d in $drivers; do
 		for k in $kernels; do
-			step "virtserd end to end with a real guest: KERNEL=$k DRIVER=$d"
-			bash selftests/vm/run.sh --kernel $k --driver $d --build "$B" --daemon \
-				--tests "daemon_e2e daemon_kill|daemon_restart" --tag daemon \
-				> "$B/daemon-$k-$d.log" 2>&1
-			grep -E '^(not ok|ok)' "$B/daemon-$k-$d.log" | grep -v '^ok [0-9]' || true
-			grep -E '^[0-9]+ passed' "$B/daemon-$k-$d.log"
-			add_vm "$B/daemon-$k-$d.log" "daemon e2e $k $d"
+			vm_run "virtserd end to end with a real guest: KERNEL=$k DRIVER=$d" daemon-$k-$d \
+				bash selftests/vm/run.sh --kernel $k --driver $d --build "$B" --daemon \
+				--tests "daemon_e2e daemon_kill|daemon_restart" --tag daemon
 		done
 	done
 
