@@ -294,7 +294,7 @@ void vs_ctrl_work(struct work_struct *work)
 		}
 		if (msg.extra) {
 			WRITE_ONCE(vsdev->ctrl_trailing, vsdev->ctrl_trailing + 1);
-			dev_info_once(&vsdev->vdev->dev,
+			dev_warn_once(&vsdev->vdev->dev,
 				      "control message %u with %u trailing bytes: ignoring them\n",
 				      msg.event, msg.extra);
 		}

@@ -643,8 +643,10 @@ TEST_F_TIMEOUT(vd, ctrl_console_port_for_open_port, 60)
 	fd = open(self->node1, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, send_hdr(self, 1, 4, 1));
-	case_end(_metadata, self, true);
+	/* Open while the driver decides; closed before the port is checked. */
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
 	close(fd);
+	case_end(_metadata, self, true);
 }
 
 TEST_F_TIMEOUT(vd, ctrl_rewritten_after_used, 60)
