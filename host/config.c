@@ -510,6 +510,10 @@ static bool parse_source(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p
 	case VS_EP_TCP:
 		if (*nsrc > 1)
 			break;
+		if (e->sock.mode) {	/* an RFC <listen>/<connect> came first */
+			perr(c, n, "the endpoint address is already set");
+			return false;
+		}
 		return parse_source_sock(c, n, &e->sock, false);
 	case VS_EP_UDP: {
 		struct vs_sockspec tmp = { 0 };

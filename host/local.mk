@@ -86,3 +86,21 @@ host/systemd/virtserd.service: $(srcdir)/host/systemd/virtserd.service.in Makefi
 noinst_PROGRAMS += bench/relaybench
 bench_relaybench_SOURCES = bench/relaybench.c
 EXTRA_DIST += bench/relay-bench.sh
+
+# libFuzzer targets (--enable-fuzzing, CC=clang); make check runs each
+# briefly through scripts/check.sh.
+if ENABLE_FUZZING
+noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet
+host_tests_fuzz_config_SOURCES = host/tests/fuzz-config.c
+host_tests_fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_config_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_config_LDADD = host/libvirtserd-fuzz.a $(LIBXML2_LIBS)
+host_tests_fuzz_telnet_SOURCES = host/tests/fuzz-telnet.c
+host_tests_fuzz_telnet_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_telnet_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_telnet_LDADD = host/libvirtserd-fuzz.a
+# The library again, instrumented for the fuzzer (coverage and sanitizers).
+noinst_LIBRARIES += host/libvirtserd-fuzz.a
+host_libvirtserd_fuzz_a_SOURCES = $(host_libvirtserd_a_SOURCES)
+host_libvirtserd_fuzz_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+endif

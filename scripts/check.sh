@@ -4,6 +4,7 @@
 #
 #   1. userspace build with -Werror and the unit tests (TAP, every case counted)
 #   2. the unit tests again under ASan/UBSan, and under valgrind
+#   2b. the fuzzers (control messages, configuration, telnet), briefly
 #   3. the module for every supported kernel, warning-free with W=1, plus
 #      scripts/kernel-check.sh (checkpatch, sparse) when present
 #   4. packaging: make install/uninstall into a DESTDIR with the exact file
@@ -157,6 +158,27 @@ VS_WRAP="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kind
 	> "$B/valgrind-daemon.log" 2>&1
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind-daemon.log"
 add_automake "$B/valgrind-daemon.log" "virtserd under valgrind"
+
+step "fuzzers (clang libFuzzer, ASan/UBSan), ${FUZZ_SECS:-20} s each"
+# Control-message parser, configuration parser (parse, print the canonical
+# form, parse again: the same), telnet codec (split reads, round trip).
+mkdir -p "$B/fuzz"
+if [ ! -f "$B/fuzz/config.status" ]; then
+	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
+fi
+make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet \
+	>>"$log" 2>&1
+count "fuzzers build" $?
+for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet; do
+	corpus=$B/fuzz/corpus-${f##*/}
+	mkdir -p "$corpus"
+	case $f in */fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;; esac
+	(cd "$B/fuzz" && ./$f -max_total_time="${FUZZ_SECS:-20}" -rss_limit_mb=2048 \
+		-artifact_prefix="$B/fuzz/${f##*/}-" "$corpus") > "$B/fuzz/${f##*/}.log" 2>&1
+	st=$?
+	[ $st = 0 ] || grep -E 'ERROR|SUMMARY|artifact' "$B/fuzz/${f##*/}.log" | head -n 5
+	count "fuzz ${f##*/}: $(grep -o 'Done [0-9]* runs' "$B/fuzz/${f##*/}.log" || echo 'no run')" $st
+done
 
 step "kernel module on every supported kernel (W=1)"
 for k in $supported; do

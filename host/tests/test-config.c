@@ -116,6 +116,8 @@ static const struct bad bad[] = {
 	{ VM("<channel type='tcp' name='x'>\n<sendto port='1'/>" CD "</channel>"), "t.xml:4: sendto: only valid for type 'udp'" },
 	{ VM("<channel type='udp' name='x'>\n<listen port='1'/>" CD "</channel>"), "t.xml:4: listen: only valid for type 'tcp' or 'telnet'" },
 	{ VM("<channel type='tcp' name='x'>\n<listen port='1'/>\n<connect port='2'/>" CD "</channel>"), "t.xml:5: connect: the endpoint address is already set" },
+	/* Found by fuzz-config: the <source> leaked the <connect>'s address. */
+	{ VM("<channel type='tcp' name='x'>\n<connect addr='127.0.0.1' port='2'/>\n<source mode='bind' service='3'/>" CD "</channel>"), "t.xml:5: source: the endpoint address is already set" },
 	{ VM("<channel type='tcp' name='x'>\n<listen port='1'><keepalive/></listen>" CD "</channel>"), "t.xml:4: keepalive: unknown element inside <listen>" },
 	{ VM("<channel type='null' name='x'>\n<chardev type='vsock' path='/q'/></channel>"), "t.xml:4: chardev: type='vsock' is not unix or tcp" },
 	{ VM("<channel type='null' name='x'>\n<chardev type='unix'/></channel>"), "t.xml:4: chardev: unix chardev needs path=" },
