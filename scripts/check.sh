@@ -27,6 +27,9 @@
 #   7. virtserd end to end with a real guest, per kernel and driver:
 #      through the daemon both ways, a slow consumer, 100 clients, and QEMU
 #      SIGKILLed mid-stream then restarted (the daemon must reconnect)
+#   7b. virtserd behind a real libvirtd (make libvirt-check): a private
+#      virtlogd and libvirtd, a TCG domain whose virtio channel, virtconsole
+#      and ISA serial port virtserd backs, destroy/start and shutdown
 #   8. the main job, make demo: a guest with virtser.ko and virtserd on its
 #      ports, every step verified
 #
@@ -282,6 +285,10 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 			add_vm "$B/daemon-$k-$d.log" "daemon e2e $k $d"
 		done
 	done
+
+	step "virtserd behind libvirt (selftests/libvirt/libvirt-check.sh)"
+	bash selftests/libvirt/libvirt-check.sh --build "$B" > "$B/libvirt-check.log" 2>&1
+	add_script "$B/libvirt-check.log" $? "libvirt-check"
 
 	step "the main job: make demo"
 	bash demo/demo.sh --build "$B" > "$B/demo.log" 2>&1
