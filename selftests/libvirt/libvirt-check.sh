@@ -13,6 +13,10 @@
 # virsh shutdown leaving no socket behind.  Prints TAP and ends with
 # "N passed, M failed".  Logs are kept in BUILD/libvirt/.
 #
+# Environment: LV_TIMEOUT (seconds of silence an exchange with the guest
+# may take, default 300: a bound, not a measure), LV_DATA_SIZE,
+# LV_SERIAL_SIZE, LV_HELD_SIZE (bytes moved; see below).
+#
 # The private libvirt: virtlogd and libvirtd run in a mount namespace of
 # their own (unshare -m --propagation private) where the test's directories
 # are bind-mounted over /run, /var and /etc/libvirt, and over /etc/passwd
@@ -101,7 +105,7 @@ field() {
 	ctl -j status "$name/$1" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
-host() { LV_TIMEOUT=300 python3 "$here/lvhost.py" "$@"; }
+host() { LV_TIMEOUT=${LV_TIMEOUT:-300} python3 "$here/lvhost.py" "$@"; }
 
 # What the host's own libvirt directories hold, to show they were not touched.
 host_state() {
