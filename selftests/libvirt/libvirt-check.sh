@@ -127,7 +127,7 @@ cleanup() {
 	local qpid
 	[ -n "$held_pid" ] && kill "$held_pid" 2>/dev/null
 	if [ -n "$libvirtd_pid" ] && kill -0 "$libvirtd_pid" 2>/dev/null; then
-		virsh domstate "$name" 2>/dev/null | grep -q running && virsh destroy "$name" >/dev/null 2>&1
+		[ "$(virsh domstate "$name" 2>/dev/null)" = running ] && virsh destroy "$name" >/dev/null 2>&1
 	fi
 	# QEMU outlives a libvirtd that died: its pid file is in our /run.
 	qpid=$(cat "$ns/run/libvirt/qemu/$name.pid" 2>/dev/null)
