@@ -309,6 +309,7 @@ both_ways 1000 1
 check "virsh destroy" quiet virsh destroy "$name"
 check "the domain is shut off" waitfor 60 domstate "shut off"
 check "virtserd: every port's VM side left 'up'" waitfor 30 vm_state_not up $ports
+check "no QEMU socket left in $run/qemu after virsh destroy" no_qemu_sockets
 host held "$run/data.sock" "$HELD_SIZE" data "$first_boot" > "$run/held.txt" 2>&1 &
 held_pid=$!
 if waitfor 120 grep -q '^# sent' "$run/held.txt" &&
