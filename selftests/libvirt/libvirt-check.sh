@@ -287,6 +287,22 @@ reconnected() {
 		[ "$(field "$p" vm_state)" = up ] && [ "$(field "$p" vm_connects)" = 2 ] || return 1
 	done
 }
+# The guest's open/close state of the data channel in libvirt's live XML
+# (QEMU's VSERPORT_CHANGE, which libvirt turns into <target state=...>).
+chan_state() {
+	virsh dumpxml "$name" | grep -q "name='org.virtser.libvirt.data' state='$1'"
+}
+# The guest's init keeps the data channel closed until START: libvirt must
+# show it closed, then open once lvguest opened it.  $1 is the boot number.
+open_data() {
+	check "libvirt, boot $1: the guest has the data channel closed (state='disconnected')" \
+		waitfor 30 chan_state disconnected
+	check "console: START data (the guest opens the data channel)" \
+		host start "$run/console.sock" data
+	[ "$1" = 1 ] && ports=data guest_up
+	check "libvirt, boot $1: the guest opened the data channel (state='connected')" \
+		waitfor 60 chan_state connected
+}
 domstate() { [ "$(virsh domstate "$name" 2>/dev/null)" = "$1" ]; }
 no_qemu_sockets() {
 	local s left=
@@ -297,8 +313,9 @@ splat_free() { ! grep -aE 'WARNING:|BUG:|Oops|Kernel panic|Call Trace' "$run/ker
 
 check "virsh start $name" quiet virsh start "$name"
 boot=
-guest_up
+ports="console serial1" guest_up
 first_boot=$boot
+open_data 1
 check "udev in the guest: /dev/virtio-ports/org.virtser.libvirt.data" \
 	host links "$run/data.sock" org.virtser.libvirt.data
 check "virtserd: every port's VM side is up" waitfor 30 vm_state_is up $ports
@@ -321,6 +338,7 @@ else
 fi
 check "virsh start after destroy" quiet virsh start "$name"
 ports="console serial1" guest_up "$first_boot"
+open_data 2
 wait "$held_pid"
 st=$?
 held_pid=

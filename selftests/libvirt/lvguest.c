@@ -15,6 +15,9 @@
  *   "PUT N"+N bytes guest: "PUT N SHA256" of the N bytes it read
  *   "GET N SEED"    guest: "GET N SHA256" then N bytes of the rig's seeded
  *                   stream (selftests/lib/stream.h)
+ *   "START NAME"    guest: "START NAME" once /run/lvguest-start-NAME
+ *                   exists: the init opens the data channel only then, so
+ *                   the host sees the port closed by the guest first
  *
  * A tty (hvc0, ttyS1) is put in raw mode before READY, so the line
  * discipline neither echoes nor translates what the host sends; the host
@@ -42,6 +45,7 @@
 
 #define LINE_MAX_LEN	256
 #define MAX_XFER	(64u << 20)	/* larger requests are refused */
+#define NAME_CHARS	"abcdefghijklmnopqrstuvwxyz0123456789"	/* of START's file */
 
 static const char *label = "?";
 
@@ -187,6 +191,19 @@ static int do_get(int fd, uint64_t n, uint64_t seed)
 	return ret;
 }
 
+static int do_start(int fd, const char *name)
+{
+	char path[LINE_MAX_LEN + 32];
+	int f;
+
+	snprintf(path, sizeof(path), "/run/lvguest-start-%s", name);
+	f = open(path, O_WRONLY | O_CREAT, 0644);
+	if (f < 0)
+		return reply(fd, "ERR %s: %s", path, strerror(errno));
+	close(f);
+	return reply(fd, "START %s", name);
+}
+
 static int do_links(int fd)
 {
 	char out[3000] = "LINKS";
@@ -304,6 +321,9 @@ static int serve(const char *dev)
 			r = do_put(fd, n);
 		else if (sscanf(line, "GET %" SCNu64 " %" SCNu64, &n, &seed) == 2 && n <= MAX_XFER)
 			r = do_get(fd, n, seed);
+		else if (!strncmp(line, "START ", 6) && line[6] &&
+			 strspn(line + 6, NAME_CHARS) == strlen(line + 6))
+			r = do_start(fd, line + 6);
 		else
 			r = reply(fd, "ERR unknown command '%.64s'", line);
 		if (r) {

@@ -18,6 +18,9 @@ lines and exits 0 when the check held, 1 when it did not.
                               SHA-256 compared; with CHUNK, asked for CHUNK
                               bytes at a time (seeds SEED, SEED+1, ...), the
                               next only when the last has arrived
+  lvhost.py start SOCK NAME   ask the guest to start its program on port
+                              NAME (the init holds the data channel closed
+                              until then)
   lvhost.py held SOCK N LABEL OLD_BOOT
                               send "PUT N" and N bytes now (the domain is
                               down: virtserd keeps them), print "# sent",
@@ -178,6 +181,11 @@ def main(argv):
         elif links[name].split(":", 1)[1] != name:
             log("/dev/virtio-ports/%s points at %s" % (name, links[name]))
             ok = False
+    elif op == "start":
+        port.send(b"START %s\n" % argv[3].encode())
+        got = port.line()
+        ok = got == "START " + argv[3]
+        log("guest: " + got)
     elif op == "put":
         n = int(argv[3])
         ok = check_put_reply(port, n, put(port, n))
