@@ -53,10 +53,10 @@ HELD_SIZE=${LV_HELD_SIZE:-524288}
 pass=0 fail=0
 t_ok() { pass=$((pass + 1)); echo "ok - $1"; }
 t_fail() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() {	# check DESCRIPTION COMMAND...
+check() {	# check DESCRIPTION COMMAND...; returns the command's verdict
 	local d=$1
 	shift
-	if "$@"; then t_ok "$d"; else t_fail "$d"; fi
+	if "$@"; then t_ok "$d"; else t_fail "$d"; return 1; fi
 }
 summary() { echo "$pass passed, $fail failed"; }
 quiet() { "$@" > /dev/null; }
@@ -261,14 +261,29 @@ guest_up() {
 		fi
 	done
 }
+# After a failed exchange: what virtserd and QEMU hold.  A virtio port's
+# receive queue with no available buffer (avail == used) means the guest
+# kept every buffer QEMU filled, i.e. the guest side stopped consuming.
+diag() {
+	local q
+	ctl list | sed 's/^/# /'
+	for q in 0 4; do	# port 0 (the console) and port 1 (the channel), host -> guest
+		virsh qemu-monitor-command "$name" "{\"execute\":\"x-query-virtio-queue-status\",
+			\"arguments\":{\"path\":\"/machine/peripheral/virtio-serial0/virtio-backend\",
+			\"queue\":$q}}" 2>&1 | python3 -c 'import json, sys
+r = json.load(sys.stdin).get("return", {})
+print("# virtqueue %s: avail %s, last avail %s, used %s" % (r.get("queue-index"),
+      r.get("shadow-avail-idx"), r.get("last-avail-idx"), r.get("used-idx")))'
+	done
+}
 # Data both ways on every port; $1 is a seed, $2 divides the sizes.
 both_ways() {
 	local p n
 	for p in $ports; do
 		n=$((${size[$p]} / $2))
-		check "$p: $n bytes host -> guest, SHA-256 equal" host put "$run/$p.sock" $n
+		check "$p: $n bytes host -> guest, SHA-256 equal" host put "$run/$p.sock" $n || diag
 		check "$p: $n bytes guest -> host, SHA-256 equal" \
-			host get "$run/$p.sock" $n $(($1 + n)) ${chunk[$p]}
+			host get "$run/$p.sock" $n $(($1 + n)) ${chunk[$p]} || diag
 	done
 }
 vm_state_is() {	# vm_state_is STATE PORT...
