@@ -20,6 +20,8 @@
 #   make dkms-source  the module's DKMS source tree into /usr/src/virtser-VERSION
 #   make install-check  make install/uninstall into a scratch DESTDIR, checked
 #   make dkms-check     dkms add/build/install/remove on 6.1 and 6.12 (root)
+#   make libvirt-check  virtserd behind a private libvirtd: a TCG domain's
+#                   channel, console and serial port (root; KERNEL=6.1 default)
 
 SHELL := /bin/bash
 srcdir := $(CURDIR)
@@ -31,8 +33,7 @@ CONFIGURE_FLAGS ?=
 
 .PHONY: all deps configure userspace modules module-% check unit-check bench demo \
 	kernel-check vmtest vmtest-all qemu-backports hostile vtdev vtdev-% distcheck install \
-	uninstall dkms-source \
-	install-check dkms-check clean distclean
+	uninstall dkms-source install-check dkms-check libvirt-check clean distclean
 
 all: userspace modules
 
@@ -116,9 +117,13 @@ install-check: $(B)/config.status
 dkms-check: $(B)/config.status
 	@bash scripts/dkms-check.sh $(B)
 
+# Builds what it needs itself, and installs libvirt's packages when missing.
+libvirt-check:
+	@bash selftests/libvirt/libvirt-check.sh --build $(B) --kernel $(KERNEL)
+
 clean:
 	-[ -f $(B)/Makefile ] && $(MAKE) -C $(B) clean
-	rm -rf $(B)/kmod $(B)/vtdev $(B)/selftests $(B)/vm
+	rm -rf $(B)/kmod $(B)/vtdev $(B)/selftests $(B)/vm $(B)/libvirt
 
 distclean:
 	rm -rf $(B) autom4te.cache build-aux aclocal.m4 configure config.h.in \

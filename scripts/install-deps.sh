@@ -15,7 +15,8 @@ pkgs="build-essential autoconf automake libtool pkg-config gawk
 	qemu-system-x86 busybox-static udev kmod cpio xz-utils zstd
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12
 	socat telnet sparse clang valgrind dkms python3 flex bison bc
-	systemd man-db groff-base ser2net libelf-dev libssl-dev"
+	systemd man-db groff-base ser2net libelf-dev libssl-dev
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 
 missing=
 for p in $pkgs; do

@@ -256,12 +256,23 @@ static long long file_size(const char *path)
 TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 {
 	static const char out[] = "/tmp/vt-paced-getty";
+	char cmdline[4096] = "";
 	char reply[65536], hex[1024], sha[65];
 	struct paced_result res = { 0 };
 	long long size, last_size = -1;
 	uint64_t last_progress;
 	int done = 0;
 
+	/*
+	 * On virtser.ko this stalled in 1 run of 5 on 6.12 (cat stopped 64
+	 * bytes short, the ^D after them never processed), and libvirt-check
+	 * saw console input stop the same way: an open bug, kept out of the
+	 * default runs until it is found.  vt.console_getty=1 runs it.
+	 */
+	vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (access("/sys/module/virtser", F_OK) == 0 && !strstr(cmdline, "vt.console_getty=1"))
+		SKIP(return, "virtser.ko: console input through a getty can stall (open bug, "
+		     "Documentation/testing.rst); vt.console_getty=1 runs it");
 	unlink(out);
 	self->getty = fork();
 	ASSERT_LE(0, self->getty);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# mkinitramfs.sh KERNEL DRIVER OUT.cpio.gz BUILDDIR [TESTS] [INIT]
+# mkinitramfs.sh KERNEL DRIVER OUT.cpio.gz BUILDDIR [TESTS] [INIT] [MODULES]
 #
 # KERNEL is a series (6.1, 6.12, 6.1-debug: see scripts/kernel-paths.sh) or
 # the release of an installed Debian kernel.
@@ -16,6 +16,8 @@ build=$4
 tests=${5:-}	# programs to run, in order; default selftests/tests.order
 		# ("A B|C": A B on the first boot, C after the host restarts QEMU)
 init=${6:-}	# the guest's /init; default the test rig's (make demo has its own)
+modules=${7:-}	# more modules to load first, with their dependencies
+		# (libvirt-check: button evdev, for ACPI shutdown)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 case "$kernel" in
@@ -78,6 +80,7 @@ add_module() {
 		echo "$name.ko" >> "$stage/lib/vt/modules.order"
 	done
 }
+for m in $modules; do add_module "$m"; done
 add_module virtio_pci		# nothing when built in (6.12)
 case "$driver" in
 intree)
