@@ -183,22 +183,21 @@ for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet; 
 	count "fuzz ${f##*/}: $(grep -o 'Done [0-9]* runs' "$B/fuzz/${f##*/}.log" || echo 'no run')" $st
 done
 
+# A make target built with W=1: it must build, and without a warning.
+build_w1() {	# build_w1 TARGET "WHAT"
+	make -s "$1" B="$B" KBUILD_FLAGS=W=1 > "$B/$1.log" 2>&1
+	local st=$?
+	if [ $st = 0 ] && grep -q 'warning:' "$B/$1.log"; then
+		grep 'warning:' "$B/$1.log"
+		st=1
+	fi
+	count "$2" $st
+}
+
 step "kernel module on every supported kernel (W=1)"
 for k in $supported; do
-	make -s module-$k B="$B" KBUILD_FLAGS=W=1 > "$B/module-$k.log" 2>&1
-	st=$?
-	if [ $st = 0 ] && grep -q 'warning:' "$B/module-$k.log"; then
-		grep 'warning:' "$B/module-$k.log"
-		st=1
-	fi
-	count "virtser.ko builds warning-free against $k" $st
-	make -s vtdev-$k B="$B" KBUILD_FLAGS=W=1 > "$B/vtdev-$k.log" 2>&1
-	st=$?
-	if [ $st = 0 ] && grep -q 'warning:' "$B/vtdev-$k.log"; then
-		grep 'warning:' "$B/vtdev-$k.log"
-		st=1
-	fi
-	count "vtdev.ko (test device) builds warning-free against $k" $st
+	build_w1 module-$k "virtser.ko builds warning-free against $k"
+	build_w1 vtdev-$k "vtdev.ko (test device) builds warning-free against $k"
 done
 if [ -f scripts/kernel-check.sh ]; then
 	sh scripts/kernel-check.sh "$B" > "$B/kernel-check.log" 2>&1
@@ -311,12 +310,7 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [ "${CHECK_DEBUG:-0}" = 1 ]; then
 	cat "$B/debug-kernel.log"
 	count "debug kernel 6.1-debug ready ($(( $(date +%s) - t0 )) s)" $st
 	if [ $st = 0 ]; then
-		make -s module-6.1-debug B="$B" KBUILD_FLAGS=W=1 > "$B/module-6.1-debug.log" 2>&1
-		st=$?
-		if [ $st = 0 ] && grep -q 'warning:' "$B/module-6.1-debug.log"; then
-			grep 'warning:' "$B/module-6.1-debug.log"; st=1
-		fi
-		count "virtser.ko builds warning-free against 6.1-debug" $st
+		build_w1 module-6.1-debug "virtser.ko builds warning-free against 6.1-debug"
 		# virtser.ko only: the lane is there to find our bugs, and each
 		# debug boot costs minutes (make vmtest KERNEL=6.1-debug
 		# DRIVER=intree runs the in-tree driver there).
