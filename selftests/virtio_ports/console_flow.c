@@ -21,37 +21,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "sha256.h"
+#include "vt_console.h"
 #include "vt_guest.h"
 #include "vt_util.h"
 
 #define PACED_MS_DEFAULT	20000
 /* Upper bound for the guest to take what is still queued once input ends. */
 #define DRAIN_IDLE_MS		60000
-
-static int console_port(struct vt_port *out)
-{
-	struct vt_port ports[32];
-	int i, n = vt_ports(ports, 32);
-
-	for (i = 0; i < n; i++) {
-		if (ports[i].console) {
-			*out = ports[i];
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* vt.paced_ms=N from the kernel command line, else the default. */
 static unsigned long paced_ms(void)
@@ -80,11 +65,6 @@ static int paced_status(unsigned int id, struct paced_result *r, char *reply, si
 		   &r->late) != 4)
 		return -1;
 	return 1;
-}
-
-static void hexstr(char *out, const char *s)
-{
-	vt_hex(out, s, strlen(s));
 }
 
 /*
@@ -116,7 +96,7 @@ FIXTURE(paced) {
 FIXTURE_SETUP(paced)
 {
 	self->getty = -1;
-	ASSERT_EQ(0, console_port(&self->c));
+	ASSERT_EQ(0, vt_console_port(&self->c));
 	self->ms = paced_ms();
 	vt_host(NULL, 0, "reset %u", self->c.id);
 	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", self->c.id));
@@ -124,15 +104,9 @@ FIXTURE_SETUP(paced)
 
 FIXTURE_TEARDOWN(paced)
 {
-	int st;
-
 	/* Also joins the host's paced thread if the test failed early. */
 	vt_host(NULL, 0, "reset %u", self->c.id);
-	if (self->getty > 0) {
-		kill(-self->getty, SIGKILL);
-		kill(self->getty, SIGKILL);
-		waitpid(self->getty, &st, 0);
-	}
+	vt_getty_stop(&self->getty);
 }
 
 /*
@@ -143,7 +117,7 @@ FIXTURE_TEARDOWN(paced)
 TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
 {
 	static const char marker[] = "vt-paced-start-7f3c";
-	char reply[1024], hex[256], sha[65];
+	char reply[1024], sha[65];
 	struct paced_result res = { 0 };
 	unsigned long long got = 0;
 	uint64_t last_progress, next_status;
@@ -158,8 +132,7 @@ TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
 	ASSERT_EQ(0, tcgetattr(fd, &t));
 	cfmakeraw(&t);
 	ASSERT_EQ(0, tcsetattr(fd, TCSANOW, &t));
-	hexstr(hex, marker);
-	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
+	ASSERT_EQ(0, vt_host_send(self->c.id, marker));
 	last_progress = vt_now_ms();
 	while (seen < strlen(marker)) {
 		ssize_t r, i;
@@ -257,7 +230,7 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 {
 	static const char out[] = "/tmp/vt-paced-getty";
 	char cmdline[4096] = "";
-	char reply[65536], hex[1024], sha[65];
+	char reply[65536], sha[65];
 	struct paced_result res = { 0 };
 	long long size, last_size = -1;
 	uint64_t last_progress;
@@ -274,29 +247,13 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 		SKIP(return, "virtser.ko: console input through a getty can stall (open bug, "
 		     "Documentation/testing.rst); vt.console_getty=1 runs it");
 	unlink(out);
-	self->getty = fork();
-	ASSERT_LE(0, self->getty);
-	if (self->getty == 0) {
-		setsid();
-		execl("/bin/getty", "getty", "-L", "115200", "hvc0", "vt100", NULL);
-		_exit(127);
-	}
-	hexstr(hex, "login: ");
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
-		TH_LOG("no login prompt: %s", reply);
-	}
-	hexstr(hex, "root\n");
-	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
-	hexstr(hex, "# ");
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
-		TH_LOG("no shell prompt: %s", reply);
+	ASSERT_EQ(0, vt_getty_login(self->c.id, &self->getty, reply, sizeof(reply))) {
+		TH_LOG("%s", reply);
 	}
 	/* Only the shell running the line prints go-2 (its echo shows the sum). */
 	snprintf(reply, sizeof(reply), "echo go-$((1+1)); cat > %s\n", out);
-	hexstr(hex, reply);
-	ASSERT_EQ(0, vt_host(NULL, 0, "send %u %s", self->c.id, hex));
-	hexstr(hex, "go-2");
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "expect %u 30000 %s", self->c.id, hex)) {
+	ASSERT_EQ(0, vt_host_send(self->c.id, reply));
+	ASSERT_EQ(0, vt_host_expect(self->c.id, 30000, "go-2", reply, sizeof(reply))) {
 		TH_LOG("the shell did not start cat: %s", reply);
 	}
 
