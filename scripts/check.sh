@@ -281,13 +281,13 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 			--tests virtser_stress --tag stress --append "vs.load=100 vs.plug=1000"
 
 		step "coexistence with the in-tree driver: KERNEL=$k"
-		sh kernel/tests/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1
+		sh selftests/vm/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1
 		grep -E '^(not ok|ok)' "$B/coexist-$k.log"
 		add_tap "$B/coexist-$k.log" "coexist $k"
 
 		for mode in multiport single; do
 			step "kernel panic through emergency write: KERNEL=$k, $mode device"
-			sh kernel/tests/emerg-panic.sh $k "$B" $mode > "$B/emerg-$k-$mode.log" 2>&1
+			sh selftests/vm/emerg-panic.sh $k "$B" $mode > "$B/emerg-$k-$mode.log" 2>&1
 			grep -E '^(not ok|ok)' "$B/emerg-$k-$mode.log"
 			add_tap "$B/emerg-$k-$mode.log" "emerg-panic $k $mode"
 		done

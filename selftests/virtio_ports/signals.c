@@ -6,7 +6,7 @@
  * short count.  A daemon's SIGTERM handler, a timeout via alarm(3) and
  * `systemctl stop` depend on it.  (Zero-copy writes, an opt-in of
  * virtser.ko, wait for the device in a killable sleep instead: see
- * kernel/tests/guest/virtser_stress.c, fixture zc.)
+ * selftests/module/virtser_stress.c, fixture zc.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
