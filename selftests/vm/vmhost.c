@@ -926,222 +926,301 @@ static void cmd_pacedstatus(unsigned long seq, int id)
 	      (unsigned long long)pc->echoed, (unsigned long long)pc->late);
 }
 
+/*
+ * The side channel's commands (vt_proto.h documents them).  Each handler
+ * gets its arguments split at spaces; the table says which of them
+ * dispatch() checks first, so the handlers hold only what they do.
+ */
+enum cmd_port {
+	CMD_ANY,	/* no port argument */
+	CMD_PORT,	/* args[0] names a port of this run */
+	CMD_CONNECTED,	/* ... whose host end is connected */
+};
+
+#define CMD_ARGS	4
+
+struct command {
+	const char *name;
+	enum cmd_port port;
+	int nargs;		/* arguments that must follow the port */
+	const char *usage;	/* the answer when they do not */
+	void (*run)(unsigned long seq, struct port *p, int id, char **args);
+};
+
+static void do_ports(unsigned long seq, struct port *p, int id, char **args)
+{
+	cmd_ports(seq);
+}
+
+static void do_connect(unsigned long seq, struct port *p, int id, char **args)
+{
+	const char *path = p->via_daemon ? p->user_path : p->path;
+
+	if (p->fd >= 0) {
+		reply(seq, false, "port %d already connected", id);
+		return;
+	}
+	p->fd = connect_retry(path, 5000);
+	if (p->fd < 0) {
+		reply(seq, false, "connect %s: %s", path, strerror(errno));
+		return;
+	}
+	fcntl(p->fd, F_SETFL, O_NONBLOCK);
+	if (p->drain_next) {
+		p->drain_next = false;
+		note("read %llu bytes virtserd held from the QEMU that was killed",
+		     (unsigned long long)drain_held(p->fd));
+	}
+	reply(seq, true, "");
+}
+
+static void do_disconnect(unsigned long seq, struct port *p, int id, char **args)
+{
+	if (p->fd < 0) {
+		reply(seq, false, "port %d not connected", id);
+		return;
+	}
+	if (drain_outq(p->fd, 30000)) {
+		reply(seq, false, "QEMU did not drain port %d", id);
+		return;
+	}
+	port_close(p);
+	reply(seq, true, "");
+}
+
+/* Start a test from a known state: host end closed, no job. */
+static void do_reset(unsigned long seq, struct port *p, int id, char **args)
+{
+	port_close(p);
+	reply(seq, true, "");
+}
+
+static void do_send(unsigned long seq, struct port *p, int id, char **args)
+{
+	uint8_t buf[VT_LINE_MAX / 2];
+	size_t n = hex_decode(buf, sizeof(buf), args[1] ? args[1] : "");
+
+	if (p->fd < 0 || write_all(p->fd, buf, n)) {
+		reply(seq, false, "send on port %d failed", id);
+		return;
+	}
+	reply(seq, true, "%zu", n);
+}
+
+/* The answer comes from the loop, when the wait ends. */
+static void pend_start(unsigned long seq, int id, enum wait_kind kind, const char *ms)
+{
+	pend.kind = kind;
+	pend.seq = seq;
+	pend.port = id;
+	pend.deadline = now_ms() + strtoul(ms, NULL, 10);
+}
+
+static void do_recv(unsigned long seq, struct port *p, int id, char **args)
+{
+	size_t want = strtoul(args[1], NULL, 10);
+
+	if (!want || want > VT_LINE_MAX / 2 - 16) {
+		reply(seq, false, "recv size out of range");
+		return;
+	}
+	pend.want = want;
+	pend.cap = want;
+	pend.buf = malloc(pend.cap);
+	pend_start(seq, id, W_RECV, args[2]);
+}
+
+static void do_readable(unsigned long seq, struct port *p, int id, char **args)
+{
+	pend_start(seq, id, W_READABLE, args[1]);
+}
+
+static void do_expect(unsigned long seq, struct port *p, int id, char **args)
+{
+	pend.patlen = hex_decode(pend.pat, sizeof(pend.pat), args[2]);
+	pend.cap = VT_LINE_MAX / 2 - 16;
+	pend.buf = malloc(pend.cap);
+	pend_start(seq, id, W_EXPECT, args[1]);
+}
+
+/* Send back every byte that arrives, until N bytes went round. */
+static void do_echo(unsigned long seq, struct port *p, int id, char **args)
+{
+	job_start(p, JOB_ECHO, strtoull(args[1], NULL, 10), 0);
+	reply(seq, true, "");
+}
+
+static void do_source(unsigned long seq, struct port *p, int id, char **args)
+{
+	job_start(p, JOB_SOURCE, strtoull(args[1], NULL, 10), strtoull(args[2], NULL, 10));
+	reply(seq, true, "");
+}
+
+static void do_sink(unsigned long seq, struct port *p, int id, char **args)
+{
+	job_start(p, JOB_SINK, strtoull(args[1], NULL, 10), 0);
+	reply(seq, true, "");
+}
+
+static void do_wait(unsigned long seq, struct port *p, int id, char **args)
+{
+	if (p->job == JOB_NONE || !args[1]) {
+		reply(seq, false, "no job on port %d", id);
+		return;
+	}
+	pend_start(seq, id, W_JOB, args[1]);
+	if (p->job_done)
+		job_result(p);
+}
+
+/* slow PORT N CHUNK MS: a sink that reads CHUNK bytes every MS */
+static void do_slow(unsigned long seq, struct port *p, int id, char **args)
+{
+	job_start(p, JOB_SINK, strtoull(args[1], NULL, 10), 0);
+	p->slow_chunk = strtoul(args[2], NULL, 10);
+	p->slow_ms = (unsigned int)strtoul(args[3], NULL, 10);
+	p->next_read = now_ms();
+	reply(seq, true, "");
+}
+
+/* churn PORT N: N more clients attach to the endpoint and leave */
+static void do_churn(unsigned long seq, struct port *p, int id, char **args)
+{
+	if (!p->via_daemon) {
+		reply(seq, false, "usage: churn PORT N (a port behind virtserd)");
+		return;
+	}
+	p->churn_left = (unsigned int)strtoul(args[1], NULL, 10);
+	p->churn_done = p->churn_ok = 0;
+	reply(seq, true, "");
+}
+
+static void do_churned(unsigned long seq, struct port *p, int id, char **args)
+{
+	reply(seq, true, "%u %u %u", p->churn_done, p->churn_ok, p->churn_left);
+}
+
+static void do_daemon_mem(unsigned long seq, struct port *p, int id, char **args)
+{
+	long rss, hwm;
+
+	if (daemon_pid < 0 || daemon_mem(&rss, &hwm)) {
+		reply(seq, false, "no virtserd running");
+		return;
+	}
+	reply(seq, true, "%ld %ld", rss, hwm);
+}
+
+/* The guest dies with it: the host restarts QEMU for phase 2. */
+static void do_kill_qemu(unsigned long seq, struct port *p, int id, char **args)
+{
+	reply(seq, true, "");
+	restart_pending = true;
+	plan_cut();
+	note("killing QEMU with SIGKILL mid-stream, as the guest asked");
+	kill(qemu_pid, SIGKILL);
+}
+
+/* The new port's id is not a port of this run yet: no CMD_PORT. */
+static void do_hotplug_add(unsigned long seq, struct port *p, int id, char **args)
+{
+	char *end;
+	long v = strtol(args[0], &end, 10);
+
+	if (*end || v <= 0 || v >= MAX_PORTS || ports[v].present) {
+		reply(seq, false, "usage: hotplug_add NEWPORT NAME");
+		return;
+	}
+	cmd_hotplug_add(seq, (int)v, args[1]);
+}
+
+static void do_hotplug_del(unsigned long seq, struct port *p, int id, char **args)
+{
+	cmd_hotplug_del(seq, id);
+}
+
+static void do_paced(unsigned long seq, struct port *p, int id, char **args)
+{
+	cmd_paced(seq, id, args);
+}
+
+static void do_pacedstatus(unsigned long seq, struct port *p, int id, char **args)
+{
+	cmd_pacedstatus(seq, id);
+}
+
+static void do_afterstatus(unsigned long seq, struct port *p, int id, char **args)
+{
+	cmd_afterstatus(seq, args[0]);
+}
+
+static const struct command commands[] = {
+	{ "ports",	 CMD_ANY,	0, "ports",				do_ports },
+	{ "connect",	 CMD_PORT,	0, "connect PORT",			do_connect },
+	{ "disconnect",	 CMD_PORT,	0, "disconnect PORT",			do_disconnect },
+	{ "reset",	 CMD_PORT,	0, "reset PORT",			do_reset },
+	{ "send",	 CMD_PORT,	0, "send PORT HEX",			do_send },
+	{ "recv",	 CMD_CONNECTED,	2, "recv PORT N MS (connected)",	do_recv },
+	{ "readable",	 CMD_CONNECTED,	1, "readable PORT MS (connected)",	do_readable },
+	{ "expect",	 CMD_CONNECTED,	2, "expect PORT MS HEX (connected)",	do_expect },
+	{ "echo",	 CMD_CONNECTED,	1, "echo PORT N (connected)",		do_echo },
+	{ "source",	 CMD_CONNECTED,	2, "source PORT N SEED (connected)",	do_source },
+	{ "sink",	 CMD_CONNECTED,	1, "sink PORT N (connected)",		do_sink },
+	{ "wait",	 CMD_PORT,	0, "wait PORT MS",			do_wait },
+	{ "slow",	 CMD_CONNECTED,	3, "slow PORT N CHUNK MS (connected)",	do_slow },
+	{ "churn",	 CMD_PORT,	1, "churn PORT N (a port behind virtserd)", do_churn },
+	{ "churned",	 CMD_PORT,	0, "churned PORT",			do_churned },
+	{ "daemon_mem",	 CMD_ANY,	0, "daemon_mem",			do_daemon_mem },
+	{ "kill_qemu",	 CMD_ANY,	0, "kill_qemu",				do_kill_qemu },
+	{ "hotplug_add", CMD_ANY,	2, "hotplug_add NEWPORT NAME",		do_hotplug_add },
+	{ "hotplug_del", CMD_PORT,	0, "hotplug_del PORT",			do_hotplug_del },
+	{ "paced",	 CMD_PORT,	0, "paced PORT MS bin|text SEED",	do_paced },
+	{ "pacedstatus", CMD_PORT,	0, "pacedstatus PORT",			do_pacedstatus },
+	{ "afterstatus", CMD_ANY,	0, "afterstatus N",			do_afterstatus },
+};
+
 static void run_command(unsigned long seq, char *text)
 {
-	char *save, *tok, *args[4] = { 0 };
-	struct port *p;
-	int id = -1, i;
+	char *save, *tok, *args[CMD_ARGS] = { 0 };
+	const struct command *c = NULL;
+	struct port *p = NULL;
+	int id = -1, i, need;
 
 	tok = strtok_r(text, " ", &save);
 	if (!tok) {
 		reply(seq, false, "empty command");
 		return;
 	}
+	/* "after MS COMMAND..." keeps the rest of the line whole. */
 	if (!strcmp(tok, "after")) {
 		cmd_after(seq, save);
 		return;
 	}
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < CMD_ARGS; i++)
 		args[i] = strtok_r(NULL, " ", &save);
-
-	if (!strcmp(tok, "ports")) {
-		cmd_ports(seq);
-	} else if (!strcmp(tok, "connect")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd >= 0) {
-			reply(seq, false, "port %d already connected", id);
-			return;
+	for (i = 0; i < (int)(sizeof(commands) / sizeof(commands[0])); i++) {
+		if (!strcmp(tok, commands[i].name)) {
+			c = &commands[i];
+			break;
 		}
-		p->fd = connect_retry(p->via_daemon ? p->user_path : p->path, 5000);
-		if (p->fd < 0) {
-			reply(seq, false, "connect %s: %s",
-			      p->via_daemon ? p->user_path : p->path, strerror(errno));
-			return;
-		}
-		fcntl(p->fd, F_SETFL, O_NONBLOCK);
-		if (p->drain_next) {
-			p->drain_next = false;
-			note("read %llu bytes virtserd held from the QEMU that was killed",
-			     (unsigned long long)drain_held(p->fd));
-		}
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "disconnect")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0) {
-			reply(seq, false, "port %d not connected", id);
-			return;
-		}
-		if (drain_outq(p->fd, 30000)) {
-			reply(seq, false, "QEMU did not drain port %d", id);
-			return;
-		}
-		port_close(p);
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "reset")) {
-		/* Start a test from a known state: host end closed, no job. */
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		port_close(p);
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "send")) {
-		uint8_t buf[VT_LINE_MAX / 2];
-		size_t n;
-
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		n = hex_decode(buf, sizeof(buf), args[1] ? args[1] : "");
-		if (p->fd < 0 || write_all(p->fd, buf, n)) {
-			reply(seq, false, "send on port %d failed", id);
-			return;
-		}
-		reply(seq, true, "%zu", n);
-	} else if (!strcmp(tok, "recv")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1] || !args[2]) {
-			reply(seq, false, "usage: recv PORT N MS (connected)");
-			return;
-		}
-		pend.want = strtoul(args[1], NULL, 10);
-		if (!pend.want || pend.want > VT_LINE_MAX / 2 - 16) {
-			reply(seq, false, "recv size out of range");
-			return;
-		}
-		pend.kind = W_RECV;
-		pend.cap = pend.want;
-		pend.buf = malloc(pend.cap);
-		pend.deadline = now_ms() + strtoul(args[2], NULL, 10);
-		pend.seq = seq;
-		pend.port = id;
-	} else if (!strcmp(tok, "readable")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1]) {
-			reply(seq, false, "usage: readable PORT MS (connected)");
-			return;
-		}
-		pend.kind = W_READABLE;
-		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
-		pend.seq = seq;
-		pend.port = id;
-	} else if (!strcmp(tok, "expect")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1] || !args[2]) {
-			reply(seq, false, "usage: expect PORT MS HEX (connected)");
-			return;
-		}
-		pend.kind = W_EXPECT;
-		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
-		pend.patlen = hex_decode(pend.pat, sizeof(pend.pat), args[2]);
-		pend.cap = VT_LINE_MAX / 2 - 16;
-		pend.buf = malloc(pend.cap);
-		pend.seq = seq;
-		pend.port = id;
-	} else if (!strcmp(tok, "echo")) {
-		/* Send back every byte that arrives, until N bytes went round. */
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1]) {
-			reply(seq, false, "usage: echo PORT N (connected)");
-			return;
-		}
-		job_start(p, JOB_ECHO, strtoull(args[1], NULL, 10), 0);
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "source") || !strcmp(tok, "sink")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1] || (tok[1] == 'o' && !args[2])) {
-			reply(seq, false, "usage: source PORT N SEED | sink PORT N");
-			return;
-		}
-		job_start(p, tok[1] == 'o' ? JOB_SOURCE : JOB_SINK, strtoull(args[1], NULL, 10),
-			  args[2] ? strtoull(args[2], NULL, 10) : 0);
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "wait")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->job == JOB_NONE || !args[1]) {
-			reply(seq, false, "no job on port %d", id);
-			return;
-		}
-		pend.kind = W_JOB;
-		pend.seq = seq;
-		pend.port = id;
-		pend.deadline = now_ms() + strtoul(args[1], NULL, 10);
-		if (p->job_done)
-			job_result(p);
-	} else if (!strcmp(tok, "slow")) {
-		/* slow PORT N CHUNK MS: a sink that reads CHUNK bytes every MS */
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (p->fd < 0 || !args[1] || !args[2] || !args[3]) {
-			reply(seq, false, "usage: slow PORT N CHUNK MS (connected)");
-			return;
-		}
-		job_start(p, JOB_SINK, strtoull(args[1], NULL, 10), 0);
-		p->slow_chunk = strtoul(args[2], NULL, 10);
-		p->slow_ms = (unsigned int)strtoul(args[3], NULL, 10);
-		p->next_read = now_ms();
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "churn")) {
-		/* churn PORT N: N more clients attach to the endpoint and leave */
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (!p->via_daemon || !args[1]) {
-			reply(seq, false, "usage: churn PORT N (a port behind virtserd)");
-			return;
-		}
-		p->churn_left = (unsigned int)strtoul(args[1], NULL, 10);
-		p->churn_done = p->churn_ok = 0;
-		reply(seq, true, "");
-	} else if (!strcmp(tok, "churned")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		reply(seq, true, "%u %u %u", p->churn_done, p->churn_ok, p->churn_left);
-	} else if (!strcmp(tok, "daemon_mem")) {
-		long rss, hwm;
-
-		if (daemon_pid < 0 || daemon_mem(&rss, &hwm)) {
-			reply(seq, false, "no virtserd running");
-			return;
-		}
-		reply(seq, true, "%ld %ld", rss, hwm);
-	} else if (!strcmp(tok, "kill_qemu")) {
-		/* The guest dies with it: the host restarts QEMU for phase 2. */
-		reply(seq, true, "");
-		restart_pending = true;
-		plan_cut();
-		note("killing QEMU with SIGKILL mid-stream, as the guest asked");
-		kill(qemu_pid, SIGKILL);
-	} else if (!strcmp(tok, "hotplug_add")) {
-		char *end;
-		long v = strtol(args[0] ? args[0] : "", &end, 10);
-
-		if (!args[0] || *end || v <= 0 || v >= MAX_PORTS || !args[1] ||
-		    ports[v].present) {
-			reply(seq, false, "usage: hotplug_add NEWPORT NAME");
-			return;
-		}
-		cmd_hotplug_add(seq, (int)v, args[1]);
-	} else if (!strcmp(tok, "hotplug_del")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		cmd_hotplug_del(seq, id);
-	} else if (!strcmp(tok, "paced") || !strcmp(tok, "pacedstatus")) {
-		if (!(p = port_arg(seq, args[0], &id)))
-			return;
-		if (tok[5])
-			cmd_pacedstatus(seq, id);
-		else
-			cmd_paced(seq, id, args);
-	} else if (!strcmp(tok, "afterstatus")) {
-		cmd_afterstatus(seq, args[0]);
-	} else {
-		reply(seq, false, "unknown command '%s'", tok);
 	}
+	if (!c) {
+		reply(seq, false, "unknown command '%s'", tok);
+		return;
+	}
+	if (c->port != CMD_ANY && !(p = port_arg(seq, args[0], &id)))
+		return;
+	/* The port, when there is one, is args[0]; the rest follow it. */
+	need = c->nargs + (c->port != CMD_ANY);
+	for (i = 0; i < need; i++) {
+		if (!args[i])
+			break;
+	}
+	if (i < need || (c->port == CMD_CONNECTED && p->fd < 0)) {
+		reply(seq, false, "usage: %s", c->usage);
+		return;
+	}
+	c->run(seq, p, id, args);
 }
 
 static void command(char *line)
