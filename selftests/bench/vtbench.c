@@ -32,6 +32,7 @@
 #include "stream.h"
 #include "vt_guest.h"
 #include "vt_util.h"
+#include "vt_io.h"
 
 #define TOTAL		(64ull << 20)
 #define STREAM_ROUNDS	5
@@ -89,21 +90,6 @@ static int open_port(const struct vt_port *p)
 		return -1;
 	}
 	return fd;
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *q = buf;
-
-	while (n) {
-		ssize_t w = write(fd, q, n);
-
-		if (w <= 0)
-			return -1;
-		q += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /*
@@ -170,7 +156,7 @@ static int stream_once(const struct vt_port *p, size_t size, bool to_host,
 		ssize_t r;
 
 		if (to_host)
-			r = write_all(fd, buf + done, want) ? -1 : (ssize_t)want;
+			r = vt_write_all(fd, buf + done, want) ? -1 : (ssize_t)want;
 		else
 			r = read(fd, buf + done, want);
 		if (r <= 0)
@@ -248,7 +234,7 @@ static void rtt(const struct vt_port *p)
 		uint64_t t0 = now_us();
 		size_t got = 0;
 
-		ok = !write_all(fd, out, sizeof(out));
+		ok = !vt_write_all(fd, out, sizeof(out));
 		while (ok && got < sizeof(in)) {
 			ssize_t r = read(fd, in + got, sizeof(in) - got);
 

@@ -12,20 +12,6 @@
 
 #include "vt_console.h"
 
-int vt_console_port(struct vt_port *out)
-{
-	struct vt_port ports[32];
-	int i, n = vt_ports(ports, 32);
-
-	for (i = 0; i < n; i++) {
-		if (ports[i].console) {
-			*out = ports[i];
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* Commands carry text as hex; a line of the channel holds VT_LINE_MAX. */
 static char *hex_of(const char *text)
 {

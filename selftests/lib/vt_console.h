@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vt_console.h - the console port seen from a guest test: find it, and
- * log a shell in on it through getty, as an operator at the host would.
+ * vt_console.h - the console port seen from a guest test: text to and
+ * from its host end, and a shell logged in on it through getty, as an
+ * operator at the host would.
  */
 #ifndef VT_CONSOLE_H
 #define VT_CONSOLE_H
@@ -10,9 +11,6 @@
 #include <sys/types.h>
 
 #include "vt_guest.h"
-
-/* The first port the device announced as a console, or -1. */
-int vt_console_port(struct vt_port *out);
 
 /*
  * Ask the host half to wait up to ms for text to arrive on port id.

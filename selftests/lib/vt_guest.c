@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vt_guest.h"
+#include "vt_io.h"
 
 #define VT_CHANNEL "/dev/ttyS1"
 
@@ -35,21 +36,6 @@ static int channel(void)
 		tcsetattr(chan, TCSANOW, &t);
 	}
 	return chan;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t r = write(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 /* Read one line (without the newline) into buf; -1 on error. */
@@ -94,7 +80,7 @@ int vt_host(char *reply, size_t len, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line) - 1)
 		return -1;
 	line[n++] = '\n';
-	if (write_all(fd, line, (size_t)n))
+	if (vt_write_all(fd, line, (size_t)n))
 		return -1;
 
 	snprintf(tag, sizeof(tag), VT_TAG "%u ", seq);
@@ -192,13 +178,28 @@ int vt_port_node(unsigned int id, char *path, size_t len)
 	return found;
 }
 
-int vt_first_port(struct vt_port *p)
+static int is_generic(const struct vt_port *p)
+{
+	return !p->console && !p->daemon;
+}
+
+static int is_daemon(const struct vt_port *p)
+{
+	return p->daemon;
+}
+
+static int is_console(const struct vt_port *p)
+{
+	return p->console;
+}
+
+static int first_of(struct vt_port *p, int (*match)(const struct vt_port *))
 {
 	struct vt_port all[32];
 	int i, n = vt_ports(all, 32);
 
 	for (i = 0; i < n; i++) {
-		if (!all[i].console && !all[i].daemon) {
+		if (match(&all[i])) {
 			*p = all[i];
 			return 0;
 		}
@@ -206,18 +207,19 @@ int vt_first_port(struct vt_port *p)
 	return -1;
 }
 
+int vt_first_port(struct vt_port *p)
+{
+	return first_of(p, is_generic);
+}
+
 int vt_daemon_port(struct vt_port *p)
 {
-	struct vt_port all[32];
-	int i, n = vt_ports(all, 32);
+	return first_of(p, is_daemon);
+}
 
-	for (i = 0; i < n; i++) {
-		if (all[i].daemon) {
-			*p = all[i];
-			return 0;
-		}
-	}
-	return -1;
+int vt_console_port(struct vt_port *p)
+{
+	return first_of(p, is_console);
 }
 
 uint64_t vt_now_ms(void)

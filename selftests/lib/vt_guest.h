@@ -36,6 +36,8 @@ int vt_port_node(unsigned int id, char *path, size_t len);
 int vt_first_port(struct vt_port *p);
 /* The first port the host half reaches through virtserd. */
 int vt_daemon_port(struct vt_port *p);
+/* The first port the device announced as a console. */
+int vt_console_port(struct vt_port *p);
 
 /* Milliseconds on the monotonic clock. */
 uint64_t vt_now_ms(void);

@@ -42,6 +42,7 @@
 
 #include "sha256.h"
 #include "stream.h"
+#include "vt_io.h"
 
 #define LINE_MAX_LEN	256
 #define MAX_XFER	(64u << 20)	/* larger requests are refused */
@@ -83,24 +84,6 @@ static ssize_t read_some(int fd, void *buf, size_t len)
 	}
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int reply(int fd, const char *fmt, ...)
 {
@@ -114,7 +97,7 @@ static int reply(int fd, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return -1;
 	line[n++] = '\n';
-	return write_all(fd, line, (size_t)n);
+	return vt_write_all(fd, line, (size_t)n);
 }
 
 /* One line without its '\n' into line; the rest stays in inbuf. */
@@ -186,7 +169,7 @@ static int do_get(int fd, uint64_t n, uint64_t seed)
 	sha256_final_hex(&sha, hex);
 	ret = reply(fd, "GET %" PRIu64 " %s", n, hex);
 	if (!ret)
-		ret = write_all(fd, buf, n);
+		ret = vt_write_all(fd, buf, n);
 	free(buf);
 	return ret;
 }

@@ -39,6 +39,7 @@
 #include "sha256.h"
 #include "stream.h"
 #include "vt_proto.h"
+#include "vt_io.h"
 
 #define MAX_PORTS	32
 #define JOB_CHUNK	VT_SOURCE_CHUNK
@@ -233,60 +234,13 @@ static void note(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t r = write(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			if (poll(&pfd, 1, 10000) <= 0)
-				return -1;
-			continue;
-		}
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* QEMU creates its server sockets shortly after it starts. */
 static int connect_retry(const char *path, int ms)
 {
 	uint64_t end = now_ms() + (uint64_t)ms;
 
 	for (;;) {
-		int fd = connect_unix(path);
+		int fd = vt_connect_unix(path);
 
 		if (fd >= 0 || now_ms() > end)
 			return fd;
@@ -367,7 +321,7 @@ static int qmp(char *err, size_t errlen, const char *fmt, ...)
 	n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
 	va_end(ap);
 	cmd[n++] = '\n';
-	if (write_all(qmp_fd, cmd, (size_t)n))
+	if (vt_write_all(qmp_fd, cmd, (size_t)n))
 		goto broken;
 	for (;;) {
 		if (qmp_line(line, sizeof(line), 20000))
@@ -424,7 +378,7 @@ static void reply(unsigned long seq, bool ok, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	if (write_all(ctl_fd, line, (size_t)n))
+	if (vt_write_all(ctl_fd, line, (size_t)n))
 		die("side channel write failed: %s", strerror(errno));
 }
 
@@ -1000,7 +954,7 @@ static void do_send(unsigned long seq, struct port *p, int id, char **args)
 	uint8_t buf[VT_LINE_MAX / 2];
 	size_t n = hex_decode(buf, sizeof(buf), args[1] ? args[1] : "");
 
-	if (p->fd < 0 || write_all(p->fd, buf, n)) {
+	if (p->fd < 0 || vt_write_all(p->fd, buf, n)) {
 		reply(seq, false, "send on port %d failed", id);
 		return;
 	}
@@ -1335,7 +1289,7 @@ static void port_readable(int id)
 	if (p->slow_chunk)
 		p->next_read = now_ms() + p->slow_ms;
 	/* a sink or echo job */
-	if (p->job == JOB_ECHO && write_all(p->fd, buf, (size_t)r)) {
+	if (p->job == JOB_ECHO && vt_write_all(p->fd, buf, (size_t)r)) {
 		snprintf(p->err, sizeof(p->err), "port %d: echo write: %s", id, strerror(errno));
 		p->job_done = true;
 		if (pend.kind == W_JOB && pend.port == id)
@@ -2149,7 +2103,7 @@ int main(int argc, char **argv)
 
 			/* One client in, one client out per turn, among the traffic. */
 			if (p->churn_left) {
-				int fd = connect_unix(p->user_path);
+				int fd = vt_connect_unix(p->user_path);
 
 				p->churn_left--;
 				p->churn_done++;
