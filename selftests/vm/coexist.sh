@@ -21,21 +21,8 @@ set -eu
 series=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${2:-$top/build}
-read -r kver img hdr <<EOF2
-$(sh "$top/scripts/kernel-paths.sh" "$series")
-EOF2
-ko=$build/kmod/$series/virtser.ko
-[ -f "$ko" ] || { echo "1..0 # SKIP $ko not built"; exit 0; }
-accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
-
-work=$(mktemp -d /tmp/vs-coexist.XXXXXX)
-# QEMU (under timeout, which passes SIGTERM on) ends with us, whatever ends us.
-qemu_pid=
-trap 'if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; fi; rm -rf "$work"' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-stage=$work/root
+name=coexist
+. "$top/selftests/vm/minivm.sh"
 mods=$stage/lib/modules/$kver
 mkdir -p "$stage/bin" "$stage/sbin" "$stage/proc" "$stage/sys" "$stage/dev" \
 	"$stage/etc/modprobe.d" "$mods/extra"

@@ -23,21 +23,8 @@ build=${2:-$top/build}
 mode=${3:-multiport}
 devopts=
 [ "$mode" = single ] && devopts=,max_ports=1
-read -r kver img hdr <<EOF2
-$(sh "$top/scripts/kernel-paths.sh" "$series")
-EOF2
-ko=$build/kmod/$series/virtser.ko
-[ -f "$ko" ] || { echo "1..0 # SKIP $ko not built"; exit 0; }
-accel=$(bash "$top/selftests/vm/accel.sh" "$build")	# KVM only if a probe proved it
-
-work=$(mktemp -d /tmp/vs-emerg.XXXXXX)
-# QEMU (under timeout, which passes SIGTERM on) ends with us, whatever ends us.
-qemu_pid=
-trap 'if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid"; fi; rm -rf "$work"' EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-stage=$work/root
+name=emerg
+. "$top/selftests/vm/minivm.sh"
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/lib/m"
 cp /bin/busybox "$stage/bin/busybox"
 : > "$stage/lib/m/order"
