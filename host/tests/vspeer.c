@@ -5,7 +5,7 @@
  * receives, can read slowly, and always exits within -T seconds.
  *
  *   vspeer (-l PATH | -c PATH | -L PORT | -C PORT) [-s FILE] [-o FILE]
- *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q]
+ *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q] [-z]
  *   vspeer -H FILE [-T SEC]
  *
  * -H holds a loopback TCP port for a test that listens on it more than
@@ -15,6 +15,10 @@
  * connect() is given it as a source port), but -L, which also sets
  * SO_REUSEPORT, can listen on it; between two -L runs the daemon's
  * connects are refused, as with nobody there.
+ *
+ * -z stands in for a QEMU that stops reading and is then killed: it reads
+ * exactly -n bytes (never more, so the rest stays queued in its socket),
+ * then reads nothing until it is killed or -T runs out (exit 3).
  *
  * Exit: 0 when -n bytes arrived (or, without -n, at EOF), 3 on timeout.
  * Prints "sent=N recv=N" on stderr.
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
 {
 	const char *where = NULL, *sendf = NULL, *outf = NULL;
 	bool is_unix = true, listen_ = false, eof_after = false, quiet = false;
+	bool stall = false;
 	long long want = -1, sent = 0, recvd = 0;
 	unsigned delay = 0;
 	size_t bs = 65536;
@@ -130,7 +135,7 @@ int main(int argc, char **argv)
 
 	const char *holdf = NULL;
 
-	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqH:")) != -1) {
+	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqzH:")) != -1) {
 		switch (c) {
 		case 'H': holdf = optarg; break;
 		case 'l': where = optarg; listen_ = true; break;
@@ -145,12 +150,13 @@ int main(int argc, char **argv)
 		case 'T': T = atof(optarg); break;
 		case 'e': eof_after = true; break;
 		case 'q': quiet = true; break;
+		case 'z': stall = true; break;
 		default: return 2;
 		}
 	}
 	if (holdf)
 		return hold(holdf, T);
-	if (!where || !bs || bs > sizeof(buf))
+	if (!where || !bs || bs > sizeof(buf) || (stall && want < 0))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	deadline = now() + T;
@@ -175,8 +181,16 @@ int main(int argc, char **argv)
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		int ms = (int)((deadline - now()) * 1000);
 
-		if (want >= 0 && recvd >= want && send_done)
-			break;
+		if (want >= 0 && recvd >= want && send_done) {
+			if (!stall)
+				break;
+			/* Keep the socket open with its queue unread. */
+			ms = (int)((deadline - now()) * 1000);
+			if (ms > 0)
+				poll(NULL, 0, ms);
+			fprintf(stderr, "vspeer: stalled until timeout recv=%lld\n", recvd);
+			return 3;
+		}
 		if (ms <= 0) {
 			fprintf(stderr, "vspeer: timeout sent=%lld recv=%lld\n", sent, recvd);
 			return 3;
@@ -206,7 +220,12 @@ int main(int argc, char **argv)
 			}
 		}
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t r = read(fd, buf, bs);
+			size_t want_now = bs;
+			ssize_t r;
+
+			if (stall && (long long)want_now > want - recvd)
+				want_now = (size_t)(want - recvd);
+			r = read(fd, buf, want_now);
 
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
 				if (want < 0 || recvd >= want)
