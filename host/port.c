@@ -2015,9 +2015,15 @@ static void vm_write_ok(void *obj, int res)
 		p->down_sent_max = end;
 	p->down_pos = end;	/* short write: the rest goes next */
 	p->vm_out += (uint64_t)res;
-	/* Without a measure nothing can be kept for the next QEMU. */
-	if (!vm_measure(p) && p->vm_blind)
+	/*
+	 * Without a measure nothing can be kept for the next QEMU.  A measure
+	 * costs two syscalls, so a write measures only when users need the
+	 * room; otherwise the timer does it (vm_ack_arm), off the round trip.
+	 */
+	if (p->vm_blind)
 		p->down_acked = p->down_pos;
+	else if (vs_ring_room(&p->down, p->down_acked) < p->down.cap / 2)
+		vm_measure(p);
 	if (p->vm_state == VM_CLOSING) {
 		vm_finish_close(p);
 		return;
