@@ -5,7 +5,7 @@
  * receives, can read slowly, and always exits within -T seconds.
  *
  *   vspeer (-l PATH | -c PATH | -L PORT | -C PORT) [-s FILE] [-o FILE]
- *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q] [-z]
+ *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q] [-z [-Z FILE]]
  *   vspeer -H FILE [-T SEC]
  *
  * -H holds a loopback TCP port for a test that listens on it more than
@@ -18,7 +18,12 @@
  *
  * -z stands in for a QEMU that stops reading and is then killed: it reads
  * exactly -n bytes (never more, so the rest stays queued in its socket),
- * then reads nothing until it is killed or -T runs out (exit 3).
+ * then reads nothing until it is killed or -T runs out (exit 3).  -Z
+ * keeps FILE holding how many bytes its socket has queued unread (SIOCINQ)
+ * meanwhile, rewritten every 20 ms: over TCP those are bytes its kernel
+ * acknowledged that the sender cannot see.  SIGTERM while stalled writes
+ * the figure a last time and exits, so FILE holds what was queued when
+ * the socket was closed.
  *
  * Exit: 0 when -n bytes arrived (or, without -n, at EOF), 3 on timeout.
  * Prints "sent=N recv=N" on stderr.
@@ -34,10 +39,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term = 1;
+}
 
 static double now(void)
 {
@@ -133,9 +147,9 @@ int main(int argc, char **argv)
 	ssize_t slen = 0, soff = 0;
 	bool send_done;
 
-	const char *holdf = NULL;
+	const char *holdf = NULL, *inqf = NULL;
 
-	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqzH:")) != -1) {
+	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqzZ:H:")) != -1) {
 		switch (c) {
 		case 'H': holdf = optarg; break;
 		case 'l': where = optarg; listen_ = true; break;
@@ -151,6 +165,7 @@ int main(int argc, char **argv)
 		case 'e': eof_after = true; break;
 		case 'q': quiet = true; break;
 		case 'z': stall = true; break;
+		case 'Z': inqf = optarg; break;
 		default: return 2;
 		}
 	}
@@ -158,6 +173,12 @@ int main(int argc, char **argv)
 		return hold(holdf, T);
 	if (!where || !bs || bs > sizeof(buf) || (stall && want < 0))
 		return 2;
+	if (stall && inqf) {
+		/* No SA_RESTART: the stall's poll() returns at once. */
+		struct sigaction sa = { .sa_handler = on_term };
+
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	deadline = now() + T;
 	if (sendf && (in = open(sendf, O_RDONLY)) < 0) {
@@ -185,9 +206,26 @@ int main(int argc, char **argv)
 			if (!stall)
 				break;
 			/* Keep the socket open with its queue unread. */
-			ms = (int)((deadline - now()) * 1000);
-			if (ms > 0)
-				poll(NULL, 0, ms);
+			while ((ms = (int)((deadline - now()) * 1000)) > 0) {
+				int inq = 0;
+				FILE *f;
+
+				char tmp[4096];
+
+				/* Renamed into place, so a reader never sees it half written. */
+				snprintf(tmp, sizeof(tmp), "%s.new", inqf ? inqf : "");
+				if (inqf && !ioctl(fd, FIONREAD, &inq) && (f = fopen(tmp, "w"))) {
+					fprintf(f, "%d\n", inq);
+					if (!fclose(f))
+						rename(tmp, inqf);
+				}
+				if (term) {
+					fprintf(stderr, "vspeer: SIGTERM recv=%lld queued=%d\n",
+						recvd, inq);
+					return 3;	/* the exit closes the socket */
+				}
+				poll(NULL, 0, inqf && ms > 20 ? 20 : ms);
+			}
 			fprintf(stderr, "vspeer: stalled until timeout recv=%lld\n", recvd);
 			return 3;
 		}
