@@ -6,7 +6,8 @@
  * Flow control in one sentence: a VM read is issued only into free space of
  * "up", where free means not yet sent to every blocking sink (the writer,
  * files, ptys, pipes, or the held position when nobody is attached); a user
- * read that feeds the guest is issued only into free space of "down".  So a
+ * read that feeds the guest is issued only into free space of "down", where
+ * free means read by QEMU (down_acked), not merely written to it.  So a
  * slow user stops the VM reads and QEMU throttles the guest.  virtconsole
  * ports cannot be throttled (QEMU drops instead), so there a full "up"
  * makes us read into a scratch buffer and count the bytes as drops.
@@ -1615,8 +1616,8 @@ static void vm_open(struct vs_port *p)
 /*
  * Finds QEMU's end of a unix chardev socket, whose receive queue is what
  * it has not read.  Until QEMU accepts our connection that end has no
- * inode (ENOTCONN here) and QEMU has read nothing.  0, -ENOTCONN, or
- * another -errno when sock_diag cannot be used at all.
+ * inode, and QEMU has read nothing: 0 with vm_peer_ino still 0, to be
+ * asked again at the next measure.  -errno when sock_diag cannot be used.
  */
 static int vm_peer(struct vs_port *p)
 {

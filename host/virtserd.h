@@ -160,7 +160,7 @@ struct vs_port {
 
 	/* buffers */
 	struct vs_ring up;		/* guest output; consumed = min(blocking pos) */
-	struct vs_ring down;		/* user input; consumed = down_pos */
+	struct vs_ring down;		/* user input; consumed = down_acked */
 	uint64_t down_pos;		/* next byte QEMU gets */
 	/*
 	 * Every byte before down_acked is known to have been read by a QEMU;
