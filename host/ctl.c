@@ -178,6 +178,11 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 	   (unsigned long long)p->vm_connects, (unsigned long long)p->breaks,
 	   (unsigned long long)p->ro_discarded);
 	ob(b, ",\"trimmed\":%llu", (unsigned long long)p->trimmed);
+	ob(b, ",\"unread_by_vm\":%llu,\"resent_to_vm\":%llu,\"lost_to_vm\":%llu"
+	   ",\"vm_unread_unknown\":%llu",
+	   (unsigned long long)(p->down_pos - p->down_acked),
+	   (unsigned long long)p->resent_to_vm, (unsigned long long)p->lost_to_vm,
+	   (unsigned long long)p->vm_unread_unknown);
 	if (p->last_err)
 		ob(b, ",\"last_error\":\"%s\"", strerror(p->last_err));
 	if (p->user_err)
@@ -261,6 +266,10 @@ static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
 	ob(b, "bytes to vm:     %llu\n", (unsigned long long)p->vm_out);
 	ob(b, "buffered to vm:  %llu of %zu\n",
 	   (unsigned long long)(p->down.head - p->down_pos), p->cfg->buffer_size);
+	ob(b, "unread by vm:    %llu (resent %llu, lost %llu, unknown %llu times)\n",
+	   (unsigned long long)(p->down_pos - p->down_acked),
+	   (unsigned long long)p->resent_to_vm, (unsigned long long)p->lost_to_vm,
+	   (unsigned long long)p->vm_unread_unknown);
 	ob(b, "drops:           %llu\n", (unsigned long long)p->drops);
 	ob(b, "breaks:          %llu\n", (unsigned long long)p->breaks);
 	for (const struct vs_client *c = p->clients; c; c = c->next) {

@@ -23,6 +23,7 @@ EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c \
+	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
 	-DVIRTSERD_VERSION='"$(PACKAGE_VERSION)"'
@@ -40,7 +41,7 @@ host_tests_noiouring_SOURCES = host/tests/noiouring.c
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
-	host/tests/notify.sh
+	host/tests/notify.sh host/tests/vm-resend.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
 

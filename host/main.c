@@ -6,6 +6,7 @@
  */
 #include "virtserd.h"
 #include "notify.h"
+#include "peerq.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -254,6 +255,7 @@ int main(int argc, char **argv)
 	vs_config_free(cfg);
 	ret = vs_loop_run(all_done);
 	vs_ctl_close();
+	vs_peerq_exit();
 	vs_loop_exit();
 	close(sig.fd);
 	close(lock_fd);		/* last: every socket of ours is gone by now */

@@ -6,7 +6,8 @@
  * Flow control in one sentence: a VM read is issued only into free space of
  * "up", where free means not yet sent to every blocking sink (the writer,
  * files, ptys, pipes, or the held position when nobody is attached); a user
- * read that feeds the guest is issued only into free space of "down".  So a
+ * read that feeds the guest is issued only into free space of "down", where
+ * free means read by QEMU (down_acked), not merely written to it.  So a
  * slow user stops the VM reads and QEMU throttles the guest.  virtconsole
  * ports cannot be throttled (QEMU drops instead), so there a full "up"
  * makes us read into a scratch buffer and count the bytes as drops.
@@ -15,6 +16,7 @@
  * now possible; there is at most one read and one write in flight per fd.
  */
 #include "virtserd.h"
+#include "peerq.h"
 #include "rotate.h"
 
 #include <dirent.h>
@@ -47,6 +49,14 @@ struct vs_port *vs_ports;
 #define DGRAM_MAX	1400	/* stay under a typical MTU */
 #define DRAIN_POLL_MS	10
 #define RETRY_MS	1000
+/*
+ * While bytes written to QEMU are not known to be read, how often to ask
+ * how many it has read: the answer is exact only if QEMU read nothing
+ * after it, so a QEMU that stopped reading is measured within ACK_MS_MIN,
+ * and the period doubles up to ACK_MS_MAX while nothing moves.
+ */
+#define ACK_MS_MIN	20
+#define ACK_MS_MAX	1000
 #define RETRY_MAX_MS	16000	/* endpoint opens back off to this */
 /*
  * Ring pages that hold only consumed bytes go back to the kernel once the
@@ -472,6 +482,23 @@ static void unix_sndbuf(int fd, size_t want)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
+/*
+ * QEMU's socket gets a send queue of about half the ring (the kernel
+ * doubles what is asked, for its bookkeeping, and caps it at wmem_max).
+ * Whatever that queue holds is also kept in "down" until QEMU is known to
+ * have read it, so a larger queue would hold nothing more, while a smaller
+ * one keeps a write waiting for room as QEMU reads: its completion is when
+ * we learn how much QEMU has read and can let producers refill the ring.
+ * Unix sockets only: a fixed SO_SNDBUF would switch off TCP's autotuning.
+ */
+static void vm_sndbuf(int fd, size_t cap)
+{
+	int v = cap / 4 > (size_t)INT_MAX / 2 ? INT_MAX / 2 : (int)(cap / 4);
+
+	/* Best effort: a larger queue costs throughput, never bytes. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 /* ---- up-buffer accounting ---------------------------------------------- */
 
 static uint64_t up_consumed(const struct vs_port *p)
@@ -512,7 +539,7 @@ static void trim_check(struct vs_port *p)
 	if (p->trim_busy || p->stopping)
 		return;
 	if (vs_ring_stale(&p->up, up_keep(p)) < TRIM_MIN &&
-	    vs_ring_stale(&p->down, p->down_pos) < TRIM_MIN)
+	    vs_ring_stale(&p->down, p->down_acked) < TRIM_MIN)
 		return;
 	p->trim_mark = p->up.head + p->down.head;
 	arm_timer(p, VS_OP_PORT_TRIM, TRIM_MS);
@@ -534,7 +561,7 @@ static void trim_fire(void *obj, int res)
 	 */
 	if (p->up.head + p->down.head - p->trim_mark < p->up.cap) {
 		p->trimmed += vs_ring_trim(&p->up, up_keep(p));
-		p->trimmed += vs_ring_trim(&p->down, p->down_pos);
+		p->trimmed += vs_ring_trim(&p->down, p->down_acked);
 	}
 	vs_port_kick(p);
 }
@@ -876,7 +903,7 @@ static void client_read_kick(struct vs_client *c)
 		if (p->down_busy)
 			return;
 		if (c->telnet) {
-			n = vs_ring_room(&p->down, p->down_pos);
+			n = vs_ring_room(&p->down, p->down_acked);
 			if (n > c->rxcap / 4)	/* replies are up to 3x the input */
 				n = c->rxcap / 4;
 			if (!n || c->txcap - c->txlen < 3 * n)
@@ -884,7 +911,7 @@ static void client_read_kick(struct vs_client *c)
 			ptr = c->rxbuf;
 			c->rd_direct = false;
 		} else {
-			n = vs_ring_reserve(&p->down, p->down_pos, &ptr);
+			n = vs_ring_reserve(&p->down, p->down_acked, &ptr);
 			if (!n)
 				return;	/* backpressure towards the user */
 			c->rd_direct = true;	/* down space lent to the kernel */
@@ -1540,7 +1567,7 @@ static void vm_connect(struct vs_port *p)
 		return;
 	}
 	if (p->cfg->chardev.is_unix)
-		unix_sndbuf(fd, p->cfg->buffer_size);
+		vm_sndbuf(fd, p->cfg->buffer_size);
 	p->vm_fd = fd;
 	p->vm_state = VM_CONNECTING;
 	sqe = vs_sqe(VS_OP_VM_CONNECT, p->slot, p->gen);
@@ -1586,12 +1613,42 @@ static void vm_open(struct vs_port *p)
 	vm_accept_arm(p);
 }
 
+/*
+ * Finds QEMU's end of a unix chardev socket, whose receive queue is what
+ * it has not read.  Until QEMU accepts our connection that end has no
+ * inode, and QEMU has read nothing: 0 with vm_peer_ino still 0, to be
+ * asked again at the next measure.  -errno when sock_diag cannot be used.
+ */
+static int vm_peer(struct vs_port *p)
+{
+	int err;
+
+	if (p->vm_peer_ino)
+		return 0;
+	err = vs_unix_peer_ino(p->vm_fd, &p->vm_peer_ino);
+	return err == -ENOTCONN ? 0 : err;
+}
+
 static void vm_up(struct vs_port *p, int fd)
 {
+	int err;
+
 	p->vm_fd = fd;
 	p->vm_state = VM_UP;
 	p->vm_connects++;
 	p->last_err = 0;
+	p->down_conn = p->down_pos;
+	p->vm_reset = false;
+	p->vm_ack_ms = ACK_MS_MIN;
+	p->vm_peer_ino = 0;
+	if (p->cfg->chardev.is_unix) {
+		err = vm_peer(p);
+		if (err && !p->vm_blind)
+			vs_log(LOG_WARNING, "%s: cannot see how much QEMU has read (sock_diag: %s): "
+			       "bytes it leaves unread when it goes away are lost", p->id,
+			       strerror(-err));
+		p->vm_blind = err != 0;
+	}
 	vs_log(LOG_INFO, "%s: QEMU connected", p->id);
 	vs_port_kick(p);
 }
@@ -1642,7 +1699,7 @@ static void vm_accept_ok(void *obj, int fd)
 		return;
 	}
 	if (p->cfg->chardev.is_unix)
-		unix_sndbuf(fd, p->cfg->buffer_size);
+		vm_sndbuf(fd, p->cfg->buffer_size);
 	vm_up(p, fd);
 }
 
@@ -1659,11 +1716,101 @@ static void vm_accept_err(void *obj, int res)
 	arm_timer(p, VS_OP_VM_TIMER, RETRY_MS);
 }
 
+/*
+ * Learns how much of what this connection was sent QEMU has read, and
+ * lets producers reuse that much of "down".  Only with no write in flight:
+ * then down_pos is all that the kernel was given.  False if it could not.
+ */
+static bool vm_measure(struct vs_port *p)
+{
+	uint64_t sent = p->down_pos - p->down_conn, acked;
+	long q;
+
+	if (p->vm_fd < 0 || p->vm_wr_busy)
+		return false;
+	if (p->cfg->chardev.is_unix) {
+		if (vm_peer(p))
+			return false;
+		/* Not accepted yet: QEMU has read none of it. */
+		q = p->vm_peer_ino ? vs_unix_rqlen(p->vm_peer_ino) : (long)sent;
+	} else
+		q = vs_tcp_unacked(p->vm_fd);
+	if (q < 0)
+		return false;
+	/* Its queue holds only what this connection carried. */
+	acked = p->down_pos - ((uint64_t)q < sent ? (uint64_t)q : sent);
+	if (acked > p->down_acked) {
+		p->down_acked = acked;
+		p->vm_ack_ms = ACK_MS_MIN;
+	}
+	return true;
+}
+
+/*
+ * The connection is over, no op is in flight on vm_fd and it is still
+ * open: decide what QEMU left unread, and move down_pos back so that the
+ * next QEMU gets it first.
+ *
+ * A unix peer that closes frees its receive queue at once, so its length
+ * can no longer be asked for; what is known is whether it was empty (a
+ * peer that closes with bytes queued leaves ECONNRESET on our socket) and
+ * how long it was at the last measurement (vm_measure).  That is exact
+ * unless QEMU read more after it: then those bytes go out again too.
+ */
+static void vm_settle(struct vs_port *p)
+{
+	struct pollfd pf = { .fd = p->vm_fd };
+	int err = 0;
+	socklen_t len = sizeof(err);
+	uint64_t back, oldest;
+
+	/* Stopping: port_stop_step waited for QEMU to read, up to its deadline. */
+	if (p->stopping)
+		return;
+	if (!getsockopt(p->vm_fd, SOL_SOCKET, SO_ERROR, &err, &len) && err == ECONNRESET)
+		p->vm_reset = true;
+	if (poll(&pf, 1, 0) < 0)
+		pf.revents = 0;
+	if (!(pf.revents & (POLLHUP | POLLERR)) && !p->vm_reset) {
+		/* QEMU shut down only its sending side: it can still read its queue. */
+		p->down_acked = p->down_pos;
+		return;
+	}
+	if (!p->cfg->chardev.is_unix)
+		vm_measure(p);	/* SIOCOUTQ outlives a reset */
+	else if (!p->vm_reset)
+		p->down_acked = p->down_pos;	/* it closed with nothing queued */
+	else if (p->vm_blind) {
+		p->vm_unread_unknown++;
+		vs_log(LOG_WARNING, "%s: QEMU went away with bytes it had not read; "
+		       "how many cannot be told, and they are lost", p->id);
+		p->down_acked = p->down_pos;
+		return;
+	}
+	back = p->down_pos - p->down_acked;
+	if (!back)
+		return;
+	oldest = vs_ring_oldest(&p->down);
+	if (oldest > p->down_acked) {
+		/* Producers stay behind down_acked, so this is a bug if it happens. */
+		p->lost_to_vm += oldest - p->down_acked;
+		vs_log(LOG_ERR, "%s: %llu bytes QEMU had not read are no longer buffered: lost",
+		       p->id, (unsigned long long)(oldest - p->down_acked));
+		p->down_acked = oldest;
+		back = p->down_pos - oldest;
+	}
+	vs_log(LOG_INFO, "%s: QEMU went away with %llu bytes it had not read; "
+	       "they go to the next QEMU", p->id, (unsigned long long)back);
+	p->down_pos = p->down_acked;
+}
+
 static void vm_finish_close(struct vs_port *p)
 {
 	if (p->vm_state != VM_CLOSING || p->vm_rd_busy || p->vm_wr_busy ||
 	    p->vm_poll_busy)
 		return;
+	vm_settle(p);
+	p->vm_peer_ino = 0;
 	close(p->vm_fd);
 	p->vm_fd = -1;
 	p->vm_state = VM_DOWN;
@@ -1679,7 +1826,8 @@ static void vm_finish_close(struct vs_port *p)
 
 /*
  * Data still in "down" stays there: it goes to the next QEMU connection
- * (a restart or the migration target), so nothing typed is lost.
+ * (a restart or the migration target), so nothing typed is lost; so do
+ * the bytes this QEMU was sent and never read (vm_settle).
  */
 static void vm_close(struct vs_port *p, const char *why)
 {
@@ -1841,6 +1989,8 @@ static void vm_read_err(void *obj, int res)
 	p->vm_rd_busy = false;
 	if (!p->vm_rd_drop)
 		vs_ring_unreserve(&p->up);
+	if (res == -ECONNRESET)
+		p->vm_reset = true;	/* QEMU closed with bytes unread */
 	if (p->vm_state == VM_CLOSING) {
 		vm_finish_close(p);
 		return;
@@ -1857,9 +2007,24 @@ static void vm_write_ok(void *obj, int res)
 {
 	struct vs_port *p = obj;
 
+	uint64_t end = p->down_pos + (uint64_t)res;
+
 	p->vm_wr_busy = false;
-	p->down_pos += (uint64_t)res;	/* short write: the rest goes next */
+	if (p->down_pos < p->down_sent_max)
+		p->resent_to_vm += (end < p->down_sent_max ? end : p->down_sent_max) - p->down_pos;
+	if (end > p->down_sent_max)
+		p->down_sent_max = end;
+	p->down_pos = end;	/* short write: the rest goes next */
 	p->vm_out += (uint64_t)res;
+	/*
+	 * Without a measure nothing can be kept for the next QEMU.  A measure
+	 * costs two syscalls, so a write measures only when users need the
+	 * room; otherwise the timer does it (vm_ack_arm), off the round trip.
+	 */
+	if (p->vm_blind)
+		p->down_acked = p->down_pos;
+	else if (vs_ring_room(&p->down, p->down_acked) < p->down.cap / 2)
+		vm_measure(p);
 	if (p->vm_state == VM_CLOSING) {
 		vm_finish_close(p);
 		return;
@@ -1872,11 +2037,15 @@ static void vm_write_err(void *obj, int res)
 	struct vs_port *p = obj;
 
 	p->vm_wr_busy = false;
+	if (res == -ECONNRESET)
+		p->vm_reset = true;
 	if (p->vm_state == VM_CLOSING) {
 		vm_finish_close(p);
 		return;
 	}
-	if (res == -EAGAIN || res == -EINTR) {
+	/* -ECANCELED: vm_ack_tick took it back, having moved nothing, to measure. */
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
+		vm_measure(p);
 		vs_port_kick(p);
 		return;
 	}
@@ -1915,11 +2084,54 @@ static void vm_poll_err(void *obj, int res)
 	port_maybe_free(p);
 }
 
+/*
+ * Asks how much QEMU has read.  A write waiting for room in QEMU's socket
+ * is taken back first (it has moved nothing yet, or it completes with
+ * what it moved), since while it is in flight down_pos may not be all
+ * that the kernel holds; its completion measures and issues it again.
+ */
+static void vm_ack_tick(struct vs_port *p)
+{
+	uint64_t before = p->down_acked;
+
+	if (p->vm_wr_busy)
+		vs_cancel_ud(vs_ud_encode(VS_OP_VM_WRITE, p->slot, p->gen));
+	else
+		vm_measure(p);
+	if (p->down_acked == before)
+		p->vm_ack_ms = p->vm_ack_ms * 2 > ACK_MS_MAX ? ACK_MS_MAX : p->vm_ack_ms * 2;
+}
+
+/* While QEMU may hold unread bytes, measure now and then (vm_ack_tick). */
+static void vm_ack_arm(struct vs_port *p)
+{
+	if (p->vm_state != VM_UP || p->stopping || p->vm_blind || p->vm_timer_busy ||
+	    p->down_acked >= p->down_pos)
+		return;
+	arm_timer(p, VS_OP_VM_TIMER, p->vm_ack_ms);
+	p->vm_ack_timer = true;
+}
+
 static void vm_timer_fire(void *obj, int res)
 {
 	struct vs_port *p = obj;
 
 	p->vm_timer_busy = false;
+	if (p->vm_ack_timer) {
+		p->vm_ack_timer = false;
+		if (res == -ECANCELED) {
+			port_maybe_free(p);
+			return;
+		}
+		if (!p->stopping && p->vm_state == VM_UP)
+			vm_ack_tick(p);
+		else if (!p->stopping && p->vm_state == VM_DOWN &&
+			 p->cfg->chardev.mode == VS_MODE_CONNECT && p->cfg->chardev.reconnect)
+			/* The connection ended while this was armed: the reconnect delay was not. */
+			arm_timer(p, VS_OP_VM_TIMER, p->cfg->chardev.reconnect_ms);
+		vs_port_kick(p);
+		return;
+	}
 	if (res == -ECANCELED) {
 		port_maybe_free(p);
 		return;
@@ -2113,6 +2325,7 @@ void vs_port_kick(struct vs_port *p)
 		return;
 	p->depth++;
 	vm_write_kick(p);
+	vm_ack_arm(p);
 	vm_read_kick(p);
 	for (struct vs_client *c = p->clients; c; c = c->next) {
 		client_write_kick(c);

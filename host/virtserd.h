@@ -160,8 +160,24 @@ struct vs_port {
 
 	/* buffers */
 	struct vs_ring up;		/* guest output; consumed = min(blocking pos) */
-	struct vs_ring down;		/* user input; consumed = down_pos */
+	struct vs_ring down;		/* user input; consumed = down_acked */
 	uint64_t down_pos;		/* next byte QEMU gets */
+	/*
+	 * Every byte before down_acked is known to have been read by a QEMU;
+	 * those from there to down_pos were written into QEMU's socket and
+	 * may still be queued in it.  Producers refill "down" only behind
+	 * down_acked, so the ring still holds every byte a QEMU may not have
+	 * read, and when a QEMU goes away without reading them down_pos moves
+	 * back to down_acked and the next QEMU gets them (vm_settle).
+	 */
+	uint64_t down_acked;
+	uint64_t down_conn;		/* down_pos when this connection came up */
+	uint64_t down_sent_max;		/* highest down_pos ever: beyond is first sent */
+	uint32_t vm_peer_ino;		/* unix: QEMU's socket inode, 0 if unknown */
+	bool vm_blind;			/* unread bytes cannot be measured: not kept */
+	bool vm_reset;			/* ECONNRESET seen: QEMU closed with bytes unread */
+	bool vm_ack_timer;		/* the VM timer is the unread-bytes poll */
+	unsigned vm_ack_ms;		/* its period; backs off while nothing moves */
 	bool down_busy;			/* a producer read into down is in flight */
 
 	/* user side */
@@ -192,6 +208,9 @@ struct vs_port {
 	uint64_t vm_connects;
 	uint64_t breaks;
 	uint64_t trimmed;		/* bytes of ring pages given back */
+	uint64_t resent_to_vm;		/* bytes written again after a QEMU left them unread */
+	uint64_t lost_to_vm;		/* unread by QEMU, gone from the ring: not resent */
+	uint64_t vm_unread_unknown;	/* hang-ups that left an unmeasured amount unread */
 	int last_err;			/* last VM-side errno, for status */
 };
 

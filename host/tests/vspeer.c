@@ -5,7 +5,7 @@
  * receives, can read slowly, and always exits within -T seconds.
  *
  *   vspeer (-l PATH | -c PATH | -L PORT | -C PORT) [-s FILE] [-o FILE]
- *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q]
+ *          [-n BYTES] [-d USEC] [-b SIZE] [-T SEC] [-e] [-q] [-z [-Z FILE]]
  *   vspeer -H FILE [-T SEC]
  *
  * -H holds a loopback TCP port for a test that listens on it more than
@@ -15,6 +15,15 @@
  * connect() is given it as a source port), but -L, which also sets
  * SO_REUSEPORT, can listen on it; between two -L runs the daemon's
  * connects are refused, as with nobody there.
+ *
+ * -z stands in for a QEMU that stops reading and is then killed: it reads
+ * exactly -n bytes (never more, so the rest stays queued in its socket),
+ * then reads nothing until it is killed or -T runs out (exit 3).  -Z
+ * keeps FILE holding how many bytes its socket has queued unread (SIOCINQ)
+ * meanwhile, rewritten every 20 ms: over TCP those are bytes its kernel
+ * acknowledged that the sender cannot see.  SIGTERM while stalled writes
+ * the figure a last time and exits, so FILE holds what was queued when
+ * the socket was closed.
  *
  * Exit: 0 when -n bytes arrived (or, without -n, at EOF), 3 on timeout.
  * Prints "sent=N recv=N" on stderr.
@@ -30,10 +39,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term = 1;
+}
 
 static double now(void)
 {
@@ -119,6 +137,7 @@ int main(int argc, char **argv)
 {
 	const char *where = NULL, *sendf = NULL, *outf = NULL;
 	bool is_unix = true, listen_ = false, eof_after = false, quiet = false;
+	bool stall = false;
 	long long want = -1, sent = 0, recvd = 0;
 	unsigned delay = 0;
 	size_t bs = 65536;
@@ -128,9 +147,9 @@ int main(int argc, char **argv)
 	ssize_t slen = 0, soff = 0;
 	bool send_done;
 
-	const char *holdf = NULL;
+	const char *holdf = NULL, *inqf = NULL;
 
-	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqH:")) != -1) {
+	while ((c = getopt(argc, argv, "l:c:L:C:s:o:n:d:b:T:eqzZ:H:")) != -1) {
 		switch (c) {
 		case 'H': holdf = optarg; break;
 		case 'l': where = optarg; listen_ = true; break;
@@ -145,13 +164,21 @@ int main(int argc, char **argv)
 		case 'T': T = atof(optarg); break;
 		case 'e': eof_after = true; break;
 		case 'q': quiet = true; break;
+		case 'z': stall = true; break;
+		case 'Z': inqf = optarg; break;
 		default: return 2;
 		}
 	}
 	if (holdf)
 		return hold(holdf, T);
-	if (!where || !bs || bs > sizeof(buf))
+	if (!where || !bs || bs > sizeof(buf) || (stall && want < 0))
 		return 2;
+	if (stall && inqf) {
+		/* No SA_RESTART: the stall's poll() returns at once. */
+		struct sigaction sa = { .sa_handler = on_term };
+
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	deadline = now() + T;
 	if (sendf && (in = open(sendf, O_RDONLY)) < 0) {
@@ -175,8 +202,33 @@ int main(int argc, char **argv)
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		int ms = (int)((deadline - now()) * 1000);
 
-		if (want >= 0 && recvd >= want && send_done)
-			break;
+		if (want >= 0 && recvd >= want && send_done) {
+			if (!stall)
+				break;
+			/* Keep the socket open with its queue unread. */
+			while ((ms = (int)((deadline - now()) * 1000)) > 0) {
+				int inq = 0;
+				FILE *f;
+
+				char tmp[4096];
+
+				/* Renamed into place, so a reader never sees it half written. */
+				snprintf(tmp, sizeof(tmp), "%s.new", inqf ? inqf : "");
+				if (inqf && !ioctl(fd, FIONREAD, &inq) && (f = fopen(tmp, "w"))) {
+					fprintf(f, "%d\n", inq);
+					if (!fclose(f))
+						rename(tmp, inqf);
+				}
+				if (term) {
+					fprintf(stderr, "vspeer: SIGTERM recv=%lld queued=%d\n",
+						recvd, inq);
+					return 3;	/* the exit closes the socket */
+				}
+				poll(NULL, 0, inqf && ms > 20 ? 20 : ms);
+			}
+			fprintf(stderr, "vspeer: stalled until timeout recv=%lld\n", recvd);
+			return 3;
+		}
 		if (ms <= 0) {
 			fprintf(stderr, "vspeer: timeout sent=%lld recv=%lld\n", sent, recvd);
 			return 3;
@@ -206,7 +258,12 @@ int main(int argc, char **argv)
 			}
 		}
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t r = read(fd, buf, bs);
+			size_t want_now = bs;
+			ssize_t r;
+
+			if (stall && (long long)want_now > want - recvd)
+				want_now = (size_t)(want - recvd);
+			r = read(fd, buf, want_now);
 
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
 				if (want < 0 || recvd >= want)
