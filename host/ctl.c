@@ -2,21 +2,14 @@
 /*
  * ctl.c - the control socket.
  *
- * Protocol (version 1, documented in virtserctl(1)): the client sends one
- * line, the daemon answers and closes, except for "attach", after which
- * the connection becomes a client of the port.
- *
- *   list [json]            one line per port / a JSON document
- *   status PORT [json]     one port in detail
- *   attach PORT [ro|rw|force]
- *   reload
- *   version
+ * The protocol is in ctl_proto.h (and virtserctl(1)).
  *
  * Access: the socket is created 0600 (or with the configured group and
  * mode), and every connection's SO_PEERCRED is checked again, so a socket
  * that was made more open by hand does not grant anything.
  */
 #include "virtserd.h"
+#include "ctl_proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +26,7 @@
 
 #include <limits.h>
 
-#define CTL_LINE_MAX	512
+#define CTL_LINE_MAX	VS_CTL_LINE_MAX
 #define CTL_DISCARD_MAX	(1u << 20)
 
 struct ctl_listener {
@@ -333,45 +326,47 @@ static void conn_command(struct ctl_conn *c, char *line)
 	for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && argc < 4;
 	     t = strtok_r(NULL, " \t\r", &save))
 		argv[argc++] = t;
-	json = argc > 1 && !strcmp(argv[argc - 1], "json");
+	json = argc > 1 && !strcmp(argv[argc - 1], VS_CTL_JSON);
 	if (argc == 0) {
-		ob(&b, "ERR empty command\n");
-	} else if (!strcmp(argv[0], "version")) {
-		ob(&b, "virtserd %s protocol 1\n", VIRTSERD_VERSION);
-	} else if (!strcmp(argv[0], "list")) {
+		ob(&b, VS_CTL_ERR " empty command\n");
+	} else if (!strcmp(argv[0], VS_CTL_VERSION)) {
+		ob(&b, "virtserd %s protocol %d\n", VIRTSERD_VERSION, VS_CTL_PROTOCOL);
+	} else if (!strcmp(argv[0], VS_CTL_LIST)) {
 		cmd_list(&b, json);
-	} else if (!strcmp(argv[0], "reload")) {
+	} else if (!strcmp(argv[0], VS_CTL_RELOAD)) {
 		const char *err = vs_reload();
 
 		if (err)
-			ob(&b, "ERR %s\n", err);
+			ob(&b, VS_CTL_ERR " %s\n", err);
 		else
-			ob(&b, "OK reloaded\n");
-	} else if (!strcmp(argv[0], "status") || !strcmp(argv[0], "attach")) {
+			ob(&b, VS_CTL_OK " reloaded\n");
+	} else if (!strcmp(argv[0], VS_CTL_STATUS) || !strcmp(argv[0], VS_CTL_ATTACH)) {
 		if (argc < 2 || !(p = vs_port_find(argv[1]))) {
-			ob(&b, "ERR no such port: %s\n", argc < 2 ? "(none given)" : argv[1]);
-		} else if (!strcmp(argv[0], "status")) {
+			ob(&b, VS_CTL_ERR " no such port: %s\n", argc < 2 ? "(none given)" : argv[1]);
+		} else if (!strcmp(argv[0], VS_CTL_STATUS)) {
 			cmd_status(&b, p, json);
 		} else {
-			const char *m = argc > 2 ? argv[2] : "rw";
+			const char *m = argc > 2 ? argv[2] : VS_CTL_MODE_RW;
 			char peer[64];
 			int ret;
 
-			if (strcmp(m, "rw") && strcmp(m, "ro") && strcmp(m, "force")) {
-				ob(&b, "ERR attach mode must be ro, rw or force\n");
+			if (strcmp(m, VS_CTL_MODE_RW) && strcmp(m, VS_CTL_MODE_RO) &&
+			    strcmp(m, VS_CTL_MODE_FORCE)) {
+				ob(&b, VS_CTL_ERR " attach mode must be ro, rw or force\n");
 				goto reply;
 			}
 			snprintf(peer, sizeof(peer), "ctl:pid=%d,uid=%u", (int)c->pid,
 				 (unsigned)c->uid);
-			ret = vs_port_attach(p, c->fd, !strcmp(m, "ro"), !strcmp(m, "force"), peer);
+			ret = vs_port_attach(p, c->fd, !strcmp(m, VS_CTL_MODE_RO),
+					     !strcmp(m, VS_CTL_MODE_FORCE), peer);
 			if (ret == -EPERM) {
-				ob(&b, "ERR attach: the %s endpoint has write access on this port "
+				ob(&b, VS_CTL_ERR " attach: the %s endpoint has write access on this port "
 				   "and keeps it; attach -r to watch\n",
 				   vs_ep_type_name(p->cfg->ep.type));
 				goto reply;
 			}
 			if (ret < 0) {
-				ob(&b, "ERR attach: %s\n", ret == -EUSERS ?
+				ob(&b, VS_CTL_ERR " attach: %s\n", ret == -EUSERS ?
 				   "too many clients on this port" : strerror(-ret));
 				goto reply;
 			}
@@ -381,7 +376,7 @@ static void conn_command(struct ctl_conn *c, char *line)
 			return;
 		}
 	} else {
-		ob(&b, "ERR unknown command '%s' (list, status, attach, reload, version)\n",
+		ob(&b, VS_CTL_ERR " unknown command '%s' (list, status, attach, reload, version)\n",
 		   argv[0]);
 	}
 reply:
@@ -408,7 +403,7 @@ static void ctl_read_ok(void *obj, int res)
 		if (c->inlen) {
 			struct obuf b = { 0 };
 
-			ob(&b, "ERR command not terminated by a newline\n");
+			ob(&b, VS_CTL_ERR " command not terminated by a newline\n");
 			conn_reply(c, &b);
 			return;
 		}
@@ -426,7 +421,7 @@ static void ctl_read_ok(void *obj, int res)
 	if (c->inlen >= sizeof(c->in) - 1) {
 		struct obuf b = { 0 };
 
-		ob(&b, "ERR command longer than %d bytes\n", CTL_LINE_MAX - 1);
+		ob(&b, VS_CTL_ERR " command longer than %d bytes\n", CTL_LINE_MAX - 1);
 		c->discard = true;
 		conn_reply(c, &b);
 		return;
@@ -531,7 +526,7 @@ static void ctl_accept_ok(void *obj, int fd)
 	}
 	ctl_accept_arm();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || !peer_allowed(fd, &uc)) {
-		static const char msg[] = "ERR permission denied\n";
+		static const char msg[] = VS_CTL_ERR " permission denied\n";
 
 		vs_log(LOG_WARNING, "control: refused uid %u (pid %d)", (unsigned)uc.uid,
 		       (int)uc.pid);

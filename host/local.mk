@@ -22,7 +22,7 @@ EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
 
 sbin_PROGRAMS += host/virtserd
-host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c \
+host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c host/ctl_proto.h \
 	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
@@ -31,7 +31,7 @@ host_virtserd_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) $(LIBXML2_CFLAGS)
 host_virtserd_LDADD = host/libvirtserd.a $(LIBURING_LIBS) $(LIBXML2_LIBS)
 
 bin_PROGRAMS += host/virtserctl
-host_virtserctl_SOURCES = host/virtserctl.c
+host_virtserctl_SOURCES = host/virtserctl.c host/ctl_proto.h
 host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
 
 check_PROGRAMS += host/tests/vspeer host/tests/noiouring

@@ -18,6 +18,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ctl_proto.h"
+
 static struct termios saved_tio;
 static bool tio_saved;
 
@@ -96,7 +98,8 @@ static int simple(const char *path, const char *cmd)
 		return 1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n >= 3 && !memcmp(buf, "ERR", 3))
+		if (first && (size_t)n >= strlen(VS_CTL_ERR) &&
+		    !memcmp(buf, VS_CTL_ERR, strlen(VS_CTL_ERR)))
 			err = true;
 		first = false;
 		if (write_all(err ? STDERR_FILENO : STDOUT_FILENO, buf, (size_t)n))
@@ -118,16 +121,22 @@ static void restore_tty(void)
 
 static int attach(const char *path, const char *port, const char *mode, int esc)
 {
-	char cmd[256], line[256], buf[16384];
+	char cmd[VS_CTL_LINE_MAX], line[256], buf[16384];
 	size_t ll = 0;
 	int fd = ctl_connect(path);
 	bool in_open = true;
 
 	if (fd < 0)
 		return 1;
-	snprintf(cmd, sizeof(cmd), "attach %s %s\n", port, mode);
-	if (write_all(fd, cmd, strlen(cmd)))
+	if ((size_t)snprintf(cmd, sizeof(cmd), VS_CTL_ATTACH " %s %s\n", port, mode) >= sizeof(cmd)) {
+		fprintf(stderr, "virtserctl: port name too long\n");
+		close(fd);
 		return 1;
+	}
+	if (write_all(fd, cmd, strlen(cmd))) {
+		close(fd);
+		return 1;
+	}
 	/* Byte by byte, so that guest output after the reply stays unread. */
 	while (ll < sizeof(line) - 1) {
 		ssize_t n = read(fd, line + ll, 1);
@@ -138,7 +147,7 @@ static int attach(const char *path, const char *port, const char *mode, int esc)
 			break;
 	}
 	line[ll] = '\0';
-	if (strncmp(line, "OK", 2)) {
+	if (strncmp(line, VS_CTL_OK, strlen(VS_CTL_OK))) {
 		fprintf(stderr, "virtserctl: %s", ll ? line : "no reply from virtserd\n");
 		close(fd);
 		return 1;
@@ -213,7 +222,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = getenv("VIRTSERD_CONTROL");
 	bool json = false;
-	char cmd[300];
+	char cmd[VS_CTL_LINE_MAX];
 	int c;
 
 	if (!path || !*path)
@@ -233,33 +242,38 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	const char *verb = argv[optind++];
 
-	if (!strcmp(verb, "list") || !strcmp(verb, "reload") || !strcmp(verb, "version")) {
+	if (!strcmp(verb, VS_CTL_LIST) || !strcmp(verb, VS_CTL_RELOAD) ||
+	    !strcmp(verb, VS_CTL_VERSION)) {
 		if (optind != argc) {
 			usage(stderr);
 			return 2;
 		}
-		snprintf(cmd, sizeof(cmd), "%s%s\n", verb, json ? " json" : "");
+		snprintf(cmd, sizeof(cmd), "%s%s\n", verb, json ? " " VS_CTL_JSON : "");
 		return simple(path, cmd);
 	}
-	if (!strcmp(verb, "status")) {
+	if (!strcmp(verb, VS_CTL_STATUS)) {
 		if (optind + 1 != argc) {
 			usage(stderr);
 			return 2;
 		}
-		snprintf(cmd, sizeof(cmd), "status %s%s\n", argv[optind], json ? " json" : "");
+		if ((size_t)snprintf(cmd, sizeof(cmd), VS_CTL_STATUS " %s%s\n", argv[optind],
+				     json ? " " VS_CTL_JSON : "") >= sizeof(cmd)) {
+			fprintf(stderr, "virtserctl: port name too long\n");
+			return 2;
+		}
 		return simple(path, cmd);
 	}
-	if (!strcmp(verb, "attach")) {
-		const char *mode = "rw", *port = NULL;
+	if (!strcmp(verb, VS_CTL_ATTACH)) {
+		const char *mode = VS_CTL_MODE_RW, *port = NULL;
 		int esc = 0x1d;	/* ^] as in telnet */
 
 		for (; optind < argc; optind++) {
 			const char *a = argv[optind];
 
 			if (!strcmp(a, "-r")) {
-				mode = "ro";
+				mode = VS_CTL_MODE_RO;
 			} else if (!strcmp(a, "-f")) {
-				mode = "force";
+				mode = VS_CTL_MODE_FORCE;
 			} else if (!strcmp(a, "-e") && optind + 1 < argc) {
 				a = argv[++optind];
 				esc = a[0] == '^' && a[1] ? a[1] & 0x1f : (unsigned char)a[0];
