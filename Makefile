@@ -90,9 +90,11 @@ demo: deps
 	@bash demo/demo.sh --kernel $(KERNEL) --build $(B) $(if $(INTERACTIVE),--interactive)
 
 # Figures, not verdicts: each prints its own table with ratios.
-bench: deps userspace module-$(KERNEL)
+bench: deps userspace module-$(KERNEL) vtdev-$(KERNEL)
 	@echo "== guest driver: in-tree virtio_console vs virtser.ko (bench/guest.sh)"
 	@B=$(B) bash bench/guest.sh $(KERNEL)
+	@echo "== driver ceiling: both drivers against vtdev.ko, no QEMU device (bench/ceiling.sh)"
+	@B=$(B) bash bench/ceiling.sh $(KERNEL)
 	@echo "== host relay: virtserd vs socat vs a direct connection (bench/relay-bench.sh)"
 	@bash bench/relay-bench.sh $(B)
 
