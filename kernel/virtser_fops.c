@@ -59,6 +59,11 @@ static bool vs_nonblock(struct kiocb *iocb)
  * holders of read_mutex remove buffers from rxq, so the head buffer stays
  * put while we copy from it without the spinlock.  Consumed buffers are
  * given back to the device in one batch with one kick.
+ *
+ * Returns the bytes copied; -EFAULT only when the copy itself faulted
+ * before any byte; 0 when the queue was empty, which with a second reader
+ * on the port happens after the data that woke us went to that reader:
+ * the caller waits again, it is not end of file.
  */
 static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
 			       bool nowait)
@@ -66,6 +71,7 @@ static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
 	struct vs_buf *buf;
 	unsigned long flags;
 	size_t done = 0, n, got;
+	bool faulted = false;
 	LIST_HEAD(consumed);
 
 	/* IOCB_NOWAIT (io_uring, RWF_NOWAIT) must not sleep on a reader. */
@@ -88,12 +94,14 @@ static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
 			list_move_tail(&buf->list, &consumed);	/* ours now */
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		done += got;
-		if (got < n)
+		if (got < n) {
+			faulted = true;
 			break;
+		}
 	}
 	mutex_unlock(&port->read_mutex);
 	vs_port_repost_rx(port, &consumed);
-	if (!done && iov_iter_count(to) && vs_has_data(port))
+	if (!done && faulted)
 		return -EFAULT;
 	return done;
 }
@@ -101,27 +109,35 @@ static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
 static ssize_t vs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vs_port *port = iocb->ki_filp->private_data;
-	int ret;
+	ssize_t ret;
 
-	if (READ_ONCE(port->unplugged))
-		return -ENODEV;
-	if (!vs_has_data(port)) {
-		/* No host: end of file now, as in-tree, even when blocking. */
-		if (!READ_ONCE(port->host_connected))
+	for (;;) {
+		if (READ_ONCE(port->unplugged))
+			return -ENODEV;
+		if (!vs_has_data(port)) {
+			/* No host: end of file now, as in-tree, even when blocking. */
+			if (!READ_ONCE(port->host_connected))
+				return 0;
+			if (vs_nonblock(iocb))
+				return -EAGAIN;
+			ret = wait_event_freezable(port->waitqueue,
+						   !vs_will_read_block(port));
+			if (ret < 0)
+				return ret;
+		}
+		if (READ_ONCE(port->unplugged))
+			return -ENODEV;
+		/* Data that raced with a host close is still delivered first. */
+		if (!vs_has_data(port) && !READ_ONCE(port->host_connected))
 			return 0;
-		if (vs_nonblock(iocb))
-			return -EAGAIN;
-		ret = wait_event_freezable(port->waitqueue,
-					   !vs_will_read_block(port));
-		if (ret < 0)
+		ret = vs_fill_readbuf(port, to, iocb->ki_flags & IOCB_NOWAIT);
+		/* Empty: another reader took it (see vs_fill_readbuf()). */
+		if (ret || !iov_iter_count(to))
 			return ret;
+		if (signal_pending(current))
+			return -ERESTARTSYS;
+		cond_resched();
 	}
-	if (READ_ONCE(port->unplugged))
-		return -ENODEV;
-	/* Data that raced with a host close is still delivered first. */
-	if (!vs_has_data(port) && !READ_ONCE(port->host_connected))
-		return 0;
-	return vs_fill_readbuf(port, to, iocb->ki_flags & IOCB_NOWAIT);
 }
 
 static int vs_wait_writable(struct vs_port *port, bool nonblock)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,67 @@ TEST_F(ext, keep_unread_keeps_data_for_next_open)
 	ASSERT_TRUE(pattern_ok(buf, 600, 9));
 	ASSERT_EQ(1, pwrite(pf, "0", 1, 0));
 	close(pf);
+}
+
+/* One of two readers sharing a port's fd. */
+struct reader {
+	pthread_t thread;
+	int fd;
+	unsigned long long *total;	/* shared, updated atomically */
+	ssize_t last;			/* the call that ended the loop */
+	int err;
+	unsigned long long at;		/* total when it ended */
+};
+
+static void *reader_run(void *arg)
+{
+	struct reader *rd = arg;
+	char buf[4096];
+
+	for (;;) {
+		rd->last = read(rd->fd, buf, sizeof(buf));
+		if (rd->last <= 0)
+			break;
+		__atomic_add_fetch(rd->total, (unsigned long long)rd->last, __ATOMIC_SEQ_CST);
+	}
+	rd->err = errno;
+	rd->at = __atomic_load_n(rd->total, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Two blocking readers on one connected port: neither may be told end of
+ * file or get an error while data is still coming.  Whoever loses the race
+ * for the data that woke both waits again (the in-tree driver returns 0,
+ * end of file, to the loser).
+ */
+TEST_F_TIMEOUT(ext, two_readers_never_see_a_false_end, 120)
+{
+	const unsigned long long n = 8ull << 20;
+	unsigned long long total = 0;
+	struct reader rd[2];
+	uint64_t t0;
+	int i;
+
+	NEED_VIRTSER();
+	for (i = 0; i < 2; i++) {
+		rd[i] = (struct reader){ .fd = self->fd, .total = &total };
+		ASSERT_EQ(0, pthread_create(&rd[i].thread, NULL, reader_run, &rd[i]));
+	}
+	HOST("source %u %llu 11", self->p.id, n);
+	t0 = vt_now_ms();
+	while (__atomic_load_n(&total, __ATOMIC_SEQ_CST) < n && vt_now_ms() - t0 < 60000)
+		usleep(10000);
+	/* The host closes: now end of file is right, and ends both threads. */
+	HOST("reset %u", self->p.id);
+	for (i = 0; i < 2; i++) {
+		pthread_join(rd[i].thread, NULL);
+		TH_LOG("reader %d ended with %zd (%s) after %llu of %llu bytes", i, rd[i].last,
+		       rd[i].last < 0 ? strerror(rd[i].err) : "end of file", rd[i].at, n);
+		EXPECT_EQ(n, rd[i].at);
+		EXPECT_EQ(0, rd[i].last);
+	}
+	EXPECT_EQ(n, total);
 }
 
 TEST_HARNESS_MAIN

@@ -696,6 +696,31 @@ TEST_F(port, write_faulting_later_is_short_and_sends_what_it_says)
 	}
 }
 
+/*
+ * A read into a buffer that faults at its first byte fails with EFAULT
+ * and consumes nothing (both drivers): the same bytes are read next.
+ */
+TEST_F(port, read_into_faulting_buffer_is_efault_and_keeps_the_data)
+{
+	char *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char buf[16];
+	ssize_t r;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_LE(0, port_open(_metadata, self, 0));
+	CONNECT();
+	HOST("send %u 68656c6c6f", self->p.id);	/* "hello" */
+	ASSERT_TRUE(vt_poll(self->fd, POLLIN, STATE_MS) & POLLIN);
+	errno = 0;
+	r = read(self->fd, p, 4096);
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EFAULT, errno);
+	r = read(self->fd, buf, sizeof(buf));
+	EXPECT_EQ(5, r);
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	munmap(p, 4096);
+}
+
 /* ------------------------------------------------------------------ */
 /* O_ASYNC                                                              */
 
