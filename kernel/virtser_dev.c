@@ -123,14 +123,21 @@ static void vs_set_ready(struct vs_dev *vsdev, bool ready)
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 
-/* Queue layout: port 0 rx/tx, control rx/tx, then ports 1.. rx/tx. */
+/*
+ * Queue layout: port 0 rx/tx, control rx/tx, then ports 1.. rx/tx.
+ * Called with ports_mutex held.  On failure no queue pointer is left in
+ * @vsdev: a transport whose find_vqs fails part way deletes the queues it
+ * made but leaves their pointers in the array it was given.
+ */
 static int vs_init_vqs(struct vs_dev *vsdev)
 {
 	vq_callback_t **cbs;
 	const char **names;
+	unsigned long flags;
 	unsigned int i;
 	int err = -ENOMEM;
 
+	lockdep_assert_held(&vsdev->ports_mutex);
 	/* Up to 0x10002 queues: no high-order allocation for the tables. */
 	cbs = kvcalloc(vsdev->nvqs, sizeof(*cbs), GFP_KERNEL);
 	names = kvcalloc(vsdev->nvqs, sizeof(*names), GFP_KERNEL);
@@ -150,11 +157,18 @@ static int vs_init_vqs(struct vs_dev *vsdev)
 	}
 	err = virtser_find_vqs(vsdev->vdev, vsdev->nvqs, vsdev->vqs, cbs,
 			       names);
-	if (err)
+	if (err) {
+		for (i = 0; i < vsdev->nvqs; i++)
+			vsdev->vqs[i] = NULL;
 		goto out;
+	}
 	if (vsdev->multiport) {
+		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
 		vsdev->c_ivq = vsdev->vqs[VS_CTRL_RX_VQ];
+		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+		spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
 		vsdev->c_ovq = vsdev->vqs[VS_CTRL_TX_VQ];
+		spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
 	}
 out:
 	kvfree(cbs);
@@ -162,12 +176,22 @@ out:
 	return err;
 }
 
-/* After a reset: forget the control queues and free every buffer. */
+/*
+ * After a reset: forget the control queues, free every buffer, delete the
+ * queues and clear every pointer to them (the ports let go of theirs in
+ * vs_port_detach_bufs() before this).  Called with ports_mutex held.
+ * Without queues (after a failed restore, and at the freeze or remove
+ * that follows one) only the clearing is done: the transport already
+ * deleted what its failed find_vqs made, and a second del_vqs would free
+ * its interrupts again (virtio_mmio does not check).  Queue 0 always
+ * exists when find_vqs succeeded.
+ */
 static void vs_del_vqs(struct vs_dev *vsdev)
 {
 	unsigned long flags;
 	unsigned int i;
 
+	lockdep_assert_held(&vsdev->ports_mutex);
 	spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
 	vsdev->c_ivq = NULL;
 	spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
@@ -175,9 +199,13 @@ static void vs_del_vqs(struct vs_dev *vsdev)
 	vsdev->c_ovq = NULL;
 	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
 	wake_up_all(&vsdev->c_ovq_wait);
+	if (!vsdev->vqs[0])
+		return;
 	for (i = 0; i < vsdev->nvqs; i++)
 		vs_vq_free_all(vsdev->vqs[i]);
 	vsdev->vdev->config->del_vqs(vsdev->vdev);
+	for (i = 0; i < vsdev->nvqs; i++)
+		vsdev->vqs[i] = NULL;
 }
 
 static void vs_unplug_all(struct vs_dev *vsdev)
@@ -250,7 +278,9 @@ static int vs_probe(struct virtio_device *vdev)
 				  "virtio-portsdev");
 	if (err)
 		goto free;
+	mutex_lock(&vsdev->ports_mutex);
 	err = vs_init_vqs(vsdev);
+	mutex_unlock(&vsdev->ports_mutex);
 	if (err) {
 		dev_err(&vdev->dev, "cannot set up %u virtqueues: %d\n",
 			vsdev->nvqs, err);
@@ -287,7 +317,9 @@ teardown:
 	cancel_work_sync(&vsdev->ctrl_work);
 	cancel_work_sync(&vsdev->config_work);
 	vs_unplug_all(vsdev);
+	mutex_lock(&vsdev->ports_mutex);
 	vs_del_vqs(vsdev);
+	mutex_unlock(&vsdev->ports_mutex);
 free_chrdev:
 	unregister_chrdev_region(vsdev->devt_base, vsdev->max_nr_ports);
 free:
@@ -314,7 +346,9 @@ static void vs_remove(struct virtio_device *vdev)
 	cancel_work_sync(&vsdev->config_work);
 	virtio_reset_device(vdev);
 	vs_unplug_all(vsdev);
+	mutex_lock(&vsdev->ports_mutex);
 	vs_del_vqs(vsdev);
+	mutex_unlock(&vsdev->ports_mutex);
 	unregister_chrdev_region(vsdev->devt_base, vsdev->max_nr_ports);
 	vs_dev_put(vsdev);
 }
@@ -361,10 +395,21 @@ static int vs_restore(struct virtio_device *vdev)
 	u32 id;
 	int err;
 
-	err = vs_init_vqs(vsdev);
-	if (err)
-		return err;
 	mutex_lock(&vsdev->ports_mutex);
+	err = vs_init_vqs(vsdev);
+	if (err) {
+		mutex_unlock(&vsdev->ports_mutex);
+		/*
+		 * Without queues the ports are dead: unplug them as at
+		 * removal, so open files get -ENODEV instead of waiting for
+		 * a host that cannot come back.  A later successful restore
+		 * sends DEVICE_READY, and the device announces them anew.
+		 */
+		dev_err(&vdev->dev, "restore failed, no virtqueues: %d; removing the ports\n",
+			err);
+		vs_unplug_all(vsdev);
+		return err;
+	}
 	for (id = 0; id < vsdev->max_nr_ports; id++) {
 		port = vs_port_get(vsdev, id);
 		if (!port)

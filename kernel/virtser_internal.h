@@ -236,17 +236,21 @@ struct vs_port {
  *	(virtio_max_dma_size(): 256 KiB under swiotlb); zero-copy buffers
  *	merge adjacent pages only up to it
  *
- * @vqs: all virtqueues; replaced on restore.  Ports copy their own two
- *	under their locks; the control queues are below.
+ * @vqs: all virtqueues, or all NULL while there are none (frozen, after
+ *	a failed restore, removed); entries written under @ports_mutex by
+ *	probe, freeze, restore and remove, read under it by vs_port_add().
+ *	Ports copy their own two under their locks; the control queues are
+ *	below.
  * @ports_mutex: serialises port creation, unplug, naming and console
  *	setup (all from control work, probe, remove and PM)
  * @ports_lock: irq-safe; protects @ports, the id-indexed port table that
  *	vq callbacks and open() look ports up in
  * @ports: port pointers indexed by id; each holds a port reference
  * @c_ivq_lock: protects @c_ivq
- * @c_ivq: control receive queue, NULL when there is none or frozen
+ * @c_ivq: control receive queue, NULL when there is none, frozen or
+ *	after a failed restore
  * @c_ovq_lock: protects @c_ovq
- * @c_ovq: control transmit queue, NULL when there is none or frozen
+ * @c_ovq: control transmit queue, NULL as @c_ivq
  * @c_ovq_wait: control senders waiting for ring space
  * @ctrl_work: parses control messages (process context)
  * @config_work: handles config changes (non-multiport resize)

@@ -44,6 +44,8 @@ static const struct {
 	  "a writer blocked on the port is not woken by virtio_break_device()" },
 	{ "stalled_console",
 	  "console output spins with interrupts off until the host returns the buffer: the guest hangs" },
+	{ "failed_restore_then_io_and_remove",
+	  "a failed restore frees the queue arrays that removal frees again: the next probe crashed in kmalloc" },
 	{ NULL, NULL },
 };
 
@@ -903,6 +905,115 @@ TEST_F_TIMEOUT(vd, remove_device_mid_transfer, 60)
 	TH_LOG("writer moved %lld bytes, then errno %d", s.bytes, s.err);
 	close(s.fd);
 	EXPECT_EQ(ENODEV, s.err);
+}
+
+static int pm_write(const char *file, const char *val)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t r;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val));
+	err = errno;
+	close(fd);
+	return r == (ssize_t)strlen(val) ? 0 : -err;
+}
+
+/* A read or write that failed as on a dead device, not EOF or EAGAIN. */
+static bool refused(ssize_t r, int err)
+{
+	return r < 0 && (err == ENODEV || err == EIO);
+}
+
+/*
+ * Suspend and resume (pm_test=devices) with a device whose find_vqs fails
+ * at restore after making two queues: the driver is left without queues.
+ * The open port must then refuse I/O (ENODEV or EIO; no EOF, no EAGAIN,
+ * no writer blocked for ever), and closing it and removing the device
+ * must not touch the queues freed at freeze or by the failed find_vqs;
+ * a second cycle that succeeds brings the ports back.  On a KASAN kernel (make hostile KERNEL=6.1-debug) a stale pointer is a
+ * splat even when it does not crash.
+ */
+TEST_F_TIMEOUT(vd, failed_restore_then_io_and_remove, 120)
+{
+	struct vtdev_state s;
+	struct vt_call wr;
+	char buf[64];
+	int fd, warned;
+	ssize_t r;
+	short ev;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	CASE_BEGIN();
+	fd = open(self->node1, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_wait_host(fd, true, WAIT_MS));
+	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
+	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned));
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_FAIL_FIND_VQS, 0, 2));
+	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
+	/* The suspend itself succeeds: only this device fails to resume. */
+	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+
+	/* The restore failed: the kernel says so, and the device is FAILED. */
+	EXPECT_EQ(0, vt_klog_scan(self->klog, self->needle, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+	EXPECT_LE(1, warned) {
+		TH_LOG("no error naming %s after the failed restore", self->needle);
+	}
+	ASSERT_EQ(0, vt_dev_state(&self->d, &s));
+	TH_LOG("device status 0x%x after the resume", s.status);
+	EXPECT_TRUE(s.status & 0x80);	/* VIRTIO_CONFIG_S_FAILED */
+
+	r = write(fd, "x", 1);
+	TH_LOG("non-blocking write: %zd (%s)", r, r < 0 ? strerror(errno) : "-");
+	EXPECT_TRUE(refused(r, errno));
+	r = read(fd, buf, sizeof(buf));
+	TH_LOG("read: %zd (%s)", r, r < 0 ? strerror(errno) : "-");
+	EXPECT_TRUE(refused(r, errno));
+	ev = vt_poll(fd, POLLIN | POLLOUT, 0);
+	TH_LOG("poll: 0x%x", ev);
+	EXPECT_TRUE(ev & (POLLHUP | POLLERR));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, 0));
+	vt_call_start(&wr, fd, true, "y", 1);
+	EXPECT_EQ(0, vt_call_join(&wr, WAIT_MS)) {
+		TH_LOG("a blocking write still waits on the failed device");
+	}
+	if (wr.done) {
+		TH_LOG("blocking write: %zd (%s)", wr.ret, strerror(wr.err));
+		EXPECT_TRUE(refused(wr.ret, wr.err));
+	}
+	close(fd);
+
+	/*
+	 * A second cycle, find_vqs working again: the freeze finds nothing
+	 * to delete; on virtser.ko the restore asks the device to announce
+	 * its ports, and port 1 is back.
+	 */
+	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
+	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+	if (!self->intree) {
+		EXPECT_EQ(0, vt_dev_wait_port(&self->d, 1, true, WAIT_MS));
+		EXPECT_EQ(0, port_write_check(_metadata, self, 1, 4096));
+	}
+
+	/* Removal runs the driver's remove over what restore left. */
+	EXPECT_EQ(0, vt_dev_destroy(&self->d));
+	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+	/* The guest is alive: a new device binds and its port works. */
+	ASSERT_EQ(0, make_default(_metadata, self));
+	EXPECT_EQ(0, port_write_check(_metadata, self, 1, 4096));
 }
 
 /* ---------------------------------------------------------------- */

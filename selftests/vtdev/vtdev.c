@@ -142,6 +142,8 @@ struct vtdev {
 	u64 ctrl_delivered;
 	struct vtdev_vq *vqs;		/* nvqs_max of them */
 	u32 nvqs;			/* set up by the driver */
+	bool fail_find_vqs;		/* hostile: the next find_vqs fails ... */
+	u32 fail_after;			/* ... after making this many queues */
 	struct list_head ctrl_out;	/* struct vtdev_msg, in order */
 	u32 ctrl_pending;
 	struct vtdev_port ports[VTDEV_MAX_PORTS];
@@ -862,13 +864,27 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 	struct virtqueue *vq;
 	unsigned long flags;
 	struct vtdev_vq *q;
-	unsigned int i;
+	unsigned int i, made = 0, fail_at = UINT_MAX;
 	int err = 0;
 
+	spin_lock_irqsave(&dev->lock, flags);
+	if (dev->fail_find_vqs)
+		fail_at = dev->fail_after;
+	dev->fail_find_vqs = false;
+	spin_unlock_irqrestore(&dev->lock, flags);
 	for (i = 0; i < nvqs; i++) {
 		vqs[i] = NULL;
 		if (!req[i].name)
 			continue;
+		/*
+		 * Hostile: out of memory part way, as a transport fails.  The
+		 * queues made so far are deleted below, but the driver's
+		 * array still holds their pointers, as with virtio_pci.
+		 */
+		if (made == fail_at) {
+			err = -ENOMEM;
+			break;
+		}
 		/* A queue the device does not have, as a PCI device says. */
 		if (i >= dev->nvqs_max) {
 			err = -ENOENT;
@@ -909,6 +925,7 @@ int vtdev_find_vqs_common(struct virtio_device *vdev, unsigned int nvqs,
 			break;
 		}
 		vqs[i] = vq;
+		made++;
 	}
 	if (err)
 		vtdev_del_vqs(vdev);
@@ -955,6 +972,33 @@ static const struct virtio_config_ops vtdev_config_ops = {
 	.get_features		= vtdev_get_features,
 	.finalize_features	= vtdev_finalize_features,
 	.bus_name		= vtdev_bus_name,
+};
+
+/*
+ * System sleep as a PCI transport does it: the device's suspend and
+ * resume are the driver's freeze and restore.  The virtio bus has no PM
+ * callbacks of its own, so without these a suspend would pass the
+ * device by.
+ */
+#ifdef CONFIG_PM_SLEEP
+static int vtdev_pm_freeze(struct device *d)
+{
+	return virtio_device_freeze(dev_to_virtio(d));
+}
+
+static int vtdev_pm_restore(struct device *d)
+{
+	return virtio_device_restore(dev_to_virtio(d));
+}
+#endif
+
+static const struct dev_pm_ops vtdev_pm_ops = {
+	SET_SYSTEM_SLEEP_PM_OPS(vtdev_pm_freeze, vtdev_pm_restore)
+};
+
+static const struct device_type vtdev_type = {
+	.name	= "vtdev",
+	.pm	= &vtdev_pm_ops,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1037,6 +1081,7 @@ static int vtdev_create(struct file *file, struct vtdev_create __user *arg)
 	dev->vdev.id.vendor = 0x1af4;
 	dev->vdev.config = &vtdev_config_ops;
 	dev->vdev.dev.parent = vtdev_root;
+	dev->vdev.dev.type = &vtdev_type;
 	dev->vdev.dev.release = vtdev_release;
 	/* Before registering: the driver may probe inside the call. */
 	file->private_data = dev;
@@ -1351,6 +1396,13 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		if (u.h.op == VTDEV_H_BREAK) {
 			virtio_break_device(&dev->vdev);
+			return 0;
+		}
+		if (u.h.op == VTDEV_H_FAIL_FIND_VQS) {
+			spin_lock_irqsave(&dev->lock, flags);
+			dev->fail_find_vqs = true;
+			dev->fail_after = u.h.arg;
+			spin_unlock_irqrestore(&dev->lock, flags);
 			return 0;
 		}
 		if (u.h.q >= dev->nvqs_max)

@@ -146,6 +146,7 @@ struct vtdev_state {
 #define VTDEV_H_USED_ID		2	/* next used entry on queue q: id = arg */
 #define VTDEV_H_BREAK		3	/* virtio_break_device() now */
 #define VTDEV_H_REORDER		4	/* complete the next arg pairs on q swapped */
+#define VTDEV_H_FAIL_FIND_VQS	5	/* next find_vqs: make arg queues, then -ENOMEM */
 
 struct vtdev_hostile {
 	__u32 op;
