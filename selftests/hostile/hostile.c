@@ -779,6 +779,7 @@ TEST_F_TIMEOUT(vd, completes_out_of_order, 60)
 TEST_F_TIMEOUT(vd, stalled_host_then_unplug, 60)
 {
 	static char chunk[4096];
+	size_t filled = 0;
 	struct vt_call wr;
 	int fd;
 
@@ -786,9 +787,16 @@ TEST_F_TIMEOUT(vd, stalled_host_then_unplug, 60)
 	ASSERT_EQ(0, vt_dev_mode(&self->d, 1, VTDEV_MODE_STALL));
 	fd = open(self->node1, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, fd);
+	/*
+	 * The host end's PORT_OPEN may still be on its way: until it is in,
+	 * the first write fails with EAGAIN and the blocking one below would
+	 * wait for the host, not for room (it then returned 4096, once).
+	 */
+	ASSERT_EQ(0, vt_wait_host(fd, true, WAIT_MS));
 	while (write(fd, chunk, sizeof(chunk)) > 0)
-		;
+		filled += sizeof(chunk);
 	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_LT(0, filled);
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, 0));
 	vt_call_start(&wr, fd, true, chunk, sizeof(chunk));
 	usleep(200000);
