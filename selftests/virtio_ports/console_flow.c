@@ -18,6 +18,7 @@
  * speed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,20 +72,50 @@ static int paced_status(unsigned int id, struct paced_result *r, char *reply, si
  * On a stall, what the driver says it received (debugfs, both drivers):
  * tells a guest-side stall from data the host end never delivered.
  */
+/* A small file's text on one line, or "-" when it cannot be read. */
+static const char *one_line(const char *path, char *buf, size_t len)
+{
+	char *p;
+
+	if (vt_read_file(path, buf, len) < 0)
+		return "-";
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return buf;
+}
+
 static void log_console_state(struct __test_metadata *_metadata, unsigned int id)
 {
-	char node[PATH_MAX], path[PATH_MAX], buf[2048], *p;
+	char node[PATH_MAX], path[PATH_MAX], buf[2048];
+	struct dirent *e;
+	DIR *d;
 
 	if (vt_port_node(id, node, sizeof(node)))
 		return;
 	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s",
 		 node + strlen("/dev/"));
-	if (vt_read_file(path, buf, sizeof(buf)) < 0)
-		return;
-	for (p = buf; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	TH_LOG("%s: %s", path, buf);
+	TH_LOG("%s: %s", path, one_line(path, buf, sizeof(buf)));
+	/* virtser.ko only: what the driver still holds, not yet given to hvc. */
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/virtser/rx_bytes",
+		 node + strlen("/dev/"));
+	if (!access(path, R_OK))
+		TH_LOG("%s: %s", path, one_line(path, buf, sizeof(buf)));
+	/* Where each cat sleeps: the tty layer, or never woken. */
+	d = opendir("/proc");
+	while (d && (e = readdir(d))) {
+		char comm[64];
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		if (strcmp(one_line(path, comm, sizeof(comm)), "cat "))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stack", e->d_name);
+		TH_LOG("cat %s: %s", e->d_name, one_line(path, buf, sizeof(buf)));
+	}
+	if (d)
+		closedir(d);
 }
 
 FIXTURE(paced) {
