@@ -915,20 +915,6 @@ TEST_F_TIMEOUT(vd, remove_device_mid_transfer, 60)
 	EXPECT_EQ(ENODEV, s.err);
 }
 
-static int pm_write(const char *file, const char *val)
-{
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
-	ssize_t r;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, strlen(val));
-	err = errno;
-	close(fd);
-	return r == (ssize_t)strlen(val) ? 0 : -err;
-}
-
 /* A read or write that failed as on a dead device, not EOF or EAGAIN. */
 static bool refused(ssize_t r, int err)
 {
@@ -962,10 +948,10 @@ TEST_F_TIMEOUT(vd, failed_restore_then_io_and_remove, 120)
 	vt_dev_wait_ctrl_idle(&self->d, WAIT_MS);
 	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned));
 	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_FAIL_FIND_VQS, 0, 2));
-	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
 	/* The suspend itself succeeds: only this device fails to resume. */
-	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
-	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
 
 	/* The restore failed: the kernel says so, and the device is FAILED. */
 	EXPECT_EQ(0, vt_klog_scan(self->klog, self->needle, &warned)) {
@@ -1003,9 +989,9 @@ TEST_F_TIMEOUT(vd, failed_restore_then_io_and_remove, 120)
 	 * to delete; on virtser.ko the restore asks the device to announce
 	 * its ports, and port 1 is back.
 	 */
-	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
-	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
-	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
 	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned)) {
 		TH_LOG("the kernel log has a splat (lines above)");
 	}

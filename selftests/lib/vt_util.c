@@ -224,3 +224,17 @@ int vt_sink_check(unsigned int id, struct sha256 *sha, unsigned long long n, int
 	}
 	return 0;
 }
+
+int vt_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t r;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val));
+	err = r < 0 ? errno : EIO;
+	close(fd);
+	return r == (ssize_t)strlen(val) ? 0 : -err;
+}

@@ -54,6 +54,8 @@ int vt_sigio_expect(sigset_t *set, int fd, int ms, char *why, size_t len);
 
 /* Read a small sysfs/debugfs file into buf, NUL-terminated; -1 on error. */
 int vt_read_file(const char *path, char *buf, size_t len);
+/* Write val to a sysfs/procfs file in one write(); 0 or -errno. */
+int vt_write_file(const char *path, const char *val);
 
 /*
  * A read() or write() running in its own thread, so a test can check that

@@ -376,20 +376,6 @@ static unsigned int kmsg_scan(int fd, const char *const *needles)
 	return seen;
 }
 
-static int pm_write(const char *file, const char *val)
-{
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
-	ssize_t r;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, val, strlen(val));
-	err = errno;
-	close(fd);
-	return r == (ssize_t)strlen(val) ? 0 : -err;
-}
-
 /*
  * One try: arm the delayed hot-plug, suspend, and wait for the host's
  * verdict.  Returns 1 if the plug fell into the frozen window, 0 if not
@@ -412,7 +398,7 @@ static int plug_while_frozen(struct __test_metadata *_metadata, int try,
 	}
 	n = (unsigned int)strtoul(reply, NULL, 10);
 	t0 = vt_now_ms();
-	err = pm_write("/sys/power/state", "freeze");
+	err = vt_write_file("/sys/power/state", "freeze");
 	t1 = vt_now_ms();
 	if (err) {
 		TH_LOG("suspend: %s", strerror(-err));
@@ -491,7 +477,7 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 	}
 	kfd = kmsg_open();
 	ASSERT_LE(0, kfd);
-	ASSERT_EQ(0, pm_write("/sys/power/pm_test", "devices"));
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
 	for (try = 1; try <= FROZEN_TRIES; try++) {
 		kmsg_scan(kfd, NULL);
 		r = plug_while_frozen(_metadata, try, &delay_ms);
@@ -505,7 +491,7 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 			break;
 		}
 	}
-	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
 	seen = kmsg_scan(kfd, logged);
 	close(kfd);
 	if (r == -1) {
@@ -847,14 +833,14 @@ TEST_F_TIMEOUT(zc, freeze_with_a_blocked_writer, 120)
 	struct vt_port p;
 	long got, err;
 
-	if (pm_write("/sys/power/pm_test", "devices"))
+	if (vt_write_file("/sys/power/pm_test", "devices"))
 		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
 	ASSERT_EQ(0, vt_first_port(&p));
 	ASSERT_EQ(0, zc_open(self, p.id));
 	ASSERT_EQ(0, zc_start(&w, self->fd, self->data));
 	EXPECT_TRUE(zc_blocked(&w, 300));
-	EXPECT_EQ(0, pm_write("/sys/power/state", "freeze"));
-	EXPECT_EQ(0, pm_write("/sys/power/pm_test", "none"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/state", "freeze"));
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
 	ASSERT_EQ(0, vt_wait_host(self->fd, true, STATE_MS));
 	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "readable %u 5000", p.id));
 	got = atol(reply);
