@@ -117,8 +117,8 @@ programs=${tests:-$(tr '\n' ' ' < "$top/selftests/tests.order")}
 echo "# vmtest: kernel $kver, driver $driver, $qemu ${accel[*]}"
 set +e
 # vmhost exits 75 when the guest never reached its init (an early-boot
-# hang of the guest kernel under TCG on a loaded host, before the driver
-# under test is even loaded): that boot is retried once, and said so.
+# hang or panic of the guest kernel under TCG on a loaded host, before the
+# driver under test is even loaded): that boot is retried once, and said so.
 for attempt in 1 2; do
 "$build/selftests/vmhost" --dir "$work" --timeout "$timeout" "${vmhost_ports[@]}" "${daemon_args[@]}" \
 	--plan "$build/selftests/tests.plan" --programs "$programs" -- \
@@ -133,7 +133,7 @@ wait "$vmhost_pid"
 rc=$?
 vmhost_pid=
 [ $rc = 75 ] && [ $attempt = 1 ] || break
-echo "# vmtest: the guest hung before its init; booting it again (first boot's log: $logs/console-boot-hang.log)"
+echo "# vmtest: the guest never reached its init; booting it again (first boot's log: $logs/console-boot-hang.log)"
 cp -f "$work/console.log" "$logs/console-boot-hang.log" 2>/dev/null
 rm -f "$work"/*.sock "$work"/*.log
 done

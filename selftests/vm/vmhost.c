@@ -2149,6 +2149,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * The guest kernel died before its init ran (a panic in early boot:
+	 * seen once under TCG on a loaded host, an int3 Oops in the timer
+	 * softirq while the kernel patched its own code).  As with an
+	 * early-boot hang, nothing of the code under test has run yet, so
+	 * run.sh may boot it once more; a second failure fails the run.
+	 */
+	if (!guest_spoke && !killed && !restart_pending) {
+		note("QEMU exited (status %d) before the guest reached its init (see "
+		     "%s/console.log): an early-boot failure; exiting 75 so that the boot "
+		     "can be retried", qemu_status, workdir);
+		stop_daemon();
+		return 75;
+	}
 	if (!guest_done) {
 		note("QEMU exited before the guest finished (status %d); see %s/console.log",
 		     qemu_status, workdir);
