@@ -65,9 +65,10 @@
  *                              meanwhile; the port takes no other command
  *                              but reset until it is done
  *   pacedstatus PORT           -> "running SENT", or "done SHA SENT ECHOED
- *                              LATE": hash and length of what was written,
- *                              bytes read back, ticks that found the
- *                              socket full
+ *                              LATE TAIL": hash and length of what was
+ *                              written, bytes read back, ticks that found
+ *                              the socket full, and the last 128 bytes
+ *                              written (hex)
  *   afterstatus N              -> "pending", or "done +MS ok|err RESULT":
  *                              when the delayed command N ran (ms after it
  *                              was armed) and its answer

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -53,17 +54,18 @@ static unsigned long paced_ms(void)
 struct paced_result {
 	char sha[65];
 	unsigned long long sent, echoed, late;
+	char tail[257];		/* the last bytes sent, hex */
 };
 
-/* "done SHA SENT ECHOED LATE" -> 1, "running N" -> 0, an error -> -1. */
+/* "done SHA SENT ECHOED LATE TAIL" -> 1, "running N" -> 0, an error -> -1. */
 static int paced_status(unsigned int id, struct paced_result *r, char *reply, size_t len)
 {
 	if (vt_host(reply, len, "pacedstatus %u", id))
 		return -1;
 	if (!strncmp(reply, "running", 7))
 		return 0;
-	if (sscanf(reply, "done %64s %llu %llu %llu", r->sha, &r->sent, &r->echoed,
-		   &r->late) != 4)
+	if (sscanf(reply, "done %64s %llu %llu %llu %256s", r->sha, &r->sent, &r->echoed,
+		   &r->late, r->tail) != 5)
 		return -1;
 	return 1;
 }
@@ -101,21 +103,153 @@ static void log_console_state(struct __test_metadata *_metadata, unsigned int id
 		 node + strlen("/dev/"));
 	if (!access(path, R_OK))
 		TH_LOG("%s: %s", path, one_line(path, buf, sizeof(buf)));
-	/* Where each cat sleeps: the tty layer, or never woken. */
+	/*
+	 * Where each reader of the console sleeps: busybox runs cat inside
+	 * the shell, so look for whoever has the console as fd 0.
+	 */
 	d = opendir("/proc");
 	while (d && (e = readdir(d))) {
-		char comm[64];
+		char comm[64], fd0[PATH_MAX];
+		ssize_t n;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (strcmp(one_line(path, comm, sizeof(comm)), "cat "))
+		snprintf(path, sizeof(path), "/proc/%s/fd/0", e->d_name);
+		n = readlink(path, fd0, sizeof(fd0) - 1);
+		if (n < 0)
 			continue;
+		fd0[n] = 0;
+		if (!strstr(fd0, "hvc"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		one_line(path, comm, sizeof(comm));
 		snprintf(path, sizeof(path), "/proc/%s/stack", e->d_name);
-		TH_LOG("cat %s: %s", e->d_name, one_line(path, buf, sizeof(buf)));
+		TH_LOG("pid %s (%s) on %s: %s", e->d_name, comm, fd0,
+		       one_line(path, buf, sizeof(buf)));
 	}
 	if (d)
 		closedir(d);
+}
+
+/*
+ * With vt.console_trace=1 on the command line, the getty variant records
+ * the console input path in the kernel's function tracer (hvc, the tty
+ * flip buffer and n_tty, and both drivers' console hooks), and a stall
+ * prints the last events before it and what still runs during it: the
+ * means to tell which layer stopped passing the bytes on.
+ */
+#define TRACE_DIR	"/sys/kernel/debug/tracing"
+
+static const char *const trace_funcs[] = {
+	"hvc_poll", "__hvc_poll", "hvc_kick", "hvc_unthrottle", "hvc_write", "hvc_push",
+	"tty_throttle_safe", "tty_unthrottle_safe", "tty_flip_buffer_push",
+	"tty_buffer_restart_work", "flush_to_ldisc", "tty_port_default_receive_buf",
+	"n_tty_receive_buf", "n_tty_receive_buf2", "n_tty_receive_buf_common",
+	"n_tty_read", "n_tty_check_unthrottle", "n_tty_kick_worker",
+	"vs_get_chars", "vs_put_chars", "vs_cons_rx", "vs_cons_tx_done",
+	"get_chars", "put_chars", "in_intr",
+};
+
+/* Return probes: what each step handed on (a count, or a poll mask). */
+static const char *const trace_rets[] = {
+	"r:vt_hpoll __hvc_poll ret=$retval",
+	"r:vt_rbc n_tty_receive_buf_common ret=$retval",
+	"r:vt_vsgc vs_get_chars ret=$retval",
+	"r:vt_gc get_chars ret=$retval",
+};
+
+static bool trace_wanted(void)
+{
+	char cmdline[4096] = "";
+
+	vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	return strstr(cmdline, "vt.console_trace=1");
+}
+
+/* Append one line to a tracefs file; a missing symbol is not an error. */
+static void trace_add(const char *file, const char *line)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), TRACE_DIR "/%s", file);
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		return;
+	/* EINVAL: not in this kernel, or inlined; the rest still helps. */
+	(void)!write(fd, line, strlen(line));
+	close(fd);
+}
+
+static void trace_start(void)
+{
+	size_t i;
+
+	vt_write_file(TRACE_DIR "/tracing_on", "0");
+	vt_write_file(TRACE_DIR "/current_tracer", "nop");
+	vt_write_file(TRACE_DIR "/buffer_size_kb", "8192");
+	vt_write_file(TRACE_DIR "/set_ftrace_filter", " ");
+	for (i = 0; i < sizeof(trace_funcs) / sizeof(trace_funcs[0]); i++)
+		trace_add("set_ftrace_filter", trace_funcs[i]);
+	for (i = 0; i < sizeof(trace_rets) / sizeof(trace_rets[0]); i++)
+		trace_add("kprobe_events", trace_rets[i]);
+	vt_write_file(TRACE_DIR "/events/kprobes/enable", "1");
+	vt_write_file(TRACE_DIR "/current_tracer", "function");
+	vt_write_file(TRACE_DIR "/trace", "");
+	vt_write_file(TRACE_DIR "/tracing_on", "1");
+}
+
+/* The last lines of the trace, into the test's log. */
+static void trace_tail(struct __test_metadata *_metadata, const char *what, size_t lines)
+{
+	static char buf[1 << 20];
+	size_t n = 0, nl = 0;
+	char *p;
+	ssize_t r;
+	int fd = open(TRACE_DIR "/trace", O_RDONLY);
+
+	if (fd < 0)
+		return;
+	/* Keep the last part of the file: a ring of buf's size. */
+	for (;;) {
+		if (n == sizeof(buf) - 1) {
+			memmove(buf, buf + sizeof(buf) / 2, sizeof(buf) / 2 - 1);
+			n = sizeof(buf) / 2 - 1;
+		}
+		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	for (p = buf + n; p > buf && nl <= lines; p--)
+		nl += p[-1] == '\n';
+	TH_LOG("trace, %s:", what);
+	for (p = strtok(p, "\n"); p; p = strtok(NULL, "\n"))
+		if (*p != '#')
+			TH_LOG("  %s", p);
+}
+
+/* Before the stall (the ring's end), then 3 s of what runs during it. */
+static void trace_stall(struct __test_metadata *_metadata)
+{
+	vt_write_file(TRACE_DIR "/tracing_on", "0");
+	trace_tail(_metadata, "last events before the stall", 400);
+	vt_write_file(TRACE_DIR "/trace", "");
+	vt_write_file(TRACE_DIR "/tracing_on", "1");
+	sleep(3);
+	vt_write_file(TRACE_DIR "/tracing_on", "0");
+	trace_tail(_metadata, "3 s during the stall", 200);
+}
+
+static void trace_stop(void)
+{
+	vt_write_file(TRACE_DIR "/tracing_on", "0");
+	vt_write_file(TRACE_DIR "/current_tracer", "nop");
+	vt_write_file(TRACE_DIR "/events/kprobes/enable", "0");
+	vt_write_file(TRACE_DIR "/kprobe_events", "");
+	vt_write_file(TRACE_DIR "/set_ftrace_filter", " ");
 }
 
 FIXTURE(paced) {
@@ -138,6 +272,8 @@ FIXTURE_TEARDOWN(paced)
 	/* Also joins the host's paced thread if the test failed early. */
 	vt_host(NULL, 0, "reset %u", self->c.id);
 	vt_getty_stop(&self->getty);
+	if (trace_wanted())
+		trace_stop();
 }
 
 /*
@@ -252,6 +388,81 @@ static long long file_size(const char *path)
 	return stat(path, &st) ? -1 : (long long)st.st_size;
 }
 
+/* Text for a log line: newlines shown as '|', anything else odd as '.'. */
+static void printable(char *p)
+{
+	for (; *p; p++)
+		if (*p == '\n')
+			*p = '|';
+		else if (*p < 0x20 || *p > 0x7e)
+			*p = '.';
+}
+
+/*
+ * Where the input went that cat did not get: the end of what the host
+ * sent against the end of the file, and the history of the shell on the
+ * console (^U first drops a partial line), written to a file by the shell.
+ */
+static void log_where(struct __test_metadata *_metadata, unsigned int id, const char *out,
+		      const struct paced_result *res)
+{
+	static const char hist[] = "/tmp/vt-paced-history";
+	char sent[129] = "", got[129] = "", buf[4096];
+	size_t i, n = strlen(res->tail) / 2;
+	unsigned int c;
+	int fd;
+
+	for (i = 0; i < n && i < 128 && sscanf(res->tail + 2 * i, "%2x", &c) == 1; i++)
+		sent[i] = (char)c;
+	sent[i] = 0;
+	fd = open(out, O_RDONLY);
+	if (fd >= 0) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		ssize_t r = pread(fd, got, 128, end > 128 ? end - 128 : 0);
+
+		got[r > 0 ? r : 0] = 0;
+		close(fd);
+	}
+	printable(sent);
+	printable(got);
+	TH_LOG("last bytes sent: %s", sent);
+	TH_LOG("file ends with:  %s", got);
+	unlink(hist);
+	vt_host_send(id, "\x15history > /tmp/vt-paced-history\n");
+	sleep(3);
+	if (vt_read_file(hist, buf, sizeof(buf)) < 0) {
+		TH_LOG("the shell wrote no history (not at its prompt?)");
+		return;
+	}
+	printable(buf);
+	TH_LOG("the shell's history: %s", strlen(buf) > 1500 ? buf + strlen(buf) - 1500 : buf);
+}
+
+/*
+ * After a stall is logged (the test has failed): what n_tty holds as
+ * complete lines (TIOCINQ in canonical mode), then one more newline from
+ * the host.  If the missing bytes and the ^D then arrive, they were held
+ * between the driver and the line discipline waiting for a kick that only
+ * new input gave; if not, they are lost or held for good.
+ */
+static void log_nudge(struct __test_metadata *_metadata, unsigned int id, const char *out,
+		      const struct paced_result *res)
+{
+	int fd = open("/dev/hvc0", O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int inq = -1;
+
+	if (fd >= 0 && ioctl(fd, TIOCINQ, &inq))
+		inq = -1;
+	if (fd >= 0)
+		close(fd);
+	TH_LOG("hvc0: %d bytes of complete lines waiting in n_tty (TIOCINQ)", inq);
+	TH_LOG("file before a nudge: %lld bytes", file_size(out));
+	vt_host(NULL, 0, "send %u 0a", id);
+	sleep(5);
+	TH_LOG("file 5 s after one more newline from the host: %lld bytes", file_size(out));
+	log_where(_metadata, id, out, res);
+}
+
 /*
  * A login shell on hvc0 through getty: the input is text lines, typed into
  * `cat > FILE` in canonical mode with echo on, so output flows back while
@@ -279,6 +490,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 		SKIP(return, "console input through a getty can stall on both drivers (open "
 		     "bug, Documentation/testing.rst); vt.console_getty=1 runs it");
 	unlink(out);
+	if (trace_wanted())
+		trace_start();
 	ASSERT_EQ(0, vt_getty_login(self->c.id, &self->getty, reply, sizeof(reply))) {
 		TH_LOG("%s", reply);
 	}
@@ -315,6 +528,9 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 			TH_LOG("cat stalled: %lld of %llu bytes (plus the ^D)", size,
 			       res.sent);
 			log_console_state(_metadata, self->c.id);
+			if (trace_wanted())
+				trace_stall(_metadata);
+			log_nudge(_metadata, self->c.id, out, &res);
 		}
 		usleep(100000);
 	}

@@ -687,12 +687,14 @@ static void cmd_afterstatus(unsigned long seq, const char *arg)
  * runs the thread owns the port's fd: it also reads and counts whatever
  * the guest sends back (the echo of a tty), so that output never backs
  * up into the guest.  "pacedstatus PORT" answers "running SENT" or
- * "done SHA SENT ECHOED LATE": the SHA-256 and length of what was written,
- * the bytes read back, and how many ticks found the socket full.
+ * "done SHA SENT ECHOED LATE TAIL": the SHA-256 and length of what was
+ * written, the bytes read back, how many ticks found the socket full, and
+ * the last PACED_TAIL bytes written (hex), for a stall to be located.
  */
 #define PACED_TICK_US	500
 #define PACED_MIN	16
 #define PACED_MAX	64
+#define PACED_TAIL	128
 
 struct paced {
 	bool started;		/* a thread exists and must be joined */
@@ -705,6 +707,7 @@ struct paced {
 	volatile uint64_t sent;
 	uint64_t echoed, late;
 	struct sha256 sha;
+	uint8_t tail[PACED_TAIL];	/* the last bytes written, a ring */
 	char err[128];
 };
 static struct paced paced[MAX_PORTS];
@@ -797,6 +800,8 @@ static void *paced_thread(void *arg)
 		sha256_update(&pc->sha, buf, n);
 		if (!paced_write(pc, buf, n))
 			break;
+		for (size_t i = 0; i < n; i++)
+			pc->tail[(pc->sent + i) % PACED_TAIL] = buf[i];
 		pc->sent += n;
 		paced_drain(pc);
 		if (last)
@@ -857,7 +862,9 @@ static void cmd_paced(unsigned long seq, int id, char **args)
 static void cmd_pacedstatus(unsigned long seq, int id)
 {
 	struct paced *pc = &paced[id];
-	char hex[65];
+	char hex[65], tail[2 * PACED_TAIL + 1];
+	uint8_t t[PACED_TAIL];
+	size_t i, n;
 
 	if (!pc->started) {
 		reply(seq, false, "no paced input on port %d", id);
@@ -876,8 +883,12 @@ static void cmd_pacedstatus(unsigned long seq, int id)
 	note("paced input on port %d: %llu bytes sent, %llu read back, %llu ticks late",
 	     id, (unsigned long long)pc->sent, (unsigned long long)pc->echoed,
 	     (unsigned long long)pc->late);
-	reply(seq, true, "done %s %llu %llu %llu", hex, (unsigned long long)pc->sent,
-	      (unsigned long long)pc->echoed, (unsigned long long)pc->late);
+	n = pc->sent < PACED_TAIL ? (size_t)pc->sent : PACED_TAIL;
+	for (i = 0; i < n; i++)
+		t[i] = pc->tail[(pc->sent - n + i) % PACED_TAIL];
+	hex_encode(tail, t, n);
+	reply(seq, true, "done %s %llu %llu %llu %s", hex, (unsigned long long)pc->sent,
+	      (unsigned long long)pc->echoed, (unsigned long long)pc->late, n ? tail : "-");
 }
 
 /*
