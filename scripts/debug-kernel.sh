@@ -63,6 +63,12 @@ for opt in KASAN KFENCE PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK \
 	grep -qx "CONFIG_$opt=y" .config ||
 		{ echo "debug-kernel: CONFIG_$opt is not y after merging" >&2; exit 1; }
 done
+# The early-boot hang under TCG comes with the RCU-tasks self test
+# (debug.config): nothing may bring TASKS_RCU back.
+if grep -E '^CONFIG_(TASKS_RCU|TASKS_RUDE_RCU|TASKS_TRACE_RCU|PREEMPTION)=y' .config >&2; then
+	echo "debug-kernel: set after merging, and must not be (see debug.config)" >&2
+	exit 1
+fi
 for opt in VIRTIO_PCI VIRTIO_CONSOLE; do
 	grep -qx "CONFIG_$opt=m" .config ||
 		{ echo "debug-kernel: CONFIG_$opt is not a module after merging" >&2; exit 1; }
