@@ -52,6 +52,13 @@ struct slot {
 	void *obj;		/* NULL: free */
 	uint32_t gen;		/* bumped on free */
 	uint32_t next_free;
+	/*
+	 * SQEs issued for this object whose CQE has not been dispatched yet:
+	 * vs_sqe() counts up, dispatch() down.  While it is not zero the
+	 * kernel may still write into the object's buffers, so the object is
+	 * not freed (vs_slot_inflight()).
+	 */
+	uint32_t inflight;
 };
 
 /* Owner: loop.  Grows by doubling; slot 0 is never handed out. */
@@ -93,8 +100,17 @@ void *vs_slot_get(uint32_t slot, uint32_t gen)
 	return slots[slot].obj;
 }
 
+uint32_t vs_slot_inflight(uint32_t slot)
+{
+	return slot && slot < nslots ? slots[slot].inflight : 0;
+}
+
 void vs_slot_free(uint32_t slot)
 {
+	if (slots[slot].inflight)
+		vs_log(LOG_ERR, "object freed with %u operations in flight (a bug)",
+		       slots[slot].inflight);
+	slots[slot].inflight = 0;
 	slots[slot].obj = NULL;
 	slots[slot].gen++;
 	slots[slot].next_free = free_head;
@@ -199,6 +215,9 @@ struct io_uring_sqe *vs_sqe(enum vs_op op, uint32_t slot, uint32_t gen)
 		sqe = io_uring_get_sqe(&vs_loop.ring);
 	}
 	io_uring_sqe_set_data64(sqe, vs_ud_encode(op, slot, gen));
+	/* Every SQE posts exactly one CQE (no multishot), so this balances. */
+	if (op != VS_OP_NONE && slot && slot < nslots)
+		slots[slot].inflight++;
 	vs_loop.pending_sqes++;
 	return sqe;
 }
@@ -243,6 +262,7 @@ static void dispatch(const struct io_uring_cqe *cqe)
 		vs_log(LOG_WARNING, "completion for a freed object (op %d)", op);
 		return;
 	}
+	slots[vs_ud_slot(ud)].inflight--;
 	h = handler_for(op);
 	if (!h)
 		return;
@@ -252,13 +272,38 @@ static void dispatch(const struct io_uring_cqe *cqe)
 		h->ok(obj, cqe->res);
 }
 
+/* Ports a completion handler changed since the last kick (vs_port_dirty). */
+struct vs_port *vs_dirty_ports;
+
+/*
+ * Kick and reap: handlers only change state and mark their port dirty;
+ * here, once per batch, each dirty port issues what is now possible and
+ * frees what has nothing in flight any more (vs_port_kick).  A kick may
+ * dirty another port (one that was waiting for this one to be freed
+ * starts), so the list is taken until it is empty.
+ */
+static void kick_dirty(void)
+{
+	struct vs_port *p;
+
+	while ((p = vs_dirty_ports)) {
+		vs_dirty_ports = p->dirty_next;
+		p->dirty_next = NULL;
+		/* p->dirty stays set during its kick: the kick clears it. */
+		vs_port_kick(p);	/* may free p */
+	}
+}
+
 int vs_loop_run(bool (*done)(void))
 {
-	while (!done()) {
+	for (;;) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 		int ret;
 
+		kick_dirty();
+		if (done())
+			break;
 		vs_loop.pending_sqes = 0;
 		/* Sleep until at least one completion: no timers while idle. */
 		ret = io_uring_submit_and_wait(&vs_loop.ring, 1);

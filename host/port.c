@@ -12,8 +12,11 @@
  * ports cannot be throttled (QEMU drops instead), so there a full "up"
  * makes us read into a scratch buffer and count the bytes as drops.
  *
- * Every state change ends in vs_port_kick(), which issues whatever I/O is
- * now possible; there is at most one read and one write in flight per fd.
+ * Completion handlers only change state and mark the port dirty; the loop
+ * then calls vs_port_kick() once per dirty port and batch of completions,
+ * which issues whatever I/O is now possible (at most one read and one
+ * write in flight per fd) and frees what is closed and has no SQE left
+ * in flight (vs_slot_inflight).  Nothing else frees a client or a port.
  */
 #include "virtserd.h"
 #include "peerq.h"
@@ -73,7 +76,6 @@ static uint8_t scratch[SCRATCH];
 static void client_close(struct vs_client *c, const char *why);
 static void vm_close(struct vs_port *p, const char *why);
 static void user_open(struct vs_port *p);
-static void port_maybe_free(struct vs_port *p);
 static bool has_sock_client(const struct vs_port *p);
 
 uint64_t vs_now_ms(void)
@@ -551,7 +553,7 @@ static void trim_fire(void *obj, int res)
 
 	p->trim_busy = false;
 	if (p->stopping || res == -ECANCELED) {
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	/*
@@ -563,7 +565,7 @@ static void trim_fire(void *obj, int res)
 		p->trimmed += vs_ring_trim(&p->up, up_keep(p));
 		p->trimmed += vs_ring_trim(&p->down, p->down_acked);
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static uint64_t start_pos(const struct vs_port *p, uint64_t replay_from_hold)
@@ -695,42 +697,22 @@ static void client_join(struct vs_port *p, struct vs_client *c, bool want_ro, bo
 	       c->readonly ? "read-only" : "read-write");
 }
 
-static void client_maybe_free(struct vs_client *c)
+/*
+ * Releases a client that is closing and has no SQE in flight: the kernel
+ * has given back its buffers (txbuf, rxbuf, lent ring space) and holds no
+ * reference to its fds.  The caller has unlinked it from port->clients.
+ */
+static void client_free(struct vs_client *c)
 {
-	struct vs_port *p = c->port;
-	struct vs_client **pp;
-
-	enum vs_cl_kind kind = c->kind;
-
-	if (!c->closing || c->rd_busy || c->wr_busy || c->connecting)
-		return;
 	if (c->rfd > 2)
 		close(c->rfd);
 	if (c->wfd > 2 && c->wfd != c->rfd)
 		close(c->wfd);
-	for (pp = &p->clients; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
 	vs_slot_free(c->slot);
 	free(c->txbuf);
 	free(c->rxbuf);
 	free(c->path);
 	free(c);
-	if (p->stopping) {
-		port_maybe_free(p);
-		return;
-	}
-	/* A connect-mode endpoint dials again after the delay. */
-	if ((p->cfg->ep.type == VS_EP_UNIX || p->cfg->ep.type == VS_EP_TCP) &&
-	    p->cfg->ep.sock.mode == VS_MODE_CONNECT && p->cfg->ep.sock.reconnect &&
-	    !has_sock_client(p))
-		arm_timer(p, VS_OP_USER_TIMER, p->cfg->ep.sock.reconnect_ms);
-	/* A tty unplugged or a file gone bad: reopen later, holding output. */
-	if (kind != CL_SOCK && kind != CL_CTL && kind != CL_LOG && !p->writer)
-		arm_timer(p, VS_OP_USER_TIMER, RETRY_MS);
-	vs_port_kick(p);
 }
 
 static void client_close(struct vs_client *c, const char *why)
@@ -738,8 +720,7 @@ static void client_close(struct vs_client *c, const char *why)
 	struct vs_port *p = c->port;
 
 	if (c->closing) {
-		/* Callers clear their busy flag first: this may be the last one. */
-		client_maybe_free(c);
+		vs_port_dirty(p);	/* a completion of a closing client: reap it */
 		return;
 	}
 	c->closing = true;
@@ -757,7 +738,7 @@ static void client_close(struct vs_client *c, const char *why)
 		vs_cancel_fd(c->rfd);
 	if (c->wr_busy && (c->wfd != c->rfd || !c->rd_busy))
 		vs_cancel_fd(c->wfd);
-	client_maybe_free(c);
+	vs_port_dirty(p);	/* the kick frees it once its CQEs are in */
 }
 
 static bool rotate_if_full(struct vs_client *c)
@@ -968,7 +949,7 @@ static void cl_read_ok(void *obj, int res)
 	c->bytes_in += n;
 	if (c->closing) {
 		/* The read won the race with our cancel: its bytes are kept. */
-		client_maybe_free(c);
+		vs_port_dirty(p);
 		return;
 	}
 	if (res == 0) {
@@ -979,7 +960,7 @@ static void cl_read_ok(void *obj, int res)
 			return;
 		}
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void cl_read_err(void *obj, int res)
@@ -994,12 +975,12 @@ static void cl_read_err(void *obj, int res)
 			vs_ring_unreserve(&p->down);
 	}
 	if (c->closing) {
-		client_maybe_free(c);
+		vs_port_dirty(p);
 		return;
 	}
 	/* -ECANCELED without closing: a takeover took the producer slot. */
 	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
 	client_close(c, strerror(-res));
@@ -1021,10 +1002,10 @@ static void cl_write_ok(void *obj, int res)
 	c->file_size += (uint64_t)res;
 	c->bytes_out += (uint64_t)res;
 	if (c->closing) {
-		client_maybe_free(c);
+		vs_port_dirty(p);
 		return;
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void cl_write_err(void *obj, int res)
@@ -1034,11 +1015,11 @@ static void cl_write_err(void *obj, int res)
 
 	c->wr_busy = false;
 	if (c->closing) {
-		client_maybe_free(c);
+		vs_port_dirty(p);
 		return;
 	}
 	if (res == -EAGAIN || res == -EINTR) {
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
 	if (c->kind == CL_FILE || c->kind == CL_LOG) {
@@ -1053,7 +1034,7 @@ static void cl_write_err(void *obj, int res)
 		c->drops += lost;
 		c->pos = p->up.head;
 		c->txoff = c->txlen = 0;
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
 	client_close(c, strerror(-res));
@@ -1066,7 +1047,7 @@ static void cl_connect_ok(void *obj, int res)
 
 	c->connecting = false;
 	if (c->closing) {
-		client_maybe_free(c);
+		vs_port_dirty(p);
 		return;
 	}
 	fmt_peer(c->rfd, c->peer, sizeof(c->peer));
@@ -1077,7 +1058,7 @@ static void cl_connect_ok(void *obj, int res)
 		client_queue(c, g, vs_telnet_greeting(&c->tn, g));
 	}
 	client_join(p, c, false, false);
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void cl_connect_err(void *obj, int res)
@@ -1162,7 +1143,7 @@ static void user_accept_ok(void *obj, int fd)
 	p->acc_busy = false;
 	if (p->stopping) {
 		close(fd);
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	if (live_clients(p) >= p->cfg->max_clients) {
@@ -1195,7 +1176,7 @@ static void user_accept_ok(void *obj, int fd)
 	}
 	client_join(p, c, false, false);
 	user_accept_arm(p);
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void user_accept_err(void *obj, int res)
@@ -1204,7 +1185,7 @@ static void user_accept_err(void *obj, int res)
 
 	p->acc_busy = false;
 	if (p->stopping || res == -ECANCELED) {
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	vs_log(LOG_WARNING, "%s: accept: %s", p->id, strerror(-res));
@@ -1229,7 +1210,7 @@ int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force, const c
 	client_join(p, c, readonly, force);
 	client_queue(c, c->readonly ? "OK read-only\n" : "OK read-write\n",
 		     c->readonly ? 13 : 14);
-	vs_port_kick(p);
+	vs_port_dirty(p);
 	return 0;
 }
 
@@ -1534,7 +1515,7 @@ static void user_timer_fire(void *obj, int res)
 
 	p->user_timer_busy = false;
 	if (p->stopping || res == -ECANCELED) {
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	if (p->cfg->ep.type == VS_EP_UNIX || p->cfg->ep.type == VS_EP_TCP) {
@@ -1549,7 +1530,7 @@ static void user_timer_fire(void *obj, int res)
 	} else if (!p->writer) {
 		user_open(p);
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 /* ---- VM side ----------------------------------------------------------- */
@@ -1650,7 +1631,7 @@ static void vm_up(struct vs_port *p, int fd)
 		p->vm_blind = err != 0;
 	}
 	vs_log(LOG_INFO, "%s: QEMU connected", p->id);
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void vm_connect_ok(void *obj, int res)
@@ -1661,7 +1642,7 @@ static void vm_connect_ok(void *obj, int res)
 		close(p->vm_fd);
 		p->vm_fd = -1;
 		p->vm_state = VM_DOWN;
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	vm_up(p, p->vm_fd);
@@ -1675,7 +1656,7 @@ static void vm_connect_err(void *obj, int res)
 	p->vm_fd = -1;
 	p->vm_state = VM_DOWN;
 	if (p->stopping) {
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	/* Once per cause, not once per retry. */
@@ -1695,7 +1676,7 @@ static void vm_accept_ok(void *obj, int fd)
 	p->vm_acc_busy = false;
 	if (p->stopping) {
 		close(fd);
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	if (p->cfg->chardev.is_unix)
@@ -1709,7 +1690,7 @@ static void vm_accept_err(void *obj, int res)
 
 	p->vm_acc_busy = false;
 	if (p->stopping || res == -ECANCELED) {
-		port_maybe_free(p);
+		vs_port_dirty(p);
 		return;
 	}
 	vs_log(LOG_WARNING, "%s: chardev accept: %s", p->id, strerror(-res));
@@ -1814,10 +1795,8 @@ static void vm_finish_close(struct vs_port *p)
 	close(p->vm_fd);
 	p->vm_fd = -1;
 	p->vm_state = VM_DOWN;
-	if (p->stopping) {
-		port_maybe_free(p);
-		return;
-	}
+	if (p->stopping)
+		return;		/* the kick frees the port */
 	if (p->cfg->chardev.mode == VS_MODE_BIND)
 		vm_accept_arm(p);
 	else if (p->cfg->chardev.reconnect)
@@ -1838,6 +1817,7 @@ static void vm_close(struct vs_port *p, const char *why)
 	if (p->vm_rd_busy || p->vm_wr_busy || p->vm_poll_busy)
 		vs_cancel_fd(p->vm_fd);
 	vm_finish_close(p);
+	vs_port_dirty(p);
 }
 
 /*
@@ -1972,14 +1952,14 @@ static void vm_read_ok(void *obj, int res)
 		vs_ring_commit(&p->up, (size_t)res);	/* loan back, res bytes filled */
 	p->vm_in += (uint64_t)res;
 	if (p->vm_state == VM_CLOSING) {
-		vm_finish_close(p);
+		vs_port_dirty(p);	/* the kick finishes the close */
 		return;
 	}
 	if (res == 0) {
 		vm_close(p, "end of file");
 		return;
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void vm_read_err(void *obj, int res)
@@ -1992,11 +1972,11 @@ static void vm_read_err(void *obj, int res)
 	if (res == -ECONNRESET)
 		p->vm_reset = true;	/* QEMU closed with bytes unread */
 	if (p->vm_state == VM_CLOSING) {
-		vm_finish_close(p);
+		vs_port_dirty(p);	/* the kick finishes the close */
 		return;
 	}
 	if (res == -EAGAIN || res == -EINTR) {
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
 	p->last_err = -res;
@@ -2026,10 +2006,10 @@ static void vm_write_ok(void *obj, int res)
 	else if (vs_ring_room(&p->down, p->down_acked) < p->down.cap / 2)
 		vm_measure(p);
 	if (p->vm_state == VM_CLOSING) {
-		vm_finish_close(p);
+		vs_port_dirty(p);	/* the kick finishes the close */
 		return;
 	}
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 static void vm_write_err(void *obj, int res)
@@ -2040,13 +2020,13 @@ static void vm_write_err(void *obj, int res)
 	if (res == -ECONNRESET)
 		p->vm_reset = true;
 	if (p->vm_state == VM_CLOSING) {
-		vm_finish_close(p);
+		vs_port_dirty(p);	/* the kick finishes the close */
 		return;
 	}
 	/* -ECANCELED: vm_ack_tick took it back, having moved nothing, to measure. */
 	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
 		vm_measure(p);
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
 	p->last_err = -res;
@@ -2060,14 +2040,15 @@ static void vm_poll_ok(void *obj, int res)
 	(void)res;	/* POLLRDHUP, POLLHUP or POLLERR: the peer is gone */
 	p->vm_poll_busy = false;
 	if (p->vm_state != VM_UP) {
-		vm_finish_close(p);
+		vs_port_dirty(p);
 		return;
 	}
 	/* A read in flight sees the rest and the end of file itself. */
 	if (p->vm_rd_busy)
 		return;
 	vm_spill(p);
-	vm_close(p, "end of file");	/* may free p: nothing may follow */
+	vm_close(p, "end of file");
+	vs_port_dirty(p);
 }
 
 static void vm_poll_err(void *obj, int res)
@@ -2076,12 +2057,12 @@ static void vm_poll_err(void *obj, int res)
 
 	p->vm_poll_busy = false;
 	if (p->vm_state == VM_CLOSING) {
-		vm_finish_close(p);
+		vs_port_dirty(p);	/* the kick finishes the close */
 		return;
 	}
 	if (res != -ECANCELED)
 		vs_log(LOG_WARNING, "%s: watching QEMU's socket: %s", p->id, strerror(-res));
-	port_maybe_free(p);
+	vs_port_dirty(p);
 }
 
 /*
@@ -2120,7 +2101,7 @@ static void vm_timer_fire(void *obj, int res)
 	if (p->vm_ack_timer) {
 		p->vm_ack_timer = false;
 		if (res == -ECANCELED) {
-			port_maybe_free(p);
+			vs_port_dirty(p);
 			return;
 		}
 		if (!p->stopping && p->vm_state == VM_UP)
@@ -2129,15 +2110,11 @@ static void vm_timer_fire(void *obj, int res)
 			 p->cfg->chardev.mode == VS_MODE_CONNECT && p->cfg->chardev.reconnect)
 			/* The connection ended while this was armed: the reconnect delay was not. */
 			arm_timer(p, VS_OP_VM_TIMER, p->cfg->chardev.reconnect_ms);
-		vs_port_kick(p);
+		vs_port_dirty(p);
 		return;
 	}
-	if (res == -ECANCELED) {
-		port_maybe_free(p);
-		return;
-	}
-	if (p->stopping) {
-		vs_port_kick(p);
+	if (res == -ECANCELED || p->stopping) {
+		vs_port_dirty(p);
 		return;
 	}
 	if (p->vm_state == VM_DOWN)
@@ -2156,7 +2133,7 @@ static void port_start(struct vs_port *p)
 	p->hold_pos = p->up.head;
 	user_open(p);
 	vm_open(p);
-	vs_port_kick(p);
+	vs_port_dirty(p);
 }
 
 struct vs_port *vs_port_new(const char *vm, const struct vs_port_cfg *cfg)
@@ -2212,10 +2189,9 @@ void vs_port_stop(struct vs_port *p, unsigned timeout_ms)
 		return;
 	p->stopping = true;
 	p->stop_deadline_ms = vs_now_ms() + timeout_ms;
-	if (!p->started) {
-		port_maybe_free(p);
+	vs_port_dirty(p);	/* the kick runs port_stop_step */
+	if (!p->started)
 		return;
-	}
 	if (p->acc_busy)
 		vs_cancel_fd(p->lfd);
 	if (p->vm_acc_busy)
@@ -2224,18 +2200,50 @@ void vs_port_stop(struct vs_port *p, unsigned timeout_ms)
 		vs_cancel_ud(vs_ud_encode(VS_OP_USER_TIMER, p->slot, p->gen));
 	if (p->trim_busy)
 		vs_cancel_ud(vs_ud_encode(VS_OP_PORT_TRIM, p->slot, p->gen));
-	vs_port_kick(p);
 }
 
-static void port_maybe_free(struct vs_port *p)
+/*
+ * Frees the clients that are closed and have nothing in flight, and says
+ * what the port does next without them: a connect-mode endpoint dials
+ * again after its delay, a tty unplugged or a file gone bad is reopened
+ * later while output is held.
+ */
+static void port_reap_clients(struct vs_port *p)
+{
+	struct vs_client **pp = &p->clients, *c;
+	enum vs_cl_kind kind;
+
+	while ((c = *pp)) {
+		if (!c->closing || vs_slot_inflight(c->slot)) {
+			pp = &c->next;
+			continue;
+		}
+		kind = c->kind;
+		*pp = c->next;
+		client_free(c);
+		if (p->stopping)
+			continue;
+		if ((p->cfg->ep.type == VS_EP_UNIX || p->cfg->ep.type == VS_EP_TCP) &&
+		    p->cfg->ep.sock.mode == VS_MODE_CONNECT && p->cfg->ep.sock.reconnect &&
+		    !has_sock_client(p))
+			arm_timer(p, VS_OP_USER_TIMER, p->cfg->ep.sock.reconnect_ms);
+		if (kind != CL_SOCK && kind != CL_CTL && kind != CL_LOG && !p->writer)
+			arm_timer(p, VS_OP_USER_TIMER, RETRY_MS);
+	}
+}
+
+/*
+ * A stopping port goes once nothing of it is left for the kernel: no
+ * client, no SQE in flight (timers, accepts and QEMU-side I/O included:
+ * the in-flight count says so, no flag need be consulted), QEMU's socket
+ * closed.  Then its listeners and links go too.
+ */
+static void port_reap(struct vs_port *p)
 {
 	struct vs_port **pp;
 
-	if (!p->stopping || p->depth)
-		return;
-	if (p->clients || p->vm_rd_busy || p->vm_wr_busy || p->vm_acc_busy || p->vm_poll_busy ||
-	    p->acc_busy || p->vm_timer_busy || p->user_timer_busy || p->trim_busy ||
-	    p->vm_state == VM_CONNECTING || p->vm_state == VM_CLOSING || p->vm_fd >= 0)
+	port_reap_clients(p);
+	if (!p->stopping || p->clients || vs_slot_inflight(p->slot) || p->vm_fd >= 0)
 		return;
 	if (p->lfd >= 0) {
 		close(p->lfd);
@@ -2313,30 +2321,39 @@ static void port_stop_step(struct vs_port *p)
 		n = c->next;
 		client_close(c, "port removed");
 	}
-	port_maybe_free(p);
 	return;
 wait:
 	arm_timer(p, VS_OP_VM_TIMER, DRAIN_POLL_MS);
 }
 
+/*
+ * Called by the loop only (kick_dirty), once per dirty port and batch of
+ * completions, never from a handler: so nothing below runs twice for one
+ * batch, and no handler has the port freed under it.
+ */
 void vs_port_kick(struct vs_port *p)
 {
-	if (!p->started || p->depth)
-		return;
-	p->depth++;
-	vm_write_kick(p);
-	vm_ack_arm(p);
-	vm_read_kick(p);
-	for (struct vs_client *c = p->clients; c; c = c->next) {
-		client_write_kick(c);
-		client_read_kick(c);
+	if (p->started) {
+		if (p->vm_state == VM_CLOSING)
+			vm_finish_close(p);
+		vm_write_kick(p);
+		vm_ack_arm(p);
+		vm_read_kick(p);
+		for (struct vs_client *c = p->clients; c; c = c->next) {
+			client_write_kick(c);
+			client_read_kick(c);
+		}
+		trim_check(p);
 	}
-	trim_check(p);
 	if (p->stopping)
 		port_stop_step(p);
-	p->depth--;
-	if (p->stopping)
-		port_maybe_free(p);	/* may free p: nothing may follow */
+	/*
+	 * Marking p dirty while it is kicked is a no-op (a second pass in
+	 * the same batch would find nothing new: everything above already
+	 * saw the state it left); from here on a change needs a new kick.
+	 */
+	p->dirty = false;
+	port_reap(p);	/* may free p: nothing may follow */
 }
 
 const struct vs_op_handler vs_port_handlers[VS_OP__COUNT] = {

@@ -48,6 +48,8 @@ int vs_loop_run(bool (*done)(void));
 /* Object table behind the user_data slot. */
 uint32_t vs_slot_alloc(void *obj, uint32_t *gen);
 void *vs_slot_get(uint32_t slot, uint32_t gen);
+/* SQEs of this object whose CQE has not been dispatched: free it only at 0. */
+uint32_t vs_slot_inflight(uint32_t slot);
 void vs_slot_free(uint32_t slot);
 
 __attribute__((format(printf, 2, 3)))
@@ -57,6 +59,10 @@ extern int vs_verbose;
 /*
  * Completion handlers: the dispatcher calls .ok for res >= 0 and .err for
  * res < 0, so failure handling never hides inside the relay fast path.
+ * A port's handlers only change its state and mark it dirty
+ * (vs_port_dirty); the loop kicks each dirty port once per batch of
+ * completions, and that kick is also where closed objects with nothing
+ * in flight are freed.  So no handler runs the kick or frees an object.
  */
 typedef void (*vs_cqe_fn)(void *obj, int res);
 struct vs_op_handler {
@@ -99,7 +105,7 @@ struct vs_client {
 	bool blocking;			/* its position holds back VM reads */
 	bool closing;			/* teardown started */
 	bool connecting;		/* CL_SOCK connect mode, CONNECT in flight */
-	bool rd_busy, wr_busy;		/* an SQE owns the buffer */
+	bool rd_busy, wr_busy;		/* an SQE owns the buffer (freeing: vs_slot_inflight) */
 	bool rd_direct;			/* read lent port->down space */
 	bool wr_direct;			/* write lent port->up space */
 	bool feeding;			/* this read feeds port->down */
@@ -133,10 +139,11 @@ struct vs_port {
 	struct vs_port *next;		/* in the global list */
 	struct vs_port_cfg *cfg;	/* deep copy, owned */
 	char id[160];			/* "vm/port" */
-	uint32_t slot, gen;		/* user_data identity; in flight: the *_busy flags */
+	uint32_t slot, gen;		/* user_data identity; vs_slot_inflight() counts its SQEs */
 	bool started;			/* false while an old port of this id drains */
 	bool stopping;			/* reload/shutdown: draining */
-	unsigned depth;			/* >0 while vs_port_kick runs: defer free */
+	bool dirty;			/* on vs_dirty_ports: the loop kicks it */
+	struct vs_port *dirty_next;	/* owner: loop.c's dirty list */
 	uint64_t stop_deadline_ms;
 
 	/* VM side */
@@ -215,6 +222,18 @@ struct vs_port {
 };
 
 extern struct vs_port *vs_ports;
+/* Ports to kick after this batch of completions; owner: the loop. */
+extern struct vs_port *vs_dirty_ports;
+
+/* Handlers call this instead of kicking: the loop kicks once per batch. */
+static inline void vs_port_dirty(struct vs_port *p)
+{
+	if (p->dirty)
+		return;
+	p->dirty = true;
+	p->dirty_next = vs_dirty_ports;
+	vs_dirty_ports = p;
+}
 
 struct vs_port *vs_port_new(const char *vm, const struct vs_port_cfg *cfg);
 void vs_port_stop(struct vs_port *p, unsigned timeout_ms);
