@@ -26,7 +26,7 @@
 struct vs_port;
 struct vs_client;
 
-/* ---- loop.c ------------------------------------------------------------ */
+/* ---- uring.c (ring, object table), loop.c (dispatch), log.c ------------ */
 
 struct vs_loop {
 	struct io_uring ring;		/* owner: loop */
@@ -50,6 +50,8 @@ uint32_t vs_slot_alloc(void *obj, uint32_t *gen);
 void *vs_slot_get(uint32_t slot, uint32_t gen);
 /* SQEs of this object whose CQE has not been dispatched: free it only at 0. */
 uint32_t vs_slot_inflight(uint32_t slot);
+/* vs_slot_get() for a CQE: its object, whose in-flight count goes down. */
+void *vs_slot_complete(uint32_t slot, uint32_t gen);
 void vs_slot_free(uint32_t slot);
 
 __attribute__((format(printf, 2, 3)))
