@@ -9,6 +9,7 @@
  * that was made more open by hand does not grant anything.
  */
 #include "virtserd.h"
+#include "sock.h"
 #include "ctl_proto.h"
 
 #include <errno.h>

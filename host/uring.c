@@ -27,6 +27,14 @@
 
 struct vs_loop vs_loop;
 
+uint64_t vs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* ---- object table ------------------------------------------------------ */
 
 struct slot {

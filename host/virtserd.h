@@ -71,7 +71,7 @@ struct vs_op_handler {
 	vs_cqe_fn ok, err;
 };
 
-/* ---- port.c ------------------------------------------------------------ */
+/* ---- port.c, vm.c, client.c, ep.c (internals: port.h) -------------------- */
 
 enum vs_vm_state {
 	VM_DOWN,		/* no socket; a timer may be pending */
@@ -250,11 +250,6 @@ int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
 const char *vs_vm_state_name(enum vs_vm_state s);
 /* Bytes a client lost, including those overwritten while its write is stuck. */
 uint64_t vs_client_drops(const struct vs_client *c);
-/*
- * Frees @path for a unix socket bind unless a process listens there:
- * 0, -EEXIST (not a socket), -EADDRINUSE (in use; @why names the owner).
- */
-int vs_unix_claim(const char *path, char *why, size_t whylen);
 uint64_t vs_now_ms(void);
 
 /* ---- ctl.c ------------------------------------------------------------- */
