@@ -23,7 +23,7 @@ EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/port.c host/port.h \
-	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/ctl.c host/ctl_proto.h \
+	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/reload.c host/signal.c host/ctl.c host/ctl_proto.h \
 	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \

@@ -260,10 +260,18 @@ int vs_ctl_open(const struct vs_config *cfg);
 void vs_ctl_close(void);
 extern const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT];
 
-/* ---- main.c ------------------------------------------------------------ */
+/* ---- reload.c, signal.c ------------------------------------------------ */
 
+#define DEFAULT_CONFIG	SYSCONFDIR "/virtserd.xml"
+#define STOP_TIMEOUT_MS	5000	/* a removed port's drain, at reload and exit */
+
+extern const char *vs_config_path;
 /* Returns NULL on success or an error message (static storage). */
 const char *vs_reload(void);
+int vs_signal_open(void);
+void vs_signal_arm(void);
+void vs_signal_close(void);
+bool vs_shutting_down(void);
 extern const struct vs_op_handler vs_main_handlers[VS_OP__COUNT];
 
 #endif
