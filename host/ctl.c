@@ -384,7 +384,7 @@ reply:
 	conn_reply(c, &b);
 }
 
-static void ctl_read_ok(void *obj, int res)
+void ctl_read_ok(void *obj, int res)
 {
 	struct ctl_conn *c = obj;
 	char *nl;
@@ -430,12 +430,12 @@ static void ctl_read_ok(void *obj, int res)
 	conn_read(c);
 }
 
-static void ctl_read_err(void *obj, int res)
+void ctl_read_err(void *obj, int res)
 {
 	conn_free(obj, true);
 }
 
-static void ctl_write_ok(void *obj, int res)
+void ctl_write_ok(void *obj, int res)
 {
 	struct ctl_conn *c = obj;
 	struct io_uring_sqe *sqe;
@@ -458,7 +458,7 @@ static void ctl_write_ok(void *obj, int res)
 	conn_free(c, true);
 }
 
-static void ctl_write_err(void *obj, int res)
+void ctl_write_err(void *obj, int res)
 {
 	conn_free(obj, true);
 }
@@ -514,7 +514,7 @@ static void ctl_accept_arm(void)
 	lis->busy = true;
 }
 
-static void ctl_accept_ok(void *obj, int fd)
+void ctl_accept_ok(void *obj, int fd)
 {
 	struct ucred uc;
 	socklen_t ul = sizeof(uc);
@@ -549,7 +549,7 @@ static void ctl_accept_ok(void *obj, int fd)
 	conn_read(c);
 }
 
-static void ctl_accept_err(void *obj, int res)
+void ctl_accept_err(void *obj, int res)
 {
 	lis->busy = false;
 	if (lis->closing)
@@ -689,9 +689,3 @@ void vs_ctl_close(void)
 	free(lis);
 	lis = NULL;
 }
-
-const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT] = {
-	[VS_OP_CTL_ACCEPT] = { ctl_accept_ok, ctl_accept_err },
-	[VS_OP_CTL_READ] = { ctl_read_ok, ctl_read_err },
-	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
-};

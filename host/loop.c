@@ -4,21 +4,41 @@
  * of the daemon's call graph (only main.c calls it).
  */
 #include "virtserd.h"
+#include "port.h"
 
 #include <errno.h>
 #include <string.h>
 #include <syslog.h>
 
-static const struct vs_op_handler *handler_for(enum vs_op op)
-{
-	if (vs_port_handlers[op].ok)
-		return &vs_port_handlers[op];
-	if (vs_ctl_handlers[op].ok)
-		return &vs_ctl_handlers[op];
-	if (vs_main_handlers[op].ok)
-		return &vs_main_handlers[op];
-	return NULL;
-}
+/*
+ * The one dispatch table: op -> { .ok for res >= 0, .err for res < 0 }.
+ * A handler changes the state of its object and marks its port dirty; it
+ * never kicks a port or frees an object (kick_dirty below does both).
+ */
+static const struct vs_op_handler handlers[VS_OP__COUNT] = {
+	/* vm.c: QEMU's chardev socket */
+	[VS_OP_VM_CONNECT] = { vm_connect_ok, vm_connect_err },
+	[VS_OP_VM_ACCEPT] = { vm_accept_ok, vm_accept_err },
+	[VS_OP_VM_READ] = { vm_read_ok, vm_read_err },
+	[VS_OP_VM_WRITE] = { vm_write_ok, vm_write_err },
+	[VS_OP_VM_POLL] = { vm_poll_ok, vm_poll_err },
+	/* A TIMEOUT that expires completes with -ETIME: both go one way. */
+	[VS_OP_VM_TIMER] = { vm_timer_fire, vm_timer_fire },
+	/* ep.c, port.c: the endpoint's retry timer, the idle-memory timer */
+	[VS_OP_USER_TIMER] = { user_timer_fire, user_timer_fire },
+	[VS_OP_PORT_TRIM] = { trim_fire, trim_fire },
+	/* client.c: the endpoint's listener and its clients */
+	[VS_OP_USER_ACCEPT] = { user_accept_ok, user_accept_err },
+	[VS_OP_CL_CONNECT] = { cl_connect_ok, cl_connect_err },
+	[VS_OP_CL_READ] = { cl_read_ok, cl_read_err },
+	[VS_OP_CL_WRITE] = { cl_write_ok, cl_write_err },
+	/* ctl.c: the control socket */
+	[VS_OP_CTL_ACCEPT] = { ctl_accept_ok, ctl_accept_err },
+	[VS_OP_CTL_READ] = { ctl_read_ok, ctl_read_err },
+	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
+	/* signal.c */
+	[VS_OP_SIGNAL] = { sig_ok, sig_err },
+};
 
 static void dispatch(const struct io_uring_cqe *cqe)
 {
@@ -35,9 +55,11 @@ static void dispatch(const struct io_uring_cqe *cqe)
 		vs_log(LOG_WARNING, "completion for a freed object (op %d)", op);
 		return;
 	}
-	h = handler_for(op);
-	if (!h)
+	h = &handlers[op];
+	if (!h->ok) {
+		vs_log(LOG_ERR, "no handler for op %d (a bug)", op);
 		return;
+	}
 	if (cqe->res < 0)
 		h->err(obj, cqe->res);
 	else

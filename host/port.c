@@ -66,7 +66,7 @@ static void trim_check(struct vs_port *p)
 	arm_timer(p, VS_OP_PORT_TRIM, TRIM_MS);
 }
 
-static void trim_fire(void *obj, int res)
+void trim_fire(void *obj, int res)
 {
 	struct vs_port *p = obj;
 
@@ -327,19 +327,3 @@ void vs_port_kick(struct vs_port *p)
 	p->dirty = false;
 	port_reap(p);	/* may free p: nothing may follow */
 }
-
-const struct vs_op_handler vs_port_handlers[VS_OP__COUNT] = {
-	[VS_OP_VM_CONNECT] = { vm_connect_ok, vm_connect_err },
-	[VS_OP_VM_ACCEPT] = { vm_accept_ok, vm_accept_err },
-	[VS_OP_VM_READ] = { vm_read_ok, vm_read_err },
-	[VS_OP_VM_WRITE] = { vm_write_ok, vm_write_err },
-	[VS_OP_VM_POLL] = { vm_poll_ok, vm_poll_err },
-	/* A TIMEOUT that expires completes with -ETIME: both go one way. */
-	[VS_OP_VM_TIMER] = { vm_timer_fire, vm_timer_fire },
-	[VS_OP_USER_TIMER] = { user_timer_fire, user_timer_fire },
-	[VS_OP_PORT_TRIM] = { trim_fire, trim_fire },
-	[VS_OP_USER_ACCEPT] = { user_accept_ok, user_accept_err },
-	[VS_OP_CL_CONNECT] = { cl_connect_ok, cl_connect_err },
-	[VS_OP_CL_READ] = { cl_read_ok, cl_read_err },
-	[VS_OP_CL_WRITE] = { cl_write_ok, cl_write_err },
-};

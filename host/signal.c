@@ -45,7 +45,7 @@ static void shutdown_all(void)
 	}
 }
 
-static void sig_ok(void *obj, int res)
+void sig_ok(void *obj, int res)
 {
 	if (res == (int)sizeof(sig.si)) {
 		switch (sig.si.ssi_signo) {
@@ -65,17 +65,13 @@ static void sig_ok(void *obj, int res)
 		sig_arm();
 }
 
-static void sig_err(void *obj, int res)
+void sig_err(void *obj, int res)
 {
 	if (res == -ECANCELED || shutting_down)
 		return;
 	vs_log(LOG_ERR, "signalfd read: %s", strerror(-res));
 	sig_arm();
 }
-
-const struct vs_op_handler vs_main_handlers[VS_OP__COUNT] = {
-	[VS_OP_SIGNAL] = { sig_ok, sig_err },
-};
 
 bool vs_shutting_down(void)
 {

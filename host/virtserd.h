@@ -243,7 +243,7 @@ void vs_port_kick(struct vs_port *p);
 void vs_ports_start_pending(void);
 void vs_ports_reopen_logs(void);
 struct vs_port *vs_port_find(const char *id);
-extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
+void trim_fire(void *obj, int res);
 /* Attach a control connection as a client: 0 or -errno. */
 int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
 		   const char *peer);
@@ -258,7 +258,12 @@ uint64_t vs_now_ms(void);
 int vs_ctl_lock(const char *control_path, char *err, size_t errlen);
 int vs_ctl_open(const struct vs_config *cfg);
 void vs_ctl_close(void);
-extern const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT];
+void ctl_accept_ok(void *obj, int fd);
+void ctl_accept_err(void *obj, int res);
+void ctl_read_ok(void *obj, int res);
+void ctl_read_err(void *obj, int res);
+void ctl_write_ok(void *obj, int res);
+void ctl_write_err(void *obj, int res);
 
 /* ---- reload.c, signal.c ------------------------------------------------ */
 
@@ -272,6 +277,7 @@ int vs_signal_open(void);
 void vs_signal_arm(void);
 void vs_signal_close(void);
 bool vs_shutting_down(void);
-extern const struct vs_op_handler vs_main_handlers[VS_OP__COUNT];
+void sig_ok(void *obj, int res);
+void sig_err(void *obj, int res);
 
 #endif
