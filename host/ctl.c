@@ -676,13 +676,7 @@ void vs_ctl_close(void)
 	if (!lis)
 		return;
 	close(lis->fd);
-	{
-		struct stat st;
-
-		/* Only our own file: never one somebody put there since. */
-		if (!lstat(lis->path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == lis->ino)
-			unlink(lis->path);
-	}
+	unlink_own(lis->path, lis->ino);	/* never a file put there since */
 	if (lis->slot)
 		vs_slot_free(lis->slot);
 	free(lis->path);
