@@ -337,6 +337,10 @@ submit:
 		io_uring_prep_send(sqe, c->wfd, ptr, n, MSG_NOSIGNAL);
 	else
 		io_uring_prep_write(sqe, c->wfd, ptr, (unsigned)n, (uint64_t)-1);
+	/*
+	 * From here [ptr, ptr+n) is the kernel's: txbuf or ring bytes the
+	 * writer's position holds; cl_write_ok/err hands it back.
+	 */
 	c->wr_len = n;
 	c->wr_busy = true;
 }
@@ -388,6 +392,7 @@ void client_read_kick(struct vs_client *c)
 		io_uring_prep_recv(sqe, c->rfd, ptr, n, 0);
 	else
 		io_uring_prep_read(sqe, c->rfd, ptr, (unsigned)n, (uint64_t)-1);
+	/* The kernel fills [ptr, ptr+n) until cl_read_ok commits it or _err unreserves. */
 	c->rd_busy = true;
 }
 
@@ -573,7 +578,7 @@ void user_connect(struct vs_port *p)
 	c->addr = ss;
 	c->addrlen = len;
 	snprintf(c->peer, sizeof(c->peer), "%s", s->is_unix ? s->path : s->service);
-	c->connecting = true;
+	c->connecting = true;	/* c->addr is the kernel's until the CQE */
 	sqe = vs_sqe(VS_OP_CL_CONNECT, c->slot, c->gen);
 	io_uring_prep_connect(sqe, fd, (struct sockaddr *)&c->addr, c->addrlen);
 }

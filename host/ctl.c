@@ -311,6 +311,7 @@ static void conn_read(struct ctl_conn *c)
 {
 	struct io_uring_sqe *sqe = vs_sqe(VS_OP_CTL_READ, c->slot, c->gen);
 
+	/* c->in past inlen is the kernel's until ctl_read_ok/err. */
 	io_uring_prep_read(sqe, c->fd, c->in + c->inlen,
 			   (unsigned)(sizeof(c->in) - 1 - c->inlen), (uint64_t)-1);
 	c->rd_busy = true;

@@ -449,6 +449,7 @@ void vm_read_kick(struct vs_port *p)
 		n = sizeof(scratch);
 		p->vm_rd_drop = true;
 	}
+	/* Reserved "up" space (or scratch) is the kernel's until vm_read_ok/err. */
 	sqe = vs_sqe(VS_OP_VM_READ, p->slot, p->gen);
 	io_uring_prep_recv(sqe, p->vm_fd, ptr, n, 0);
 	p->vm_rd_busy = true;
@@ -465,6 +466,10 @@ void vm_write_kick(struct vs_port *p)
 	n = vs_ring_span(&p->down, p->down_pos, &ptr);
 	if (!n)
 		return;
+	/*
+	 * The kernel reads "down" from down_pos until vm_write_ok/err; the
+	 * bytes stay put because producers write only behind down_acked.
+	 */
 	sqe = vs_sqe(VS_OP_VM_WRITE, p->slot, p->gen);
 	io_uring_prep_send(sqe, p->vm_fd, ptr, n, MSG_NOSIGNAL);
 	p->vm_wr_len = n;
