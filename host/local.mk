@@ -42,9 +42,10 @@ host_tests_noiouring_SOURCES = host/tests/noiouring.c
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
-	host/tests/notify.sh host/tests/vm-resend.sh
+	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
+	host/tests/stop-pending.sh
 TESTS += $(HOST_SHTESTS)
-EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
+EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
 dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5
 EXTRA_DIST += host/systemd/virtserd.service.in host/README.md
