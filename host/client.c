@@ -79,7 +79,7 @@ uint64_t vs_client_drops(const struct vs_client *c)
 }
 
 struct vs_client *client_new(struct vs_port *p, enum vs_cl_kind kind,
-				    int rfd, int wfd)
+			     int rfd, int wfd)
 {
 	struct vs_client *c = calloc(1, sizeof(*c));
 

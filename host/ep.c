@@ -155,8 +155,8 @@ static int open_udp(struct vs_port *p)
 }
 
 struct vs_client *file_sink(struct vs_port *p, enum vs_cl_kind kind,
-				   const char *path, bool append, uint64_t max,
-				   unsigned backups, int *err)
+			    const char *path, bool append, uint64_t max,
+			    unsigned backups, int *err)
 {
 	struct vs_client *c;
 	uint64_t sz;

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 int sock_addr(const struct vs_sockspec *s, struct sockaddr_storage *ss,
-		     socklen_t *len, int *family)
+	      socklen_t *len, int *family)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (s->is_unix) {
@@ -239,8 +239,8 @@ int vs_unix_claim(const char *path, char *why, size_t whylen)
  * On failure @why may hold a sentence for the log.
  */
 int listen_on(const struct vs_sockspec *s, const struct vs_perms *pm,
-		     const char *what, char *bound, size_t boundlen, ino_t *ino,
-		     char *why, size_t whylen)
+	      const char *what, char *bound, size_t boundlen, ino_t *ino,
+	      char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
