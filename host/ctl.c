@@ -9,6 +9,7 @@
  * that was made more open by hand does not grant anything.
  */
 #include "virtserd.h"
+#include "sock.h"
 #include "ctl_proto.h"
 
 #include <errno.h>
@@ -310,6 +311,7 @@ static void conn_read(struct ctl_conn *c)
 {
 	struct io_uring_sqe *sqe = vs_sqe(VS_OP_CTL_READ, c->slot, c->gen);
 
+	/* c->in past inlen is the kernel's until ctl_read_ok/err. */
 	io_uring_prep_read(sqe, c->fd, c->in + c->inlen,
 			   (unsigned)(sizeof(c->in) - 1 - c->inlen), (uint64_t)-1);
 	c->rd_busy = true;
@@ -383,7 +385,7 @@ reply:
 	conn_reply(c, &b);
 }
 
-static void ctl_read_ok(void *obj, int res)
+void ctl_read_ok(void *obj, int res)
 {
 	struct ctl_conn *c = obj;
 	char *nl;
@@ -429,12 +431,12 @@ static void ctl_read_ok(void *obj, int res)
 	conn_read(c);
 }
 
-static void ctl_read_err(void *obj, int res)
+void ctl_read_err(void *obj, int res)
 {
 	conn_free(obj, true);
 }
 
-static void ctl_write_ok(void *obj, int res)
+void ctl_write_ok(void *obj, int res)
 {
 	struct ctl_conn *c = obj;
 	struct io_uring_sqe *sqe;
@@ -457,7 +459,7 @@ static void ctl_write_ok(void *obj, int res)
 	conn_free(c, true);
 }
 
-static void ctl_write_err(void *obj, int res)
+void ctl_write_err(void *obj, int res)
 {
 	conn_free(obj, true);
 }
@@ -513,7 +515,7 @@ static void ctl_accept_arm(void)
 	lis->busy = true;
 }
 
-static void ctl_accept_ok(void *obj, int fd)
+void ctl_accept_ok(void *obj, int fd)
 {
 	struct ucred uc;
 	socklen_t ul = sizeof(uc);
@@ -548,7 +550,7 @@ static void ctl_accept_ok(void *obj, int fd)
 	conn_read(c);
 }
 
-static void ctl_accept_err(void *obj, int res)
+void ctl_accept_err(void *obj, int res)
 {
 	lis->busy = false;
 	if (lis->closing)
@@ -675,22 +677,10 @@ void vs_ctl_close(void)
 	if (!lis)
 		return;
 	close(lis->fd);
-	{
-		struct stat st;
-
-		/* Only our own file: never one somebody put there since. */
-		if (!lstat(lis->path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == lis->ino)
-			unlink(lis->path);
-	}
+	unlink_own(lis->path, lis->ino);	/* never a file put there since */
 	if (lis->slot)
 		vs_slot_free(lis->slot);
 	free(lis->path);
 	free(lis);
 	lis = NULL;
 }
-
-const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT] = {
-	[VS_OP_CTL_ACCEPT] = { ctl_accept_ok, ctl_accept_err },
-	[VS_OP_CTL_READ] = { ctl_read_ok, ctl_read_err },
-	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
-};

@@ -22,7 +22,8 @@ EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
 
 sbin_PROGRAMS += host/virtserd
-host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c host/ctl_proto.h \
+host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/port.c host/port.h \
+	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/reload.c host/signal.c host/ctl.c host/ctl_proto.h \
 	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
@@ -41,9 +42,10 @@ host_tests_noiouring_SOURCES = host/tests/noiouring.c
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
-	host/tests/notify.sh host/tests/vm-resend.sh
+	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
+	host/tests/stop-pending.sh
 TESTS += $(HOST_SHTESTS)
-EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
+EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
 dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5
 EXTRA_DIST += host/systemd/virtserd.service.in host/README.md

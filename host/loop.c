@@ -1,232 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * loop.c - the io_uring ring, the object table behind user_data, and the
- * completion dispatcher.
+ * loop.c - the completion dispatcher and the kick-and-reap rule: the top
+ * of the daemon's call graph (only main.c calls it).
  */
 #include "virtserd.h"
+#include "port.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
-#define VS_CQ_ENTRIES	16384
-
-/* UAPI values, for liburing headers older than the kernel features. */
-#ifndef IORING_SETUP_COOP_TASKRUN
-#define IORING_SETUP_COOP_TASKRUN	(1U << 8)
-#endif
-#ifndef IORING_SETUP_SINGLE_ISSUER
-#define IORING_SETUP_SINGLE_ISSUER	(1U << 12)
-#endif
-#ifndef IORING_ASYNC_CANCEL_ALL
-#define IORING_ASYNC_CANCEL_ALL		(1U << 0)
-#endif
-
-struct vs_loop vs_loop;
-int vs_verbose;
-
-void vs_log(int level, const char *fmt, ...)
-{
-	static const char *const tag[] = {
-		[LOG_ERR] = "error", [LOG_WARNING] = "warning",
-		[LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
-	};
-	va_list ap;
-
-	if (level >= LOG_DEBUG && !vs_verbose)
-		return;
-	fprintf(stderr, "virtserd: %s: ", level <= LOG_DEBUG && tag[level] ? tag[level] : "log");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* ---- object table ------------------------------------------------------ */
-
-struct slot {
-	void *obj;		/* NULL: free */
-	uint32_t gen;		/* bumped on free */
-	uint32_t next_free;
+/*
+ * The one dispatch table: op -> { .ok for res >= 0, .err for res < 0 }.
+ * A handler changes the state of its object and marks its port dirty; it
+ * never kicks a port or frees an object (kick_dirty below does both).
+ */
+static const struct vs_op_handler handlers[VS_OP__COUNT] = {
+	/* vm.c: QEMU's chardev socket */
+	[VS_OP_VM_CONNECT] = { vm_connect_ok, vm_connect_err },
+	[VS_OP_VM_ACCEPT] = { vm_accept_ok, vm_accept_err },
+	[VS_OP_VM_READ] = { vm_read_ok, vm_read_err },
+	[VS_OP_VM_WRITE] = { vm_write_ok, vm_write_err },
+	[VS_OP_VM_POLL] = { vm_poll_ok, vm_poll_err },
+	/* A TIMEOUT that expires completes with -ETIME: both go one way. */
+	[VS_OP_VM_TIMER] = { vm_timer_fire, vm_timer_fire },
+	/* ep.c, port.c: the endpoint's retry timer, the idle-memory timer */
+	[VS_OP_USER_TIMER] = { user_timer_fire, user_timer_fire },
+	[VS_OP_PORT_TRIM] = { trim_fire, trim_fire },
+	/* client.c: the endpoint's listener and its clients */
+	[VS_OP_USER_ACCEPT] = { user_accept_ok, user_accept_err },
+	[VS_OP_CL_CONNECT] = { cl_connect_ok, cl_connect_err },
+	[VS_OP_CL_READ] = { cl_read_ok, cl_read_err },
+	[VS_OP_CL_WRITE] = { cl_write_ok, cl_write_err },
+	/* ctl.c: the control socket */
+	[VS_OP_CTL_ACCEPT] = { ctl_accept_ok, ctl_accept_err },
+	[VS_OP_CTL_READ] = { ctl_read_ok, ctl_read_err },
+	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
+	/* signal.c */
+	[VS_OP_SIGNAL] = { sig_ok, sig_err },
 };
-
-/* Owner: loop.  Grows by doubling; slot 0 is never handed out. */
-static struct slot *slots;
-static uint32_t nslots, free_head;
-
-uint32_t vs_slot_alloc(void *obj, uint32_t *gen)
-{
-	uint32_t s;
-
-	if (!free_head) {
-		uint32_t n = nslots ? nslots * 2 : 64;
-		struct slot *ns = realloc(slots, n * sizeof(*ns));
-
-		if (!ns) {
-			vs_log(LOG_ERR, "out of memory for the object table");
-			abort();
-		}
-		memset(ns + nslots, 0, (n - nslots) * sizeof(*ns));
-		for (uint32_t i = n - 1; i >= (nslots ? nslots : 1); i--) {
-			ns[i].next_free = free_head;
-			free_head = i;
-		}
-		slots = ns;
-		nslots = n;
-	}
-	s = free_head;
-	free_head = slots[s].next_free;
-	slots[s].obj = obj;
-	*gen = slots[s].gen & VS_UD_GEN_MASK;
-	return s;
-}
-
-void *vs_slot_get(uint32_t slot, uint32_t gen)
-{
-	if (slot == 0 || slot >= nslots || !slots[slot].obj ||
-	    (slots[slot].gen & VS_UD_GEN_MASK) != gen)
-		return NULL;
-	return slots[slot].obj;
-}
-
-void vs_slot_free(uint32_t slot)
-{
-	slots[slot].obj = NULL;
-	slots[slot].gen++;
-	slots[slot].next_free = free_head;
-	free_head = slot;
-}
-
-/* ---- ring -------------------------------------------------------------- */
-
-/* Operations the daemon cannot work without (checked with the probe). */
-static const struct {
-	int op;
-	const char *name;
-} required_ops[] = {
-	{ IORING_OP_READ, "READ" },
-	{ IORING_OP_WRITE, "WRITE" },
-	{ IORING_OP_ACCEPT, "ACCEPT" },
-	{ IORING_OP_CONNECT, "CONNECT" },
-	{ IORING_OP_TIMEOUT, "TIMEOUT" },
-	{ IORING_OP_POLL_ADD, "POLL_ADD" },
-	{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
-};
-
-int vs_loop_init(void)
-{
-	struct io_uring_params p;
-	struct io_uring_probe *probe;
-	int ret;
-
-	memset(&p, 0, sizeof(p));
-	/*
-	 * One thread submits and reaps, so the kernel need not interrupt us
-	 * to run completions (COOP_TASKRUN, 5.19) and may skip cross-task
-	 * checks (SINGLE_ISSUER, 6.0).  Fall back to no flags on older
-	 * kernels: both are optimisations only.
-	 */
-	p.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
-	/*
-	 * Every port can have several operations in flight, and a burst of
-	 * completions must fit: size the CQ for thousands of ports rather
-	 * than relying on the kernel's overflow list.
-	 */
-	p.flags |= IORING_SETUP_CQSIZE;
-	p.cq_entries = VS_CQ_ENTRIES;
-	ret = io_uring_queue_init_params(256, &vs_loop.ring, &p);
-	if (ret == -EINVAL) {
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE;
-		p.cq_entries = VS_CQ_ENTRIES;
-		ret = io_uring_queue_init_params(256, &vs_loop.ring, &p);
-	}
-	if (ret == -EPERM || ret == -ENOSYS) {
-		vs_log(LOG_ERR, "io_uring is not available (%s): it is disabled by "
-		       "kernel.io_uring_disabled, a seccomp filter (container runtimes "
-		       "block io_uring_setup by default) or the kernel config; "
-		       "virtserd needs it and has no fallback", strerror(-ret));
-		return ret;
-	}
-	if (ret < 0) {
-		vs_log(LOG_ERR, "io_uring_queue_init: %s", strerror(-ret));
-		return ret;
-	}
-	if (!(p.features & IORING_FEAT_FAST_POLL))
-		vs_log(LOG_WARNING, "kernel lacks IORING_FEAT_FAST_POLL (5.7): idle "
-		       "ports will occupy io-wq workers");
-	probe = io_uring_get_probe_ring(&vs_loop.ring);
-	if (!probe) {
-		vs_log(LOG_ERR, "io_uring probe failed: kernel older than 5.6?");
-		io_uring_queue_exit(&vs_loop.ring);
-		return -ENOSYS;
-	}
-	for (size_t i = 0; i < sizeof(required_ops) / sizeof(required_ops[0]); i++)
-		if (!io_uring_opcode_supported(probe, required_ops[i].op)) {
-			vs_log(LOG_ERR, "io_uring lacks IORING_OP_%s; kernel too old",
-			       required_ops[i].name);
-			io_uring_free_probe(probe);
-			io_uring_queue_exit(&vs_loop.ring);
-			return -ENOSYS;
-		}
-	io_uring_free_probe(probe);
-	return 0;
-}
-
-void vs_loop_exit(void)
-{
-	io_uring_queue_exit(&vs_loop.ring);
-	free(slots);
-	slots = NULL;
-	nslots = free_head = 0;
-}
-
-struct io_uring_sqe *vs_sqe(enum vs_op op, uint32_t slot, uint32_t gen)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&vs_loop.ring);
-
-	while (!sqe) {
-		int ret = io_uring_submit(&vs_loop.ring);
-
-		if (ret < 0 && ret != -EBUSY && ret != -EAGAIN) {
-			vs_log(LOG_ERR, "io_uring_submit: %s", strerror(-ret));
-			abort();
-		}
-		sqe = io_uring_get_sqe(&vs_loop.ring);
-	}
-	io_uring_sqe_set_data64(sqe, vs_ud_encode(op, slot, gen));
-	vs_loop.pending_sqes++;
-	return sqe;
-}
-
-void vs_cancel_fd(int fd)
-{
-	struct io_uring_sqe *sqe = vs_sqe(VS_OP_NONE, 0, 0);
-
-	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-}
-
-void vs_cancel_ud(uint64_t ud)
-{
-	struct io_uring_sqe *sqe = vs_sqe(VS_OP_NONE, 0, 0);
-
-	io_uring_prep_cancel64(sqe, ud, 0);
-}
-
-static const struct vs_op_handler *handler_for(enum vs_op op)
-{
-	if (vs_port_handlers[op].ok)
-		return &vs_port_handlers[op];
-	if (vs_ctl_handlers[op].ok)
-		return &vs_ctl_handlers[op];
-	if (vs_main_handlers[op].ok)
-		return &vs_main_handlers[op];
-	return NULL;
-}
 
 static void dispatch(const struct io_uring_cqe *cqe)
 {
@@ -237,28 +49,52 @@ static void dispatch(const struct io_uring_cqe *cqe)
 
 	if (op == VS_OP_NONE || op >= VS_OP__COUNT)
 		return;
-	obj = vs_slot_get(vs_ud_slot(ud), vs_ud_gen(ud));
+	obj = vs_slot_complete(vs_ud_slot(ud), vs_ud_gen(ud));
 	if (!obj) {
 		/* Objects are freed only after their last CQE: a bug if seen. */
 		vs_log(LOG_WARNING, "completion for a freed object (op %d)", op);
 		return;
 	}
-	h = handler_for(op);
-	if (!h)
+	h = &handlers[op];
+	if (!h->ok) {
+		vs_log(LOG_ERR, "no handler for op %d (a bug)", op);
 		return;
+	}
 	if (cqe->res < 0)
 		h->err(obj, cqe->res);
 	else
 		h->ok(obj, cqe->res);
 }
 
+/*
+ * Kick and reap: handlers only change state and mark their port dirty;
+ * here, once per batch, each dirty port issues what is now possible and
+ * frees what has nothing in flight any more (vs_port_kick).  A kick may
+ * dirty another port (one that was waiting for this one to be freed
+ * starts), so the list is taken until it is empty.
+ */
+static void kick_dirty(void)
+{
+	struct vs_port *p;
+
+	while ((p = vs_dirty_ports)) {
+		vs_dirty_ports = p->dirty_next;
+		p->dirty_next = NULL;
+		/* p->dirty stays set during its kick: the kick clears it. */
+		vs_port_kick(p);	/* may free p */
+	}
+}
+
 int vs_loop_run(bool (*done)(void))
 {
-	while (!done()) {
+	for (;;) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 		int ret;
 
+		kick_dirty();
+		if (done())
+			break;
 		vs_loop.pending_sqes = 0;
 		/* Sleep until at least one completion: no timers while idle. */
 		ret = io_uring_submit_and_wait(&vs_loop.ring, 1);

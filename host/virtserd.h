@@ -26,7 +26,7 @@
 struct vs_port;
 struct vs_client;
 
-/* ---- loop.c ------------------------------------------------------------ */
+/* ---- uring.c (ring, object table), loop.c (dispatch), log.c ------------ */
 
 struct vs_loop {
 	struct io_uring ring;		/* owner: loop */
@@ -48,6 +48,10 @@ int vs_loop_run(bool (*done)(void));
 /* Object table behind the user_data slot. */
 uint32_t vs_slot_alloc(void *obj, uint32_t *gen);
 void *vs_slot_get(uint32_t slot, uint32_t gen);
+/* SQEs of this object whose CQE has not been dispatched: free it only at 0. */
+uint32_t vs_slot_inflight(uint32_t slot);
+/* vs_slot_get() for a CQE: its object, whose in-flight count goes down. */
+void *vs_slot_complete(uint32_t slot, uint32_t gen);
 void vs_slot_free(uint32_t slot);
 
 __attribute__((format(printf, 2, 3)))
@@ -57,13 +61,17 @@ extern int vs_verbose;
 /*
  * Completion handlers: the dispatcher calls .ok for res >= 0 and .err for
  * res < 0, so failure handling never hides inside the relay fast path.
+ * A port's handlers only change its state and mark it dirty
+ * (vs_port_dirty); the loop kicks each dirty port once per batch of
+ * completions, and that kick is also where closed objects with nothing
+ * in flight are freed.  So no handler runs the kick or frees an object.
  */
 typedef void (*vs_cqe_fn)(void *obj, int res);
 struct vs_op_handler {
 	vs_cqe_fn ok, err;
 };
 
-/* ---- port.c ------------------------------------------------------------ */
+/* ---- port.c, vm.c, client.c, ep.c (internals: port.h) -------------------- */
 
 enum vs_vm_state {
 	VM_DOWN,		/* no socket; a timer may be pending */
@@ -99,7 +107,7 @@ struct vs_client {
 	bool blocking;			/* its position holds back VM reads */
 	bool closing;			/* teardown started */
 	bool connecting;		/* CL_SOCK connect mode, CONNECT in flight */
-	bool rd_busy, wr_busy;		/* an SQE owns the buffer */
+	bool rd_busy, wr_busy;		/* an SQE owns the buffer (freeing: vs_slot_inflight) */
 	bool rd_direct;			/* read lent port->down space */
 	bool wr_direct;			/* write lent port->up space */
 	bool feeding;			/* this read feeds port->down */
@@ -133,10 +141,11 @@ struct vs_port {
 	struct vs_port *next;		/* in the global list */
 	struct vs_port_cfg *cfg;	/* deep copy, owned */
 	char id[160];			/* "vm/port" */
-	uint32_t slot, gen;		/* user_data identity; in flight: the *_busy flags */
+	uint32_t slot, gen;		/* user_data identity; vs_slot_inflight() counts its SQEs */
 	bool started;			/* false while an old port of this id drains */
 	bool stopping;			/* reload/shutdown: draining */
-	unsigned depth;			/* >0 while vs_port_kick runs: defer free */
+	bool dirty;			/* on vs_dirty_ports: the loop kicks it */
+	struct vs_port *dirty_next;	/* owner: loop.c's dirty list */
 	uint64_t stop_deadline_ms;
 
 	/* VM side */
@@ -215,6 +224,18 @@ struct vs_port {
 };
 
 extern struct vs_port *vs_ports;
+/* Ports to kick after this batch of completions; owner: the loop. */
+extern struct vs_port *vs_dirty_ports;
+
+/* Handlers call this instead of kicking: the loop kicks once per batch. */
+static inline void vs_port_dirty(struct vs_port *p)
+{
+	if (p->dirty)
+		return;
+	p->dirty = true;
+	p->dirty_next = vs_dirty_ports;
+	vs_dirty_ports = p;
+}
 
 struct vs_port *vs_port_new(const char *vm, const struct vs_port_cfg *cfg);
 void vs_port_stop(struct vs_port *p, unsigned timeout_ms);
@@ -222,18 +243,13 @@ void vs_port_kick(struct vs_port *p);
 void vs_ports_start_pending(void);
 void vs_ports_reopen_logs(void);
 struct vs_port *vs_port_find(const char *id);
-extern const struct vs_op_handler vs_port_handlers[VS_OP__COUNT];
+void trim_fire(void *obj, int res);
 /* Attach a control connection as a client: 0 or -errno. */
 int vs_port_attach(struct vs_port *p, int fd, bool readonly, bool force,
 		   const char *peer);
 const char *vs_vm_state_name(enum vs_vm_state s);
 /* Bytes a client lost, including those overwritten while its write is stuck. */
 uint64_t vs_client_drops(const struct vs_client *c);
-/*
- * Frees @path for a unix socket bind unless a process listens there:
- * 0, -EEXIST (not a socket), -EADDRINUSE (in use; @why names the owner).
- */
-int vs_unix_claim(const char *path, char *why, size_t whylen);
 uint64_t vs_now_ms(void);
 
 /* ---- ctl.c ------------------------------------------------------------- */
@@ -242,12 +258,26 @@ uint64_t vs_now_ms(void);
 int vs_ctl_lock(const char *control_path, char *err, size_t errlen);
 int vs_ctl_open(const struct vs_config *cfg);
 void vs_ctl_close(void);
-extern const struct vs_op_handler vs_ctl_handlers[VS_OP__COUNT];
+void ctl_accept_ok(void *obj, int fd);
+void ctl_accept_err(void *obj, int res);
+void ctl_read_ok(void *obj, int res);
+void ctl_read_err(void *obj, int res);
+void ctl_write_ok(void *obj, int res);
+void ctl_write_err(void *obj, int res);
 
-/* ---- main.c ------------------------------------------------------------ */
+/* ---- reload.c, signal.c ------------------------------------------------ */
 
+#define DEFAULT_CONFIG	SYSCONFDIR "/virtserd.xml"
+#define STOP_TIMEOUT_MS	5000	/* a removed port's drain, at reload and exit */
+
+extern const char *vs_config_path;
 /* Returns NULL on success or an error message (static storage). */
 const char *vs_reload(void);
-extern const struct vs_op_handler vs_main_handlers[VS_OP__COUNT];
+int vs_signal_open(void);
+void vs_signal_arm(void);
+void vs_signal_close(void);
+bool vs_shutting_down(void);
+void sig_ok(void *obj, int res);
+void sig_err(void *obj, int res);
 
 #endif
