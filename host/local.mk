@@ -2,12 +2,13 @@
 
 noinst_LIBRARIES += host/libvirtserd.a
 host_libvirtserd_a_SOURCES = host/config.c host/config.h host/ring.c host/ring.h \
-	host/telnet.c host/telnet.h host/rotate.c host/rotate.h
+	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h
 host_libvirtserd_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 
 HOST_TESTLIBS = host/libvirtserd.a $(LIBXML2_LIBS)
 
-check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring
+check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring \
+	host/tests/test-qmp
 host_tests_test_config_SOURCES = host/tests/test-config.c
 host_tests_test_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 host_tests_test_config_LDADD = $(HOST_TESTLIBS)
@@ -15,8 +16,10 @@ host_tests_test_telnet_SOURCES = host/tests/test-telnet.c
 host_tests_test_telnet_LDADD = $(HOST_TESTLIBS)
 host_tests_test_ring_SOURCES = host/tests/test-ring.c
 host_tests_test_ring_LDADD = $(HOST_TESTLIBS)
+host_tests_test_qmp_SOURCES = host/tests/test-qmp.c
+host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 
-TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring
+TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
@@ -91,7 +94,7 @@ EXTRA_DIST += bench/relay-bench.sh
 # libFuzzer targets (--enable-fuzzing, CC=clang); make check runs each
 # briefly through scripts/check.sh.
 if ENABLE_FUZZING
-noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet
+noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp
 host_tests_fuzz_config_SOURCES = host/tests/fuzz-config.c
 host_tests_fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_config_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
@@ -100,6 +103,10 @@ host_tests_fuzz_telnet_SOURCES = host/tests/fuzz-telnet.c
 host_tests_fuzz_telnet_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_telnet_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_telnet_LDADD = host/libvirtserd-fuzz.a
+host_tests_fuzz_qmp_SOURCES = host/tests/fuzz-qmp.c
+host_tests_fuzz_qmp_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_qmp_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_qmp_LDADD = host/libvirtserd-fuzz.a
 # The library again, instrumented for the fuzzer (coverage and sanitizers).
 noinst_LIBRARIES += host/libvirtserd-fuzz.a
 host_libvirtserd_fuzz_a_SOURCES = $(host_libvirtserd_a_SOURCES)

@@ -169,10 +169,10 @@ mkdir -p "$B/fuzz"
 if [ ! -f "$B/fuzz/config.status" ]; then
 	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
 fi
-make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet \
+make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
 	>>"$log" 2>&1
 count "fuzzers build" $?
-for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet; do
+for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp; do
 	corpus=$B/fuzz/corpus-${f##*/}
 	mkdir -p "$corpus"
 	case $f in */fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;; esac
