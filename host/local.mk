@@ -22,7 +22,8 @@ host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
-	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
+	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml \
+	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c host/ctl_proto.h \
