@@ -27,6 +27,7 @@ EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/port.c host/ctl.c host/ctl_proto.h \
+	host/qmp.c host/qmp.h \
 	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
@@ -38,14 +39,15 @@ bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c host/ctl_proto.h
 host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
 
-check_PROGRAMS += host/tests/vspeer host/tests/noiouring
+check_PROGRAMS += host/tests/vspeer host/tests/noiouring host/tests/fakeqmp
 host_tests_vspeer_SOURCES = host/tests/vspeer.c
 host_tests_noiouring_SOURCES = host/tests/noiouring.c
+host_tests_fakeqmp_SOURCES = host/tests/fakeqmp.c
 
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
-	host/tests/notify.sh host/tests/vm-resend.sh
+	host/tests/notify.sh host/tests/vm-resend.sh host/tests/qmp.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh
 

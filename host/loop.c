@@ -4,6 +4,7 @@
  * completion dispatcher.
  */
 #include "virtserd.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -225,6 +226,8 @@ static const struct vs_op_handler *handler_for(enum vs_op op)
 		return &vs_ctl_handlers[op];
 	if (vs_main_handlers[op].ok)
 		return &vs_main_handlers[op];
+	if (vs_qmp_handlers[op].ok)
+		return &vs_qmp_handlers[op];
 	return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include "virtserd.h"
 #include "notify.h"
 #include "peerq.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -79,6 +80,7 @@ const char *vs_reload(void)
 				added++;
 			}
 		}
+	vs_qmp_apply(cfg);
 	vs_log(LOG_NOTICE, "reloaded %s: %u kept, %u added, %u removed or changed",
 	       config_path, kept, added, removed);
 	vs_notify("READY=1\nSTATUS=reloaded");
@@ -101,6 +103,7 @@ static void shutdown_all(void)
 	vs_log(LOG_NOTICE, "shutting down");
 	vs_notify("STOPPING=1");
 	vs_ctl_close();
+	vs_qmp_shutdown();
 	for (struct vs_port *p = vs_ports, *n; p; p = n) {
 		n = p->next;
 		vs_port_stop(p, STOP_TIMEOUT_MS);
@@ -245,6 +248,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg->nvms; i++)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			vs_port_new(cfg->vms[i].name, &cfg->vms[i].ports[j]);
+	vs_qmp_apply(cfg);
 	vs_log(LOG_NOTICE, "started: %s", config_path);
 	/*
 	 * Ready means the control socket answers and every port's listeners
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 	vs_config_free(cfg);
 	ret = vs_loop_run(all_done);
 	vs_ctl_close();
+	vs_qmp_exit();
 	vs_peerq_exit();
 	vs_loop_exit();
 	close(sig.fd);
