@@ -136,6 +136,10 @@ static void watcher_maybe_free(struct watcher *w)
 	free(w);
 }
 
+/*
+ * Starts the end; the caller frees with watcher_maybe_free() once, after
+ * its last use of @w (a completion handler at its end).
+ */
 static void watcher_close(struct watcher *w)
 {
 	if (w->closing)
@@ -143,7 +147,6 @@ static void watcher_close(struct watcher *w)
 	w->closing = true;
 	if (w->rd_busy || w->wr_busy)
 		vs_cancel_fd(w->fd);
-	watcher_maybe_free(w);
 }
 
 static void watcher_flush(struct watcher *w)
@@ -181,6 +184,7 @@ static void watcher_say(struct watcher *w, const char *fmt, ...)
 		vs_log(LOG_WARNING, "control: a watcher fell %zu bytes behind; closing it",
 		       w->pendlen);
 		watcher_close(w);
+		watcher_maybe_free(w);	/* callers do not touch @w after this */
 		return;
 	}
 	np = realloc(w->pend, w->pendlen + (size_t)n);
@@ -194,8 +198,11 @@ static void watcher_say(struct watcher *w, const char *fmt, ...)
 
 static void watcher_read(struct watcher *w)
 {
-	struct io_uring_sqe *sqe = vs_sqe(VS_OP_WATCH_READ, w->slot, w->gen);
+	struct io_uring_sqe *sqe;
 
+	if (w->closing)
+		return;
+	sqe = vs_sqe(VS_OP_WATCH_READ, w->slot, w->gen);
 	io_uring_prep_recv(sqe, w->fd, w->rbuf, sizeof(w->rbuf), 0);
 	w->rd_busy = true;
 }
@@ -269,6 +276,10 @@ int vs_guest_watch(int fd)
 	w->slot = vs_slot_alloc(w, &w->gen);
 	w->next = watchers;
 	watchers = w;
+	/*
+	 * The first line puts a write in flight, so @w outlives a cut-off in
+	 * the lines that follow (it is freed by that write's completion).
+	 */
 	watcher_say(w, VS_CTL_OK " watching\n");
 	/* The current state first, so a client never misses a change. */
 	for (struct vs_qmp *q = clients; q; q = q->next)
@@ -798,6 +809,7 @@ void vs_qmp_shutdown(void)
 	for (struct watcher *w = watchers, *n; w; w = n) {
 		n = w->next;
 		watcher_close(w);
+		watcher_maybe_free(w);
 	}
 }
 

@@ -126,6 +126,14 @@ check "watch: OK first, then the state of each port of a VM with QMP" \
 check "watch: every change, in order" \
 	eval "grep -o 'port g/agent guest [a-z]*' '$T/watch.out' | cut -d' ' -f4 | tr '\n' ' ' | \
 	      grep -q 'open closed open unknown open unknown open \$'"
+# Watchers that leave: one hangs up at once, one after reading the
+# states; the daemon frees each once and goes on serving.
+for i in 1 2 3; do
+	timeout 5 "$B/virtserctl" -s "$T/ctl" watch < /dev/null | head -c 1 > /dev/null
+	printf 'watch\n' | timeout 5 socat -u - UNIX-CONNECT:"$T/ctl" 2>/dev/null
+done
+fq event agent closed
+check "after watchers hung up, the daemon still follows and answers" waitfor "is g/agent closed"
 check "daemon exits cleanly" stop_daemon
 fq quit
 finish

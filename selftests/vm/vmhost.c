@@ -1122,6 +1122,7 @@ static void do_dstatus(unsigned long seq, struct port *p, int id, char **args)
 static void do_dwatch(unsigned long seq, struct port *p, int id, char **args)
 {
 	static char cli[PATH_MAX], ctl[PATH_MAX];
+	char log[PATH_MAX];
 
 	if (daemon_pid < 0) {
 		reply(seq, false, "no virtserd running");
@@ -1131,7 +1132,24 @@ static void do_dwatch(unsigned long seq, struct port *p, int id, char **args)
 	snprintf(ctl, sizeof(ctl), "%s/virtserd.ctl", workdir);
 	virtserctl_path(cli, sizeof(cli));
 	watch_pid = spawn((char *const[]){ cli, "-s", ctl, "watch", NULL }, "dwatch.log");
-	reply(seq, true, "");
+	/* Answer once it watches, so that the guest's next change is seen. */
+	snprintf(log, sizeof(log), "%s/dwatch.log", workdir);
+	for (int i = 0; i < 500; i++) {
+		char first[64] = "";
+		FILE *f = fopen(log, "r");
+
+		if (f) {
+			if (!fgets(first, sizeof(first), f))
+				first[0] = '\0';
+			fclose(f);
+		}
+		if (!strncmp(first, "OK watching", 11)) {
+			reply(seq, true, "");
+			return;
+		}
+		usleep(10000);
+	}
+	reply(seq, false, "virtserctl watch did not start (see dwatch.log)");
 }
 
 /* dwatched PORT: the states the watch stream gave for the port, in order. */
