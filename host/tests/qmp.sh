@@ -126,6 +126,18 @@ check "watch: OK first, then the state of each port of a VM with QMP" \
 check "watch: every change, in order" \
 	eval "grep -o 'port g/agent guest [a-z]*' '$T/watch.out' | cut -d' ' -f4 | tr '\n' ' ' | \
 	      grep -q 'open closed open unknown open unknown open \$'"
+# Reload: without <qmp> (and so without the hold) the ports have no guest
+# state and the monitor is let go; with it again, it is followed again.
+cp "$T/c.xml" "$T/c.orig"
+sed -e "s|<qmp path='$T/qmp.sock'/>||" -e "s|<guest closed='hold'/>||" "$T/c.orig" > "$T/c.xml"
+check "reload without <qmp>" eval "ctl reload | grep -q '^OK'"
+check "the ports have no guest state" eval "! ctl -j status g/agent | grep -q '\"guest\"'"
+check "the monitor connection is closed" waitfor "grep -q 'client left' '$T/fq2.out'"
+cp "$T/c.orig" "$T/c.xml"
+check "reload with <qmp> again" eval "ctl reload | grep -q '^OK'"
+check "the monitor is followed again" \
+	waitfor "grep -q 'connected 2' '$T/fq2.out' && is g/agent open && is g/held closed"
+
 # Watchers that leave: one hangs up at once, one after reading the
 # states; the daemon frees each once and goes on serving.
 for i in 1 2 3; do
