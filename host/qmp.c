@@ -39,6 +39,12 @@
 
 #define QMP_RETRY_MIN_MS	250
 #define QMP_RETRY_MAX_MS	5000
+/*
+ * Connected without a greeting this long: say that another client may
+ * hold the monitor (QEMU greets a queued connection only once that client
+ * leaves, so the connection is kept).
+ */
+#define QMP_GREET_WARN_MS	5000
 #define QMP_ID_CAPS		1
 #define QMP_ID_CHARDEVS		2
 #define QMP_ID_DEV0		1000	/* + index of the device: its qom-get */
@@ -71,6 +77,7 @@ struct vs_qmp {
 	bool rd_busy, wr_busy, timer_busy;
 	bool stopping;			/* removed from the configuration or shutdown */
 	bool greeted;			/* the greeting was read on this connection */
+	bool greet_warned;		/* the no-greeting warning was given for this path */
 	struct sockaddr_un addr;	/* kept alive for the CONNECT SQE */
 	struct __kernel_timespec ts;	/* the kernel's while timer_busy */
 	unsigned retry_ms;
@@ -369,17 +376,29 @@ bool vs_guest_state(const struct vs_port *p, enum vs_guest *g, uint64_t *changed
 
 static void q_connect(struct vs_qmp *q);
 
-static void q_arm_retry(struct vs_qmp *q)
+/*
+ * One timer: the reconnect delay while down, the greeting watchdog while
+ * connected.  A connection lost while the watchdog runs reconnects when
+ * it fires (qmp_timer_fire), which is the retry's job anyway.
+ */
+static void q_arm_timer(struct vs_qmp *q, unsigned ms)
 {
 	struct io_uring_sqe *sqe;
 
 	if (q->timer_busy || q->stopping)
 		return;
-	q->ts.tv_sec = q->retry_ms / 1000;
-	q->ts.tv_nsec = (long long)(q->retry_ms % 1000) * 1000000;
+	q->ts.tv_sec = ms / 1000;
+	q->ts.tv_nsec = (long long)(ms % 1000) * 1000000;
 	sqe = vs_sqe(VS_OP_QMP_TIMER, q->slot, q->gen);
 	io_uring_prep_timeout(sqe, &q->ts, 0, 0);	/* q->ts is the kernel's until the CQE */
 	q->timer_busy = true;
+}
+
+static void q_arm_retry(struct vs_qmp *q)
+{
+	if (q->timer_busy || q->stopping)
+		return;
+	q_arm_timer(q, q->retry_ms);
 	q->retry_ms = q->retry_ms * 2 > QMP_RETRY_MAX_MS ? QMP_RETRY_MAX_MS : q->retry_ms * 2;
 }
 
@@ -501,6 +520,7 @@ static void q_greeted(struct vs_qmp *q)
 	q->outlen = n;
 	q->outoff = 0;
 	q->greeted = true;
+	q->greet_warned = false;
 	q->connects++;
 	q->retry_ms = QMP_RETRY_MIN_MS;
 	q->last_err = 0;
@@ -656,6 +676,7 @@ static void qmp_connect_ok(void *obj, int res)
 	vs_qmp_split_reset(&q->split);
 	q->outlen = q->outoff = 0;
 	q_read(q);
+	q_arm_timer(q, QMP_GREET_WARN_MS);
 }
 
 static void qmp_connect_err(void *obj, int res)
@@ -691,6 +712,16 @@ static void qmp_timer_fire(void *obj, int res)
 	q->timer_busy = false;
 	if (q->stopping) {
 		q_maybe_free(q);
+		return;
+	}
+	if (q->conn == Q_UP) {
+		if (!q->greeted && !q->greet_warned) {
+			vs_log(LOG_WARNING, "%s: QMP %s: connected, but no greeting after %u ms: "
+			       "another client (libvirt, a script) may be using this monitor, "
+			       "which serves one at a time; give virtserd a -qmp of its own. "
+			       "Waiting for it", q->vm, q->path, QMP_GREET_WARN_MS);
+			q->greet_warned = true;
+		}
 		return;
 	}
 	q_connect(q);

@@ -12,7 +12,10 @@
  *   drop                    hang up on the client (it may come back)
  *   quit                    exit
  *
- *   fakeqmp -l PATH -f FIFO [-d DEV:LABEL:open|closed]... [-T SEC]
+ *   fakeqmp -l PATH -f FIFO [-d DEV:LABEL:open|closed]... [-w FILE] [-T SEC]
+ *
+ * -w: accept nobody until FILE exists, as QEMU does while another client
+ * holds its monitor (a connection waits in the listen queue, ungreeted).
  *
  * It prints "connected N", "command NAME" and "dropped" lines on stdout
  * (flushed) so that a test can wait for them, and always exits within
@@ -172,15 +175,16 @@ static void control(char *line)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *fifo = NULL;
+	const char *path = NULL, *fifo = NULL, *waitf = NULL;
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	char in[8192], ctl[8192];
 	size_t inlen = 0, ctllen = 0;
 	int lfd, ffd, c, secs = 60;
 	time_t end;
 
-	while ((c = getopt(argc, argv, "l:f:d:T:")) != -1) {
+	while ((c = getopt(argc, argv, "l:f:d:w:T:")) != -1) {
 		switch (c) {
+		case 'w': waitf = optarg; break;
 		case 'l': path = optarg; break;
 		case 'f': fifo = optarg; break;
 		case 'T': secs = atoi(optarg); break;
@@ -211,7 +215,8 @@ int main(int argc, char **argv)
 		return 1;
 	while (time(NULL) < end) {
 		struct pollfd pf[3] = {
-			{ .fd = cfd < 0 ? lfd : -1, .events = POLLIN },
+			{ .fd = cfd < 0 && (!waitf || !access(waitf, F_OK)) ? lfd : -1,
+			  .events = POLLIN },
 			{ .fd = cfd, .events = POLLIN },
 			{ .fd = ffd, .events = POLLIN },
 		};

@@ -14,7 +14,7 @@ fakeqmp() {	# fakeqmp DEV:LABEL:STATE...
 	local a=()
 	for d in "$@"; do a+=(-d "$d"); done
 	rm -f "$T/qmp.sock"
-	bg "$F" -l "$T/qmp.sock" -f "$T/qctl" "${a[@]}" -T 120
+	bg "$F" -l "$T/qmp.sock" -f "$T/qctl" "${a[@]}" ${fakeqmp_args[@]+"${fakeqmp_args[@]}"} -T 120
 	FQ=$LASTPID
 	waitfor "[ -S '$T/qmp.sock' ]"
 }
@@ -137,6 +137,21 @@ cp "$T/c.orig" "$T/c.xml"
 check "reload with <qmp> again" eval "ctl reload | grep -q '^OK'"
 check "the monitor is followed again" \
 	waitfor "grep -q 'connected 2' '$T/fq2.out' && is g/agent open && is g/held closed"
+
+# A monitor that another client holds: QEMU leaves our connection in its
+# listen queue, ungreeted, until that client leaves.  The daemon says so
+# and waits; when the monitor greets, the state follows.
+fq quit
+wait $FQ
+rm -f "$T/free"
+fakeqmp_args=(-w "$T/free")
+fakeqmp agent:chA:closed held:chB:closed con0:chC:open > "$T/fq3.out"
+fakeqmp_args=()
+check "connected without a greeting: the daemon says another client may hold the monitor" \
+	waitfor "grep -q 'QMP $T/qmp.sock: connected, but no greeting after 5000 ms' '$T/d.err'" 400
+check "meanwhile the states are unknown" eval "is g/agent unknown && is g/held unknown"
+touch "$T/free"
+check "once the monitor greets, the state follows" waitfor "is g/agent closed" 200
 
 # Watchers that leave: one hangs up at once, one after reading the
 # states; the daemon frees each once and goes on serving.
