@@ -10,6 +10,7 @@
  * default made explicit, which is what the golden tests compare.
  */
 #include "config.h"
+#include "qmp_proto.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -903,6 +904,23 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 		} else if (is_el(k, "alias")) {
 			free(p->alias);
 			p->alias = attr(k, "name");
+		} else if (is_el(k, "guest")) {
+			static const char *const ok[] = { "closed", NULL };
+			char *t;
+
+			if (!check_attrs(c, k, ok))
+				return false;
+			t = attr(k, "closed");
+			if (t && !strcmp(t, "hold")) {
+				p->guest_hold = true;
+			} else if (!t || strcmp(t, "pass")) {
+				perr(c, k, "closed='%s' is not hold or pass", t ? t : "");
+				free(t);
+				return false;
+			} else {
+				p->guest_hold = false;
+			}
+			free(t);
 		} else if (is_el(k, "address")) {
 			/* libvirt's guest-side bus address: not ours to use. */
 		} else {
@@ -1158,10 +1176,91 @@ static bool check_control(struct pctx *c, const xmlNode *n, const struct vs_conf
 	return ok;
 }
 
+const char *vs_port_device_id(const struct vs_port_cfg *p)
+{
+	return p->alias ? p->alias : p->name;
+}
+
+/*
+ * What QMP needs of the last port of @vm: a device id QEMU accepts, not
+ * shared with another port of the VM; the hold policy only where QMP can
+ * tell the state (a <serial> is not a virtio-serial port).
+ */
+static bool check_guest(struct pctx *c, const xmlNode *n, const struct vs_vm_cfg *vm,
+			const struct vs_port_cfg *p, const xmlNode *qmp)
+{
+	const char *dev = vs_port_device_id(p);
+
+	if (p->guest_hold && !qmp) {
+		perr(c, n, "<guest closed='hold'/> needs a <qmp path=.../> in vm '%s' to "
+		     "learn the guest's state", vm->name);
+		return false;
+	}
+	if (!qmp || p->kind == VS_KIND_SERIAL) {
+		if (p->guest_hold) {
+			perr(c, n, "<guest closed='hold'/>: QEMU reports the guest's state only "
+			     "for virtio-serial ports, not for a <serial>");
+			return false;
+		}
+		return true;
+	}
+	if (!vs_qmp_valid_id(dev)) {
+		perr(c, n, "device id '%s' (QMP names the port by its -device id=) is not "
+		     "one QEMU accepts: a letter, then letters, digits, '.', '_' or '-'; "
+		     "give <alias name='...'/>", dev);
+		return false;
+	}
+	for (size_t i = 0; i + 1 < vm->nports; i++)
+		if (vm->ports[i].kind != VS_KIND_SERIAL &&
+		    !strcmp(vs_port_device_id(&vm->ports[i]), dev)) {
+			perr(c, n, "device id '%s' is also the one of port '%s' (line %d)", dev,
+			     vm->ports[i].name, vm->ports[i].line);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * A monitor serves one client at a time, so the QMP socket is nobody
+ * else's: not a port's socket, not another VM's monitor.
+ */
+static bool check_qmp_path(struct pctx *c, const xmlNode *n, const struct vs_config *cfg,
+			   const struct vs_vm_cfg *vm)
+{
+	for (size_t v = 0; v < cfg->nvms; v++) {
+		const struct vs_vm_cfg *o = &cfg->vms[v];
+
+		if (o != vm && o->qmp_path && !strcmp(o->qmp_path, vm->qmp_path)) {
+			perr(c, n, "path='%s' is also the <qmp> of vm '%s': a QMP monitor "
+			     "serves one client; give each VM its own -qmp socket",
+			     vm->qmp_path, o->name);
+			return false;
+		}
+		for (size_t k = 0; k < o->nports; k++) {
+			const struct vs_port_cfg *p = &o->ports[k];
+			const char *what = NULL;
+
+			if (p->chardev.is_unix && !strcmp(p->chardev.path, vm->qmp_path))
+				what = "<chardev>";
+			else if (p->ep.sock.is_unix && p->ep.sock.path &&
+				 !strcmp(p->ep.sock.path, vm->qmp_path))
+				what = "<source>";
+			if (what) {
+				perr(c, n, "path='%s' is also the %s path of %s/%s: QMP needs a "
+				     "monitor socket of its own (-qmp unix:PATH,server=on,wait=off)",
+				     vm->qmp_path, what, o->name, p->name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		     struct vs_vm_cfg *vm, size_t default_buffer)
 {
 	static const char *const ok[] = { "name", NULL };
+	const xmlNode *qmp = NULL;
 
 	if (!check_attrs(c, n, ok))
 		return false;
@@ -1170,6 +1269,27 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
 		return false;
 	}
+	/* Read first: the ports' checks depend on it. */
+	for (const xmlNode *k = n->children; k; k = k->next) {
+		static const char *const qok[] = { "path", NULL };
+
+		if (!is_el(k, "qmp"))
+			continue;
+		if (qmp) {
+			perr(c, k, "given twice (the first is on line %ld)", xmlGetLineNo(qmp));
+			return false;
+		}
+		qmp = k;
+		if (!check_attrs(c, k, qok))
+			return false;
+		vm->qmp_path = attr(k, "path");
+		if (!vm->qmp_path) {
+			perr(c, k, "needs path= (QEMU's -qmp unix:PATH,server=on,wait=off)");
+			return false;
+		}
+		if (!check_path(c, k, "path", vm->qmp_path, true))
+			return false;
+	}
 	unsigned nchan = 0, ncon = 0, nser = 0;
 	int serial_view = 0;	/* line of a <console><target type='serial'> */
 
@@ -1177,10 +1297,11 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		struct vs_port_cfg *p;
 		unsigned idx;
 
-		if (k->type != XML_ELEMENT_NODE)
+		if (k->type != XML_ELEMENT_NODE || is_el(k, "qmp"))
 			continue;
 		if (!is_el(k, "channel") && !is_el(k, "console") && !is_el(k, "serial")) {
-			perr(c, k, "unknown element inside <vm> (expected channel, console or serial)");
+			perr(c, k, "unknown element inside <vm> (expected channel, console, serial "
+			     "or qmp)");
 			return false;
 		}
 		idx = is_el(k, "channel") ? nchan++ : is_el(k, "console") ? ncon++ : nser++;
@@ -1213,6 +1334,8 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 			     serial_view);
 			return false;
 		}
+		if (!check_guest(c, k, vm, p, qmp))
+			return false;
 		for (size_t i = 0; i + 1 < vm->nports; i++)
 			if (!strcmp(vm->ports[i].name, p->name)) {
 				perr(c, k, "duplicate port name '%s' in vm '%s'", p->name,
@@ -1222,7 +1345,7 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		if (!check_unique(c, k, cfg, vm->name, p))
 			return false;
 	}
-	return true;
+	return !qmp || check_qmp_path(c, qmp, cfg, vm);
 }
 
 static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cfg)
@@ -1475,6 +1598,7 @@ void vs_config_free(struct vs_config *cfg)
 			port_free(&cfg->vms[i].ports[j]);
 		free(cfg->vms[i].ports);
 		free(cfg->vms[i].name);
+		free(cfg->vms[i].qmp_path);
 	}
 	free(cfg->vms);
 	free(cfg->control_path);
@@ -1674,6 +1798,8 @@ static void fmt_port(struct sbuf *b, const struct vs_port_cfg *p)
 		sb_attr(b, "name", p->alias);
 		sb_printf(b, "/>\n");
 	}
+	if (p->guest_hold)
+		sb_printf(b, "%s<guest closed='hold'/>\n", ind);
 	sb_printf(b, "    </%s>\n", el);
 }
 
@@ -1690,6 +1816,11 @@ char *vs_config_format(const struct vs_config *cfg)
 		sb_printf(&b, "  <vm");
 		sb_attr(&b, "name", cfg->vms[i].name);
 		sb_printf(&b, ">\n");
+		if (cfg->vms[i].qmp_path) {
+			sb_printf(&b, "    <qmp");
+			sb_attr(&b, "path", cfg->vms[i].qmp_path);
+			sb_printf(&b, "/>\n");
+		}
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			fmt_port(&b, &cfg->vms[i].ports[j]);
 		sb_printf(&b, "  </vm>\n");
@@ -1773,5 +1904,5 @@ bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b)
 	       a->log.max_size == b->log.max_size &&
 	       a->log.backups == b->log.backups &&
 	       a->buffer_size == b->buffer_size && a->replay == b->replay &&
-	       a->max_clients == b->max_clients;
+	       a->max_clients == b->max_clients && a->guest_hold == b->guest_hold;
 }

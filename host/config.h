@@ -103,11 +103,17 @@ struct vs_port_cfg {
 	size_t buffer_size;	/* per direction */
 	size_t replay;		/* bytes replayed to a new client */
 	unsigned max_clients;
+	/*
+	 * <guest closed='hold'/>: data for the guest stays in "down" until
+	 * QMP says the guest has the port open (qmp.c); needs <qmp> in the vm.
+	 */
+	bool guest_hold;
 	int line;		/* for messages at run time */
 };
 
 struct vs_vm_cfg {
 	char *name;
+	char *qmp_path;		/* <qmp path=>: a QMP monitor socket of this VM, or NULL */
 	struct vs_port_cfg *ports;
 	size_t nports;
 };
@@ -147,6 +153,11 @@ void vs_config_free(struct vs_config *cfg);
 char *vs_config_format(const struct vs_config *cfg);
 
 const char *vs_ep_type_name(enum vs_ep_type t);
+/*
+ * The QEMU device id (-device ...,id=) QMP names the port by: its
+ * <alias name=> if it has one, otherwise its name.
+ */
+const char *vs_port_device_id(const struct vs_port_cfg *p);
 const char *vs_port_kind_name(enum vs_port_kind k);
 
 /* Deep copy of one port (the daemon keeps ports across reloads). */

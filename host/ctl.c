@@ -11,6 +11,7 @@
 #include "virtserd.h"
 #include "sock.h"
 #include "ctl_proto.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <limits.h>
@@ -152,6 +154,40 @@ static void count_clients(const struct vs_port *p, unsigned *rw, unsigned *ro)
 			(*(c->readonly ? ro : rw))++;
 }
 
+/* Only for ports of a VM with <qmp>: the others have no guest state. */
+static void guest_json(struct obuf *b, const struct vs_port *p)
+{
+	enum vs_guest g;
+	uint64_t ms;
+	bool up;
+
+	if (!vs_guest_state(p, &g, &ms, &up))
+		return;
+	ob(b, ",\"guest\":\"%s\",\"guest_changed_ms\":%llu,\"guest_hold\":%s,\"qmp\":\"%s\"",
+	   vs_guest_name(g), (unsigned long long)ms, p->cfg->guest_hold ? "true" : "false",
+	   up ? "connected" : "disconnected");
+}
+
+static void guest_text(struct obuf *b, const struct vs_port *p)
+{
+	enum vs_guest g;
+	uint64_t ms;
+	bool up;
+	char when[64] = "never";
+
+	if (!vs_guest_state(p, &g, &ms, &up))
+		return;
+	if (ms) {
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	}
+	ob(b, "guest:           %s (changed %s; QMP %s)%s\n", vs_guest_name(g), when,
+	   up ? "connected" : "not connected",
+	   p->cfg->guest_hold ? ", data held while not open" : "");
+}
+
 static void port_json(struct obuf *b, const struct vs_port *p)
 {
 	bool first = true;
@@ -177,6 +213,7 @@ static void port_json(struct obuf *b, const struct vs_port *p)
 	   (unsigned long long)(p->down_pos - p->down_acked),
 	   (unsigned long long)p->resent_to_vm, (unsigned long long)p->lost_to_vm,
 	   (unsigned long long)p->vm_unread_unknown);
+	guest_json(b, p);
 	if (p->last_err)
 		ob(b, ",\"last_error\":\"%s\"", strerror(p->last_err));
 	if (p->user_err)
@@ -256,6 +293,7 @@ static void cmd_status(struct obuf *b, const struct vs_port *p, bool json)
 	ob(b, "vm side:         %s (%llu connects)%s%s\n", vs_vm_state_name(p->vm_state),
 	   (unsigned long long)p->vm_connects, p->last_err ? ", last error: " : "",
 	   p->last_err ? strerror(p->last_err) : "");
+	guest_text(b, p);
 	ob(b, "bytes from vm:   %llu\n", (unsigned long long)p->vm_in);
 	ob(b, "bytes to vm:     %llu\n", (unsigned long long)p->vm_out);
 	ob(b, "buffered to vm:  %llu of %zu\n",
@@ -342,6 +380,11 @@ static void conn_command(struct ctl_conn *c, char *line)
 			ob(&b, VS_CTL_ERR " %s\n", err);
 		else
 			ob(&b, VS_CTL_OK " reloaded\n");
+	} else if (!strcmp(argv[0], VS_CTL_WATCH)) {
+		/* The fd now belongs to the watcher. */
+		vs_guest_watch(c->fd);
+		conn_free(c, false);
+		return;
 	} else if (!strcmp(argv[0], VS_CTL_STATUS) || !strcmp(argv[0], VS_CTL_ATTACH)) {
 		if (argc < 2 || !(p = vs_port_find(argv[1]))) {
 			ob(&b, VS_CTL_ERR " no such port: %s\n", argc < 2 ? "(none given)" : argv[1]);
@@ -378,7 +421,7 @@ static void conn_command(struct ctl_conn *c, char *line)
 			return;
 		}
 	} else {
-		ob(&b, VS_CTL_ERR " unknown command '%s' (list, status, attach, reload, version)\n",
+		ob(&b, VS_CTL_ERR " unknown command '%s' (list, status, attach, watch, reload, version)\n",
 		   argv[0]);
 	}
 reply:

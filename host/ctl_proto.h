@@ -6,13 +6,17 @@
  *
  * The client sends one command line; the daemon answers and closes, except
  * after "attach", when the connection becomes a client of the port.  A
- * failure is a line starting with VS_CTL_ERR; attach and reload answer
- * VS_CTL_OK first; list, status and version answer with their text.
+ * failure is a line starting with VS_CTL_ERR; attach, reload and watch
+ * answer VS_CTL_OK first; list, status and version answer with their text.
  *
  *   list [json]                one line per port / a JSON document
  *   status PORT [json]         one port in detail
  *   attach PORT [ro|rw|force]  become a client of the port
  *   reload                     reread the configuration
+ *   watch                      OK, then "port ID guest STATE MS" lines: the
+ *                              guest state of every port with QMP now and at
+ *                              each change (STATE open|closed|unknown, MS the
+ *                              wall-clock ms of the last change, 0 if none)
  *   version                    "virtserd VERSION protocol 1"
  */
 #ifndef VS_CTL_PROTO_H
@@ -27,6 +31,7 @@
 #define VS_CTL_ATTACH		"attach"
 #define VS_CTL_RELOAD		"reload"
 #define VS_CTL_VERSION		"version"
+#define VS_CTL_WATCH		"watch"
 /* The last word of list and status asks for JSON. */
 #define VS_CTL_JSON		"json"
 

@@ -2,12 +2,13 @@
 
 noinst_LIBRARIES += host/libvirtserd.a
 host_libvirtserd_a_SOURCES = host/config.c host/config.h host/ring.c host/ring.h \
-	host/telnet.c host/telnet.h host/rotate.c host/rotate.h
+	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h
 host_libvirtserd_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 
 HOST_TESTLIBS = host/libvirtserd.a $(LIBXML2_LIBS)
 
-check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring
+check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring \
+	host/tests/test-qmp
 host_tests_test_config_SOURCES = host/tests/test-config.c
 host_tests_test_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 host_tests_test_config_LDADD = $(HOST_TESTLIBS)
@@ -15,15 +16,19 @@ host_tests_test_telnet_SOURCES = host/tests/test-telnet.c
 host_tests_test_telnet_LDADD = $(HOST_TESTLIBS)
 host_tests_test_ring_SOURCES = host/tests/test-ring.c
 host_tests_test_ring_LDADD = $(HOST_TESTLIBS)
+host_tests_test_qmp_SOURCES = host/tests/test-qmp.c
+host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 
-TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring
+TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
-	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml
+	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml \
+	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/port.c host/port.h \
 	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/reload.c host/signal.c host/ctl.c host/ctl_proto.h \
+	host/qmp.c host/qmp.h \
 	host/peerq.c host/peerq.h \
 	host/notify.c host/notify.h host/virtserd.h host/udata.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
@@ -35,15 +40,16 @@ bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c host/ctl_proto.h
 host_virtserctl_LDADD = host/libvirtserd.a $(LIBXML2_LIBS)
 
-check_PROGRAMS += host/tests/vspeer host/tests/noiouring
+check_PROGRAMS += host/tests/vspeer host/tests/noiouring host/tests/fakeqmp
 host_tests_vspeer_SOURCES = host/tests/vspeer.c
 host_tests_noiouring_SOURCES = host/tests/noiouring.c
+host_tests_fakeqmp_SOURCES = host/tests/fakeqmp.c
 
 HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
 	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
-	host/tests/stop-pending.sh
+	host/tests/stop-pending.sh host/tests/qmp.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
@@ -93,7 +99,7 @@ EXTRA_DIST += bench/relay-bench.sh
 # libFuzzer targets (--enable-fuzzing, CC=clang); make check runs each
 # briefly through scripts/check.sh.
 if ENABLE_FUZZING
-noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet
+noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp
 host_tests_fuzz_config_SOURCES = host/tests/fuzz-config.c
 host_tests_fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_config_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
@@ -102,6 +108,10 @@ host_tests_fuzz_telnet_SOURCES = host/tests/fuzz-telnet.c
 host_tests_fuzz_telnet_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_telnet_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_telnet_LDADD = host/libvirtserd-fuzz.a
+host_tests_fuzz_qmp_SOURCES = host/tests/fuzz-qmp.c
+host_tests_fuzz_qmp_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_qmp_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_qmp_LDADD = host/libvirtserd-fuzz.a
 # The library again, instrumented for the fuzzer (coverage and sanitizers).
 noinst_LIBRARIES += host/libvirtserd-fuzz.a
 host_libvirtserd_fuzz_a_SOURCES = $(host_libvirtserd_a_SOURCES)

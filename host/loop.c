@@ -5,6 +5,7 @@
  */
 #include "virtserd.h"
 #include "port.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -38,6 +39,13 @@ static const struct vs_op_handler handlers[VS_OP__COUNT] = {
 	[VS_OP_CTL_WRITE] = { ctl_write_ok, ctl_write_err },
 	/* signal.c */
 	[VS_OP_SIGNAL] = { sig_ok, sig_err },
+	/* qmp.c: a VM's QMP monitor, and "watch" control clients */
+	[VS_OP_QMP_CONNECT] = { qmp_connect_ok, qmp_connect_err },
+	[VS_OP_QMP_READ] = { qmp_read_ok, qmp_read_err },
+	[VS_OP_QMP_WRITE] = { qmp_write_ok, qmp_write_err },
+	[VS_OP_QMP_TIMER] = { qmp_timer_fire, qmp_timer_fire },
+	[VS_OP_WATCH_READ] = { watch_read_ok, watch_read_err },
+	[VS_OP_WATCH_WRITE] = { watch_write_ok, watch_write_err },
 };
 
 static void dispatch(const struct io_uring_cqe *cqe)

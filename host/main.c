@@ -7,6 +7,7 @@
 #include "virtserd.h"
 #include "notify.h"
 #include "peerq.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg->nvms; i++)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			vs_port_new(cfg->vms[i].name, &cfg->vms[i].ports[j]);
+	vs_qmp_apply(cfg);
 	vs_log(LOG_NOTICE, "started: %s", vs_config_path);
 	/*
 	 * Ready means the control socket answers and every port's listeners
@@ -126,6 +128,7 @@ int main(int argc, char **argv)
 	vs_config_free(cfg);
 	ret = vs_loop_run(all_done);
 	vs_ctl_close();
+	vs_qmp_exit();
 	vs_peerq_exit();
 	vs_loop_exit();
 	vs_signal_close();

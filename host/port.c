@@ -33,8 +33,6 @@
 #include <unistd.h>
 #include <linux/sockios.h>
 
-struct vs_port *vs_ports;
-
 #define DRAIN_POLL_MS	10
 
 /*

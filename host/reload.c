@@ -7,6 +7,7 @@
  */
 #include "virtserd.h"
 #include "notify.h"
+#include "qmp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,7 @@ const char *vs_reload(void)
 				added++;
 			}
 		}
+	vs_qmp_apply(cfg);
 	vs_log(LOG_NOTICE, "reloaded %s: %u kept, %u added, %u removed or changed",
 	       vs_config_path, kept, added, removed);
 	vs_notify("READY=1\nSTATUS=reloaded");

@@ -7,6 +7,7 @@
  */
 #include "virtserd.h"
 #include "notify.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -39,6 +40,7 @@ static void shutdown_all(void)
 	vs_log(LOG_NOTICE, "shutting down");
 	vs_notify("STOPPING=1");
 	vs_ctl_close();
+	vs_qmp_shutdown();
 	for (struct vs_port *p = vs_ports, *n; p; p = n) {
 		n = p->next;
 		vs_port_stop(p, STOP_TIMEOUT_MS);

@@ -33,6 +33,12 @@ enum vs_op {
 	VS_OP_CTL_WRITE,
 	VS_OP_SIGNAL,
 	VS_OP_PORT_TRIM,	/* quiet period before ring pages go back */
+	VS_OP_QMP_CONNECT,	/* qmp.c: the monitor socket of a VM */
+	VS_OP_QMP_READ,
+	VS_OP_QMP_WRITE,
+	VS_OP_QMP_TIMER,	/* reconnect delay */
+	VS_OP_WATCH_READ,	/* a "watch" control client: EOF ends it */
+	VS_OP_WATCH_WRITE,
 	VS_OP__COUNT
 };
 

@@ -234,5 +234,12 @@ void vs_cancel_ud(uint64_t ud)
 	io_uring_prep_cancel64(sqe, ud, 0);
 }
 
+/*
+ * Every port, linked by port.c as it creates and frees them.  The head
+ * lives here, with the object table, so that a file port.c calls (qmp.c,
+ * through vm.c) can look a port up without calling back into port.c.
+ */
+struct vs_port *vs_ports;
+
 /* Ports a completion handler changed since the last kick (vs_port_dirty). */
 struct vs_port *vs_dirty_ports;

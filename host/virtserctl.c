@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  attach [-r|-f] [-e C] PORT\n"
 		"                          interactive console; -r read-only, -f take over\n"
 		"                          write access; escape character C (default ^])\n"
+		"  watch                   the guest's open/closed state of each port with\n"
+		"                          QMP, then every change, until interrupted\n"
 		"  reload                  reread the configuration (like SIGHUP)\n"
 		"  version\n"
 		"options:\n"
@@ -242,6 +244,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	const char *verb = argv[optind++];
 
+	if (!strcmp(verb, VS_CTL_WATCH)) {
+		if (optind != argc) {
+			usage(stderr);
+			return 2;
+		}
+		return simple(path, VS_CTL_WATCH "\n");
+	}
 	if (!strcmp(verb, VS_CTL_LIST) || !strcmp(verb, VS_CTL_RELOAD) ||
 	    !strcmp(verb, VS_CTL_VERSION)) {
 		if (optind != argc) {

@@ -9,6 +9,7 @@
 #include "virtserd.h"
 #include "peerq.h"
 #include "port.h"
+#include "qmp.h"
 #include "sock.h"
 
 #include <errno.h>
@@ -461,7 +462,7 @@ void vm_write_kick(struct vs_port *p)
 	const uint8_t *ptr;
 	size_t n;
 
-	if (p->vm_state != VM_UP || p->vm_wr_busy)
+	if (p->vm_state != VM_UP || p->vm_wr_busy || vs_guest_holds(p))
 		return;
 	n = vs_ring_span(&p->down, p->down_pos, &ptr);
 	if (!n)

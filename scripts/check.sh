@@ -169,13 +169,19 @@ mkdir -p "$B/fuzz"
 if [ ! -f "$B/fuzz/config.status" ]; then
 	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
 fi
-make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet \
+make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
 	>>"$log" 2>&1
 count "fuzzers build" $?
-for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet; do
+for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp; do
 	corpus=$B/fuzz/corpus-${f##*/}
 	mkdir -p "$corpus"
-	case $f in */fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;; esac
+	case $f in
+	*/fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;;
+	*/fuzz-qmp)	# read size 7, then what QEMU says to virtserd
+		printf '\007{"QMP": {"capabilities": []}}\r\n{"return": "ch0", "id": 1000}\r\n%s\r\n%s\r\n' \
+			'{"return": [{"frontend-open": false, "label": "ch0"}], "id": 2}' \
+			'{"event": "VSERPORT_CHANGE", "data": {"open": true, "id": "p4"}}' > "$corpus/qemu" ;;
+	esac
 	(cd "$B/fuzz" && ./$f -max_total_time="${FUZZ_SECS:-20}" -rss_limit_mb=2048 \
 		-artifact_prefix="$B/fuzz/${f##*/}-" "$corpus") > "$B/fuzz/${f##*/}.log" 2>&1
 	st=$?
@@ -331,7 +337,7 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ]; then
 		for k in $kernels; do
 			vm_run "virtserd end to end with a real guest: KERNEL=$k DRIVER=$d" daemon-$k-$d \
 				bash selftests/vm/run.sh --kernel $k --driver $d --build "$B" --daemon \
-				--tests "daemon_e2e daemon_kill|daemon_restart" --tag daemon
+				--tests "daemon_e2e daemon_qmp daemon_kill|daemon_restart" --tag daemon
 		done
 	done
 

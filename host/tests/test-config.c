@@ -133,7 +133,26 @@ static const struct bad bad[] = {
 	{ VM("<channel type='file' name='x'>\n<source path='/f'/><perms mode='0600'/>" CD "</channel>"), "t.xml:3: channel: <perms> applies to unix and pty only" },
 	{ VM("<channel type='unix' name='x'>\n<source mode='connect' path='/f'/><perms mode='0600'/>" CD "</channel>"), "t.xml:3: channel: <perms> needs mode='bind'" },
 	{ VM("<channel type='null' name='x'>" CD "\n<frobnicate/></channel>"), "t.xml:4: frobnicate: unknown element inside <channel>" },
-	{ VM("<disk type='null' name='x'/>"), "t.xml:3: disk: unknown element inside <vm> (expected channel, console or serial)" },
+	{ VM("<disk type='null' name='x'/>"), "t.xml:3: disk: unknown element inside <vm> (expected channel, console, serial or qmp)" },
+	/* QMP: the monitor socket, device ids, the hold policy. */
+	{ VM("<qmp/>"), "t.xml:3: qmp: needs path= (QEMU's -qmp unix:PATH,server=on,wait=off)" },
+	{ VM("<qmp path='/m' wait='no'/>"), "t.xml:3: qmp: unknown attribute 'wait'" },
+	{ VM("<qmp path='m'/>"), "t.xml:3: qmp: path='m' is relative; give an absolute path" },
+	{ VM("<qmp path='/m'/>\n<qmp path='/n'/>"), "t.xml:4: qmp: given twice (the first is on line 3)" },
+	{ VM("<qmp path='/q'/>\n<channel type='null' name='x'>" CD "</channel>"),
+	  "t.xml:3: qmp: path='/q' is also the <chardev> path of v/x: QMP needs a monitor socket of its own (-qmp unix:PATH,server=on,wait=off)" },
+	{ "<virtserd>\n<vm name='a'><qmp path='/m'/></vm>\n<vm name='b'><qmp path='/m'/></vm>\n</virtserd>\n",
+	  "t.xml:3: qmp: path='/m' is also the <qmp> of vm 'a': a QMP monitor serves one client; give each VM its own -qmp socket" },
+	{ VM("<channel type='null' name='x'>" CD "\n<guest closed='hold'/></channel>"),
+	  "t.xml:3: channel: <guest closed='hold'/> needs a <qmp path=.../> in vm 'v' to learn the guest's state" },
+	{ VM("<qmp path='/m'/>\n<channel type='null' name='x'>" CD "\n<guest closed='drop'/></channel>"),
+	  "t.xml:5: guest: closed='drop' is not hold or pass" },
+	{ VM("<qmp path='/m'/>\n<serial type='null'>" CD "\n<guest closed='hold'/></serial>"),
+	  "t.xml:4: serial: <guest closed='hold'/>: QEMU reports the guest's state only for virtio-serial ports, not for a <serial>" },
+	{ VM("<qmp path='/m'/>\n<channel type='null' name='org:x'>" CD "</channel>"),
+	  "t.xml:4: channel: device id 'org:x' (QMP names the port by its -device id=) is not one QEMU accepts: a letter, then letters, digits, '.', '_' or '-'; give <alias name='...'/>" },
+	{ VM("<qmp path='/m'/>\n<channel type='null' name='x'>" CD "</channel>\n<channel type='null' name='y'><chardev path='/r'/><alias name='x'/></channel>"),
+	  "t.xml:5: channel: device id 'x' is also the one of port 'x' (line 4)" },
 	{ VM("<channel type='null' name='bad name'>" CD "</channel>"), "t.xml:3: channel: port name 'bad name' must be 1-64 of [A-Za-z0-9._:-]" },
 	/* Addresses and ports are checked when loaded, not at run time. */
 	{ VM("<channel type='tcp' name='x'>\n<source mode='bind' service='70000'/>" CD "</channel>"),
@@ -262,6 +281,7 @@ int main(void)
 	snprintf(dir, sizeof(dir), "%s/host/tests/data", top ? top : ".");
 	golden(dir, "libvirt");
 	golden(dir, "rfc");
+	golden(dir, "qmp");
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *xml = subst_long(bad[i].xml), *want = subst_long(bad[i].err);

@@ -82,10 +82,14 @@ trap 'exit 143' TERM
 ports=(0:console:org.virtser.console.0 1:port:org.virtser.test.1
        2:port:org.virtser.test.2 3:port:org.virtser.test.3)
 daemon_args=()
+daemon_qmp=()
 if [ -n "$daemon" ]; then
 	[ -x "$build/host/virtserd" ] || { echo "run.sh: $build/host/virtserd not built" >&2; exit 2; }
-	ports+=(4:port:org.virtser.daemon.4:daemon)
+	# Port 5 holds host data while the guest has it closed (daemon_qmp);
+	# virtserd follows the guest state on a QMP monitor of its own.
+	ports+=(4:port:org.virtser.daemon.4:daemon 5:port:org.virtser.daemon.5:hold)
 	daemon_args=(--daemon "$build/host/virtserd")
+	daemon_qmp=(-qmp "unix:$work/qmp-d.sock,server=on,wait=off")
 fi
 [ -n "$vtdev" ] && ports=()
 qemu_ports=()
@@ -126,7 +130,7 @@ for attempt in 1 2; do
 	-kernel "$img" -initrd "$logs/initramfs.cpio.gz" -append "$append" \
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
-	-qmp "unix:$work/qmp.sock,server=on,wait=off" \
+	-qmp "unix:$work/qmp.sock,server=on,wait=off" "${daemon_qmp[@]}" \
 	${ports[0]:+-device virtio-serial-pci,id=vser0} "${qemu_ports[@]}" &
 vmhost_pid=$!
 wait "$vmhost_pid"

@@ -52,6 +52,7 @@ struct port {
 	char name[128];
 	char path[PATH_MAX];	/* the chardev's unix socket */
 	bool via_daemon;	/* virtserd holds the chardev; we are its user */
+	bool hold;		/* via_daemon with <guest closed='hold'/> */
 	bool drain_next;	/* QEMU restarted: the next connect first reads
 				 * what virtserd held from the dead QEMU */
 	char user_path[PATH_MAX];	/* virtserd's unix endpoint for the port */
@@ -121,9 +122,11 @@ static int guest_status = -1;
 static uint64_t end_grace;
 static const char *daemon_bin;	/* virtserd, when some ports go through it */
 static volatile pid_t daemon_pid = -1;	/* -1 once reaped */
+static volatile pid_t watch_pid = -1;	/* "virtserctl watch" (dwatch), -1 if none */
 static char **qemu_argv;
 static bool restart_pending;	/* the guest asked for QEMU to be killed */
 static void plan_cut(void);
+static pid_t spawn(char *const argv[], const char *logname);
 
 static uint64_t now_ms(void)
 {
@@ -155,6 +158,7 @@ static void end_child(volatile pid_t *pid)
 static void end_children(void)
 {
 	end_child(&qemu_pid);
+	end_child(&watch_pid);
 	end_child(&daemon_pid);
 }
 
@@ -1076,6 +1080,124 @@ static void do_daemon_mem(unsigned long seq, struct port *p, int id, char **args
 	reply(seq, true, "%ld %ld", rss, hwm);
 }
 
+/* virtserctl, which the build puts next to virtserd. */
+static void virtserctl_path(char *out, size_t len)
+{
+	const char *slash = strrchr(daemon_bin, '/');
+
+	snprintf(out, len, "%.*svirtserctl", slash ? (int)(slash - daemon_bin + 1) : 0,
+		 daemon_bin);
+}
+
+/*
+ * dstatus PORT: "GUEST BUFFERED_TO_VM BYTES_TO_VM" from virtserctl -j
+ * status, the way an operator asks (a short blocking call: the CLI
+ * answers at once or fails).
+ */
+static void do_dstatus(unsigned long seq, struct port *p, int id, char **args)
+{
+	char ctl[PATH_MAX], cli[PATH_MAX], cmd[3 * PATH_MAX], out[8192], g[16] = "";
+	unsigned long long buffered = 0, tovm = 0;
+	const char *v;
+	size_t n = 0;
+	FILE *f;
+
+	if (!p->via_daemon || daemon_pid < 0) {
+		reply(seq, false, "usage: dstatus PORT (a port behind a running virtserd)");
+		return;
+	}
+	snprintf(ctl, sizeof(ctl), "%s/virtserd.ctl", workdir);
+	virtserctl_path(cli, sizeof(cli));
+	snprintf(cmd, sizeof(cmd), "timeout 10 '%s' -s '%s' -j status vt/p%d", cli, ctl, id);
+	f = popen(cmd, "r");
+	if (f) {
+		n = fread(out, 1, sizeof(out) - 1, f);
+		pclose(f);
+	}
+	out[n] = '\0';
+	v = strstr(out, "\"guest\":\"");
+	if (!v || sscanf(v + 9, "%15[a-z]", g) != 1) {
+		reply(seq, false, "no guest state in: %.200s", out);
+		return;
+	}
+	v = strstr(out, "\"buffered_to_vm\":");
+	if (v)
+		sscanf(v + 17, "%llu", &buffered);
+	v = strstr(out, "\"bytes_to_vm\":");
+	if (v)
+		sscanf(v + 14, "%llu", &tovm);
+	reply(seq, true, "%s %llu %llu", g, buffered, tovm);
+}
+
+/* dwatch: "virtserctl watch" into DIR/dwatch.log until the daemon stops. */
+static void do_dwatch(unsigned long seq, struct port *p, int id, char **args)
+{
+	static char cli[PATH_MAX], ctl[PATH_MAX];
+	char log[PATH_MAX];
+
+	if (daemon_pid < 0) {
+		reply(seq, false, "no virtserd running");
+		return;
+	}
+	end_child(&watch_pid);
+	snprintf(ctl, sizeof(ctl), "%s/virtserd.ctl", workdir);
+	virtserctl_path(cli, sizeof(cli));
+	watch_pid = spawn((char *const[]){ cli, "-s", ctl, "watch", NULL }, "dwatch.log");
+	/* Answer once it watches, so that the guest's next change is seen. */
+	snprintf(log, sizeof(log), "%s/dwatch.log", workdir);
+	for (int i = 0; i < 500; i++) {
+		char first[64] = "";
+		FILE *f = fopen(log, "r");
+
+		if (f) {
+			if (!fgets(first, sizeof(first), f))
+				first[0] = '\0';
+			fclose(f);
+		}
+		if (!strncmp(first, "OK watching", 11)) {
+			reply(seq, true, "");
+			return;
+		}
+		usleep(10000);
+	}
+	reply(seq, false, "virtserctl watch did not start (see dwatch.log)");
+}
+
+/* dwatched PORT: the states the watch stream gave for the port, in order. */
+static void do_dwatched(unsigned long seq, struct port *p, int id, char **args)
+{
+	char path[PATH_MAX], line[512], want[32], out[1024];
+	size_t n = 0, wl;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/dwatch.log", workdir);
+	snprintf(want, sizeof(want), "port vt/p%d guest ", id);
+	wl = strlen(want);
+	f = fopen(path, "r");
+	if (!f) {
+		reply(seq, false, "no watch stream (dwatch first)");
+		return;
+	}
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char st[16];
+
+		if (strncmp(line, want, wl) || sscanf(line + wl, "%15[a-z]", st) != 1)
+			continue;
+		/* Keep the newest: drop the oldest word when full. */
+		while (n + strlen(st) + 2 > sizeof(out) && n) {
+			char *sp = strchr(out, ' ');
+			size_t cut = sp ? (size_t)(sp - out) + 1 : n;
+
+			memmove(out, out + cut, n - cut + 1);
+			n -= cut;
+		}
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", n ? " " : "", st);
+	}
+	fclose(f);
+	reply(seq, true, "%s", out);
+}
+
 /* The guest dies with it: the host restarts QEMU for phase 2. */
 static void do_kill_qemu(unsigned long seq, struct port *p, int id, char **args)
 {
@@ -1136,6 +1258,9 @@ static const struct command commands[] = {
 	{ "churn",	 CMD_PORT,	1, "churn PORT N (a port behind virtserd)", do_churn },
 	{ "churned",	 CMD_PORT,	0, "churned PORT",			do_churned },
 	{ "daemon_mem",	 CMD_ANY,	0, "daemon_mem",			do_daemon_mem },
+	{ "dstatus",	 CMD_PORT,	0, "dstatus PORT (behind virtserd)",	do_dstatus },
+	{ "dwatch",	 CMD_ANY,	0, "dwatch",				do_dwatch },
+	{ "dwatched",	 CMD_PORT,	0, "dwatched PORT",			do_dwatched },
 	{ "kill_qemu",	 CMD_ANY,	0, "kill_qemu",				do_kill_qemu },
 	{ "hotplug_add", CMD_ANY,	2, "hotplug_add NEWPORT NAME",		do_hotplug_add },
 	{ "hotplug_del", CMD_PORT,	0, "hotplug_del PORT",			do_hotplug_del },
@@ -1820,11 +1945,12 @@ static void add_port(const char *spec)
 	int id;
 
 	if (sscanf(spec, "%d:%31[^:]:%127[^:]:%31s", &id, kind, name, via) < 3 || id < 0 ||
-	    id >= MAX_PORTS || (via[0] && strcmp(via, "daemon")))
-		die("bad --port '%s' (want ID:console|port:NAME[:daemon])", spec);
+	    id >= MAX_PORTS || (via[0] && strcmp(via, "daemon") && strcmp(via, "hold")))
+		die("bad --port '%s' (want ID:console|port:NAME[:daemon|:hold])", spec);
 	ports[id].present = true;
 	ports[id].console = !strcmp(kind, "console");
 	ports[id].via_daemon = via[0] != 0;
+	ports[id].hold = !strcmp(via, "hold");
 	ports[id].fd = -1;
 	snprintf(ports[id].name, sizeof(ports[id].name), "%s", name);
 	snprintf(ports[id].path, sizeof(ports[id].path), "%s/port%d.sock", workdir, id);
@@ -1848,7 +1974,13 @@ static void start_daemon(void)
 	f = fopen(conf, "w");
 	if (!f)
 		die("%s: %s", conf, strerror(errno));
-	fprintf(f, "<virtserd>\n  <control path='%s' mode='0600'/>\n  <vm name='vt'>\n", ctl);
+	/*
+	 * QEMU's second monitor (run.sh: -qmp DIR/qmp-d.sock) is the daemon's:
+	 * a monitor serves one client, and ours is DIR/qmp.sock.  The port's
+	 * name pN is also its QEMU device id (run.sh: -device ...,id=pN).
+	 */
+	fprintf(f, "<virtserd>\n  <control path='%s' mode='0600'/>\n  <vm name='vt'>\n"
+		"    <qmp path='%s/qmp-d.sock'/>\n", ctl, workdir);
 	for (i = 0; i < MAX_PORTS; i++) {
 		if (!ports[i].present || !ports[i].via_daemon)
 			continue;
@@ -1859,8 +1991,9 @@ static void start_daemon(void)
 			"      <chardev type='unix' path='%s'>\n"
 			"        <reconnect enabled='yes' timeout-ms='100'/>\n"
 			"      </chardev>\n"
-			"      <clients max='128'/>\n"
-			"    </channel>\n", i, ports[i].user_path, ports[i].name, ports[i].path);
+			"      <clients max='128'/>\n%s"
+			"    </channel>\n", i, ports[i].user_path, ports[i].name, ports[i].path,
+			ports[i].hold ? "      <guest closed='hold'/>\n" : "");
 	}
 	fputs("  </vm>\n</virtserd>\n", f);
 	fclose(f);
@@ -1889,6 +2022,7 @@ static void stop_daemon(void)
 
 	if (!daemon_bin)
 		return;
+	end_child(&watch_pid);
 	if (!daemon_alive()) {
 		tap_line("not ok - virtserd still running at the end");
 		return;
