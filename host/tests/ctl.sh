@@ -113,7 +113,9 @@ if command -v setpriv > /dev/null; then
 		"$B/virtserd" -c "$T/g.xml" 2> "$T/g.err" &
 		GP=$!
 		pids="$pids $GP"
-		waitfor "[ -S '$T/gctl' ]"
+		# The socket exists from bind() on; its group and mode are set
+		# just after, before the daemon answers on it: wait for that.
+		waitfor "\"$B/virtserctl\" -s '$T/gctl' list > /dev/null 2>&1"
 		chmod 0711 "$T"
 		check "group control socket is 0660 and owned by the group" \
 			test "$(stat -c '%a %G' "$T/gctl")" = "660 nogroup"
