@@ -915,6 +915,120 @@ TEST_F_TIMEOUT(vd, remove_device_mid_transfer, 60)
 	EXPECT_EQ(ENODEV, s.err);
 }
 
+/*
+ * Removal while a kick is still inside the device (issue 11, defect 5).
+ * The device's next notify of queue q spins for a while, as a slow exit
+ * would, and then reads the queue again, as a transport's notify does;
+ * the device is destroyed meanwhile.  Removal must wait for every path
+ * that may still notify: a driver that notifies a queue pointer it read
+ * before dropping the queue's lock lets del_vqs free the queue under the
+ * notify, a use-after-free that a KASAN kernel reports (make hostile
+ * KERNEL=6.1-debug).  No console here: synchronize_rcu() in a console's
+ * removal would wait for the spinning CPU and hide the race.
+ */
+#define KICK_DELAY_US	2000000
+
+enum kick_path { KICK_WRITE, KICK_READ_REPOST, KICK_CTRL_SEND };
+
+struct kicker {
+	pthread_t t;
+	enum kick_path path;
+	const char *node;
+	int fd;
+	ssize_t ret;
+	int err;
+};
+
+static void *kicker_thread(void *arg)
+{
+	struct kicker *k = arg;
+	char buf[4096] = { 0 };
+
+	errno = 0;
+	switch (k->path) {
+	case KICK_WRITE:	/* the kick after queuing */
+		k->ret = write(k->fd, buf, sizeof(buf));
+		break;
+	case KICK_READ_REPOST:	/* the kick that re-posts what was read */
+		k->ret = read(k->fd, buf, sizeof(buf));
+		break;
+	case KICK_CTRL_SEND:	/* open() sends PORT_OPEN 1 */
+		k->fd = open(k->node, O_RDWR | O_CLOEXEC);
+		k->ret = k->fd;
+		break;
+	}
+	k->err = errno;
+	return NULL;
+}
+
+static void remove_during_kick(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(vd) *self, enum kick_path path)
+{
+	static const char data[] = "data for the reader";
+	struct vtdev_write w = { .id = 1, .len = sizeof(data),
+				 .data = (uintptr_t)data };
+	struct kicker k = { .path = path, .node = self->node1, .fd = -1 };
+	struct vtdev_create c;
+	struct vtdev_state s;
+	uint64_t end;
+	int warned;
+	uint32_t q;
+
+	vt_dev_defaults(&c);
+	ASSERT_EQ(0, make_device(_metadata, self, &c));
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 0, VTDEV_PF_HOST_OPEN, "org.vtdev.0"));
+	ASSERT_EQ(0, vt_dev_add_port(&self->d, 1, VTDEV_PF_HOST_OPEN, "org.vtdev.1"));
+	ASSERT_EQ(0, vt_dev_wait_port(&self->d, 1, true, WAIT_MS));
+	ASSERT_EQ(0, vt_dev_wait_ctrl_idle(&self->d, WAIT_MS));
+	if (path != KICK_CTRL_SEND) {
+		k.fd = open(self->node1, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, k.fd);
+		ASSERT_EQ(0, vt_wait_host(k.fd, true, WAIT_MS));
+	}
+	if (path == KICK_READ_REPOST) {
+		ASSERT_EQ(0, vt_dev_ioctl(&self->d, VTDEV_PORT_WRITE, &w));
+		ASSERT_EQ(POLLIN, vt_poll(k.fd, POLLIN, WAIT_MS) & POLLIN);
+	}
+	q = path == KICK_WRITE ? vtdev_txq(1) :
+	    path == KICK_READ_REPOST ? vtdev_rxq(1) : VTDEV_CTRL_TXQ;
+	ASSERT_EQ(0, vt_dev_state(&self->d, &s));
+	ASSERT_EQ(0, s.kicks_delayed);
+	ASSERT_EQ(0, vt_dev_hostile(&self->d, VTDEV_H_KICK_DELAY, q, KICK_DELAY_US));
+	ASSERT_EQ(0, pthread_create(&k.t, NULL, kicker_thread, &k));
+	end = vt_now_ms() + WAIT_MS;
+	while (!vt_dev_state(&self->d, &s) && !s.kicks_delayed && vt_now_ms() < end)
+		usleep(1000);
+	EXPECT_EQ(1, s.kicks_delayed) {
+		TH_LOG("the driver never kicked queue %u", q);
+	}
+	EXPECT_EQ(0, vt_dev_destroy(&self->d));
+	ASSERT_EQ(0, join_within(k.t, WAIT_MS)) {
+		TH_LOG("the %s is still blocked after removal",
+		       path == KICK_CTRL_SEND ? "open" : "I/O");
+	}
+	TH_LOG("the call returned %zd (%s)", k.ret, k.ret < 0 ? strerror(k.err) : "ok");
+	if (k.fd >= 0)
+		close(k.fd);
+	EXPECT_EQ(0, vt_klog_scan(self->klog, NULL, &warned)) {
+		TH_LOG("the kernel log has a splat (lines above)");
+	}
+}
+
+TEST_F_TIMEOUT(vd, remove_device_during_write_kick, 60)
+{
+	remove_during_kick(_metadata, self, KICK_WRITE);
+}
+
+TEST_F_TIMEOUT(vd, remove_device_during_read_repost_kick, 60)
+{
+	remove_during_kick(_metadata, self, KICK_READ_REPOST);
+}
+
+TEST_F_TIMEOUT(vd, remove_device_during_ctrl_kick, 60)
+{
+	remove_during_kick(_metadata, self, KICK_CTRL_SEND);
+}
+
 /* A read or write that failed as on a dead device, not EOF or EAGAIN. */
 static bool refused(ssize_t r, int err)
 {
