@@ -113,10 +113,8 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 {
 	struct vs_port *port;
 	struct vs_buf *b;
-	unsigned long flags;
 	unsigned int waited = 0;
 	VS_HVC_RET ret = count;
-	bool stop;
 	int err;
 
 	if (count <= 0)
@@ -139,30 +137,16 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 	memcpy(b->data, buf, count);
 	b->len = count;
 	b->nr_sg = 1;
+	/*
+	 * A full ring: wait for room up to VS_CONS_SPIN_US, unless the
+	 * console is already stalled, in which case vs_tx_queue() hands the
+	 * chunk back at once until the host returns a buffer (its interrupt
+	 * kicks hvc again).
+	 */
 	for (;;) {
-		vs_port_reclaim_tx(port);
-		spin_lock_irqsave(&port->outvq_lock, flags);
-		err = port->out_vq ? virtqueue_add_outbuf(port->out_vq, b->sg, 1,
-							  b, GFP_ATOMIC) : -ENODEV;
-		if (!err) {
-			/* The device owns @b; vs_port_reclaim_tx() frees it. */
-			port->tx_inflight += count;
-			port->bytes_sent += count;
-			virtqueue_kick(port->out_vq);
-		}
-		port->outvq_full = err == -ENOSPC;
-		stop = err != -ENOSPC || waited >= VS_CONS_SPIN_US ||
-		       port->cons_stalled;
-		/*
-		 * Until the host returns a buffer, hand chunks back without
-		 * waiting; its interrupt kicks hvc again.
-		 */
-		if (err == -ENOSPC && stop) {
-			port->cons_stalled = true;
-			vs_port_tx_arm_if_needed(port);
-		}
-		spin_unlock_irqrestore(&port->outvq_lock, flags);
-		if (stop)
+		err = vs_tx_queue(port, b, VS_TX_KICK | VS_TX_CONSOLE |
+				  (waited >= VS_CONS_SPIN_US ? VS_TX_LAST : 0));
+		if (err != -ENOSPC)
 			break;
 		udelay(5);
 		waited += 5;
@@ -174,8 +158,9 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 		 * chunk and retry.  A broken ring takes nothing ever again:
 		 * the chunk is dropped so that writers do not block forever.
 		 */
-		ret = err == -ENOSPC || err == -ENODEV ? 0 : count;
+		ret = err == -EAGAIN || err == -ENODEV ? 0 : count;
 	}
+	/* Otherwise the device owns @b; vs_tx_reclaim() frees it. */
 out:
 	rcu_read_unlock();
 	return ret;
@@ -184,11 +169,11 @@ out:
 static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
 			       VS_HVC_COUNT count)
 {
+	struct kvec kv = { .iov_base = buf, .iov_len = count };
 	struct vs_port *port;
-	struct vs_buf *b;
-	unsigned long flags;
-	size_t done = 0, n;
-	LIST_HEAD(consumed);
+	struct iov_iter to;
+	bool arrived;
+	ssize_t done;
 
 	if (count <= 0)
 		return 0;
@@ -198,28 +183,17 @@ static VS_HVC_RET vs_get_chars(u32 vtermno, VS_HVC_CHAR *buf,
 		rcu_read_unlock();
 		return -EPIPE;
 	}
-	/* Console ports have no other reader, so inbuf_lock is enough. */
-	spin_lock_irqsave(&port->inbuf_lock, flags);
-	while (done < count &&
-	       (b = list_first_entry_or_null(&port->rxq, struct vs_buf, list))) {
-		n = min_t(size_t, b->len - b->offset, count - done);
-		memcpy((u8 *)buf + done, b->data + b->offset, n);
-		b->offset += n;
-		port->rx_bytes -= n;
-		done += n;
-		if (b->offset == b->len)
-			list_move_tail(&b->list, &consumed);	/* ours now */
-	}
-	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, count);
 	/*
-	 * hvc holds its port lock around this call: nothing here may call
-	 * back into hvc (hvc_poll() would take that lock again).  What the
-	 * re-post finds already filled waits on rxq for the next call, which
+	 * hvc holds its port lock around this call, which makes us the
+	 * console's only reader, and nothing here may call back into hvc
+	 * (hvc_poll() would take that lock again): what the re-post finds
+	 * already filled (@arrived) waits on rxq for the next call, which
 	 * hvc's read loop makes.
 	 */
-	vs_port_repost_rx_quiet(port, &consumed);
+	done = vs_rx_take(port, &to, &arrived);
 	rcu_read_unlock();
-	return done;
+	return done > 0 ? done : 0;
 }
 
 static void vs_apply_size(struct hvc_struct *hp, struct vs_port *port)
@@ -275,6 +249,7 @@ int vs_cons_init(struct vs_port *port)
 {
 	struct hvc_struct *hp;
 	unsigned long flags;
+	bool arrived;
 	int vtermno;
 
 	vtermno = ida_alloc_min(&vs_vterm_ida, 1, GFP_KERNEL);
@@ -297,8 +272,11 @@ int vs_cons_init(struct vs_port *port)
 	port->guest_connected = true;
 	WRITE_ONCE(port->is_console, true);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
-	/* Buffers for its input now. */
-	if (!port->rx_allocated && !vs_port_fill_rx(port, GFP_KERNEL))
+	/*
+	 * Buffers for its input now.  Input found already there waits on
+	 * rxq for the next receive interrupt: there is no hvc yet to tell.
+	 */
+	if (!port->rx_allocated && !vs_rx_fill(port, GFP_KERNEL, &arrived))
 		port->rx_allocated = true;
 
 	/* Published first: hvc_alloc() may print through us at once. */

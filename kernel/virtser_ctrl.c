@@ -9,6 +9,10 @@
  * PORT_READY, to which QEMU answers with up to three more messages, and
  * QEMU silently drops control messages when it finds no free buffer.
  *
+ * Both queues are used only under their locks (c_ivq_lock, c_ovq_lock),
+ * notifies included, so removal, which clears the pointers under the same
+ * locks, waits for a send or re-post still in progress.
+ *
  * Sending: each message gets its own small buffer, which the c_ovq
  * callback frees when the device returns it.  The sender never waits for
  * the device to consume a message (the in-tree driver spins with a
@@ -74,7 +78,6 @@ static bool vs_ctrl_room(struct vs_dev *vsdev)
  */
 int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
 {
-	struct virtqueue *kick_vq = NULL;
 	struct vs_buf *buf;
 	unsigned long flags;
 	int err;
@@ -93,9 +96,13 @@ int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
 			vs_ctrl_reclaim_locked(vsdev);
 			err = virtqueue_add_outbuf(vsdev->c_ovq, buf->sg, 1, buf,
 						   GFP_ATOMIC);
-			/* On success the device owns @buf until it is used. */
+			/*
+			 * On success the device owns @buf until it is used.
+			 * The notify too is under c_ovq_lock: removal clears
+			 * @c_ovq under it before freeing the queue.
+			 */
 			if (!err && virtqueue_kick_prepare(vsdev->c_ovq))
-				kick_vq = vsdev->c_ovq;
+				virtqueue_notify(vsdev->c_ovq);
 		}
 		spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
 		if (err != -ENOSPC)
@@ -106,8 +113,6 @@ int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
 			break;
 		}
 	}
-	if (kick_vq)
-		virtqueue_notify(kick_vq);
 	if (err) {
 		vs_buf_free(buf);
 		if (err != -ENODEV)
@@ -147,14 +152,17 @@ int vs_ctrl_fill(struct vs_dev *vsdev)
 		}
 		posted = true;	/* the device owns @buf */
 	}
-	if (posted)
-		virtqueue_kick(vsdev->c_ivq);
+	if (posted) {
+		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+		if (vsdev->c_ivq)
+			virtqueue_kick(vsdev->c_ivq);
+		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+	}
 	return posted ? 0 : -ENOMEM;
 }
 
 static void vs_ctrl_repost(struct vs_dev *vsdev, struct vs_buf *buf)
 {
-	struct virtqueue *kick_vq = NULL;
 	unsigned long flags;
 	int err = -ENODEV;
 
@@ -163,13 +171,11 @@ static void vs_ctrl_repost(struct vs_dev *vsdev, struct vs_buf *buf)
 		err = virtqueue_add_inbuf(vsdev->c_ivq, buf->sg, 1, buf,
 					  GFP_ATOMIC);
 		if (!err && virtqueue_kick_prepare(vsdev->c_ivq))
-			kick_vq = vsdev->c_ivq;
+			virtqueue_notify(vsdev->c_ivq);
 	}
 	spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
 	if (err)
 		vs_buf_free(buf);
-	if (kick_vq)
-		virtqueue_notify(kick_vq);
 }
 
 /* Act on one validated message.  ports_mutex held. */
@@ -191,7 +197,9 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 
 	switch (vs_ctrl_decide(msg, &view)) {
 	case VS_ACT_ADD_PORT:
-		vs_port_add(vsdev, msg->id);
+		/* 1 on success and 0 on failure, as the in-tree driver. */
+		err = vs_port_add(vsdev, msg->id);
+		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, !err);
 		break;
 	case VS_ACT_RESEND_READY:
 		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, 1);

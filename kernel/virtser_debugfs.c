@@ -15,7 +15,8 @@ static int vs_debugfs_show(struct seq_file *s, void *data)
 	struct vs_port *port = s->private;
 	struct vs_port_stats st;
 
-	vs_port_get_stats(port, &st);
+	vs_rx_stats(port, &st);
+	vs_tx_stats(port, &st);
 	seq_printf(s, "name: %s\n", port->name ? port->name : "");
 	seq_printf(s, "guest_connected: %d\n", st.guest_connected);
 	seq_printf(s, "host_connected: %d\n", READ_ONCE(port->host_connected));

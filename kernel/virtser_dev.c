@@ -5,9 +5,10 @@
  *
  * Callbacks stay short: rx moves filled buffers to the port and wakes
  * readers, tx frees consumed buffers and wakes writers, control rx queues
- * work.  A callback for a queue whose port is gone (unplugged) frees what
- * the device returns, under ports_lock so a port cannot be published in
- * between.
+ * work.  A port's queues belong to the port while it is in the table and
+ * to the table (ports_lock) otherwise: a callback for a queue with no
+ * port frees what the device returns under ports_lock, and a port leaves
+ * the table only after it has let go of its queues (vs_port_unplug()).
  */
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -29,16 +30,6 @@ static u32 vs_vq_port_id(struct virtqueue *vq)
 	return vq->index < 2 ? 0 : (vq->index - 2) / 2;
 }
 
-/* Free what the device returned on a queue that has no port. */
-static void vs_vq_drain_orphan(struct vs_dev *vsdev, struct virtqueue *vq)
-{
-	struct vs_buf *buf;
-	unsigned int len;
-
-	while ((buf = virtqueue_get_buf(vq, &len)))
-		vs_buf_free_used(buf);
-}
-
 static struct vs_port *vs_vq_port(struct virtqueue *vq)
 {
 	struct vs_dev *vsdev = vq->vdev->priv;
@@ -52,29 +43,30 @@ static struct vs_port *vs_vq_port(struct virtqueue *vq)
 		if (port)
 			kref_get(&port->kref);
 		else
-			vs_vq_drain_orphan(vsdev, vq);
+			vs_buf_drain_used(vq);	/* no port owns @vq */
 	}
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 	return port;
 }
 
-static void vs_rx_intr(struct virtqueue *vq)
+static void vs_vq_rx_cb(struct virtqueue *vq)
 {
 	struct vs_port *port = vs_vq_port(vq);
 
 	if (!port)
 		return;
-	vs_port_rx_intr(port);
+	if (vs_rx_intr(port))
+		vs_port_data_arrived(port);
 	vs_port_put(port);
 }
 
-static void vs_tx_intr(struct virtqueue *vq)
+static void vs_vq_tx_cb(struct virtqueue *vq)
 {
 	struct vs_port *port = vs_vq_port(vq);
 
 	if (!port)
 		return;
-	vs_port_tx_intr(port);
+	vs_tx_intr(port);
 	if (READ_ONCE(port->is_console))
 		vs_cons_tx_done(port);
 	vs_port_put(port);
@@ -151,7 +143,7 @@ static int vs_init_vqs(struct vs_dev *vsdev)
 			cbs[i] = vs_ctrl_tx_intr;
 			names[i] = "control-o";
 		} else {
-			cbs[i] = i % 2 ? vs_tx_intr : vs_rx_intr;
+			cbs[i] = i % 2 ? vs_vq_tx_cb : vs_vq_rx_cb;
 			names[i] = i % 2 ? "output" : "input";
 		}
 	}
@@ -177,9 +169,10 @@ out:
 }
 
 /*
- * After a reset: forget the control queues, free every buffer, delete the
+ * After a reset: forget the control queues (under their locks, which waits
+ * for a control send still notifying), free every buffer, delete the
  * queues and clear every pointer to them (the ports let go of theirs in
- * vs_port_detach_bufs() before this).  Called with ports_mutex held.
+ * vs_rx_detach() and vs_tx_detach() before this).  Called with ports_mutex held.
  * Without queues (after a failed restore, and at the freeze or remove
  * that follows one) only the clearing is done: the transport already
  * deleted what its failed find_vqs made, and a second del_vqs would free
@@ -226,6 +219,7 @@ static void vs_unplug_all(struct vs_dev *vsdev)
 
 static int vs_probe(struct virtio_device *vdev)
 {
+	struct vs_port *port;
 	struct vs_dev *vsdev;
 	u32 raw = 0;
 	int err;
@@ -299,7 +293,15 @@ static int vs_probe(struct virtio_device *vdev)
 		}
 	} else {
 		mutex_lock(&vsdev->ports_mutex);
-		vs_port_add(vsdev, 0);
+		if (!vs_port_add(vsdev, 0)) {
+			port = vs_port_get(vsdev, 0);
+			err = port ? vs_cons_init(port) : -ENODEV;
+			if (err)
+				dev_err(&vdev->dev, "console setup failed: %d\n",
+					err);
+			if (port)
+				vs_port_put(port);
+		}
 		mutex_unlock(&vsdev->ports_mutex);
 		/*
 		 * The console size is in config space from the start; do not
@@ -372,8 +374,9 @@ static int vs_freeze(struct virtio_device *vdev)
 			continue;
 		WRITE_ONCE(port->host_connected, false);
 		mutex_lock(&port->read_mutex);
-		vs_port_detach_bufs(port);
+		vs_rx_detach(port);
 		mutex_unlock(&port->read_mutex);
+		vs_tx_detach(port);
 		vs_port_put(port);
 	}
 	vs_del_vqs(vsdev);
@@ -391,7 +394,7 @@ static int vs_restore(struct virtio_device *vdev)
 {
 	struct vs_dev *vsdev = vdev->priv;
 	struct vs_port *port;
-	unsigned long flags;
+	bool arrived;
 	u32 id;
 	int err;
 
@@ -414,13 +417,8 @@ static int vs_restore(struct virtio_device *vdev)
 		port = vs_port_get(vsdev, id);
 		if (!port)
 			continue;
-		spin_lock_irqsave(&port->inbuf_lock, flags);
-		port->in_vq = vsdev->vqs[vs_port_rx_vq(id)];
-		spin_unlock_irqrestore(&port->inbuf_lock, flags);
-		spin_lock_irqsave(&port->outvq_lock, flags);
-		port->out_vq = vsdev->vqs[vs_port_tx_vq(id)];
-		port->tx_inflight = 0;
-		spin_unlock_irqrestore(&port->outvq_lock, flags);
+		vs_rx_attach(port, vsdev->vqs[vs_port_rx_vq(id)]);
+		vs_tx_attach(port, vsdev->vqs[vs_port_tx_vq(id)]);
 		if (!vsdev->multiport)
 			WRITE_ONCE(port->host_connected, true);
 		vs_port_put(port);
@@ -433,8 +431,9 @@ static int vs_restore(struct virtio_device *vdev)
 		port = vs_port_get(vsdev, id);
 		if (!port)
 			continue;
-		if (port->rx_allocated)
-			vs_port_fill_rx(port, GFP_KERNEL);
+		if (port->rx_allocated &&
+		    !vs_rx_fill(port, GFP_KERNEL, &arrived) && arrived)
+			vs_port_data_arrived(port);
 		if (READ_ONCE(port->guest_connected))
 			vs_ctrl_send(vsdev, id, VS_CTRL_PORT_OPEN, 1);
 		vs_port_put(port);

@@ -45,7 +45,7 @@ static bool vs_will_write_block(struct vs_port *port)
 		return false;
 	if (!READ_ONCE(port->host_connected))
 		return true;
-	return !vs_port_tx_room(port);
+	return !vs_tx_room(port);
 }
 
 static bool vs_nonblock(struct kiocb *iocb)
@@ -55,55 +55,26 @@ static bool vs_nonblock(struct kiocb *iocb)
 }
 
 /*
- * Copy queued data to @to until it is full or the queue is empty.  Only
- * holders of read_mutex remove buffers from rxq, so the head buffer stays
- * put while we copy from it without the spinlock.  Consumed buffers are
- * given back to the device in one batch with one kick.
- *
- * Returns the bytes copied; -EFAULT only when the copy itself faulted
- * before any byte; 0 when the queue was empty, which with a second reader
- * on the port happens after the data that woke us went to that reader:
- * the caller waits again, it is not end of file.
+ * Copy queued data to @to (vs_rx_take()) as the port's only reader.
+ * Returns the bytes copied, -EFAULT, or 0 when another reader took the
+ * data that woke us: the caller waits again, it is not end of file.
  */
 static ssize_t vs_fill_readbuf(struct vs_port *port, struct iov_iter *to,
 			       bool nowait)
 {
-	struct vs_buf *buf;
-	unsigned long flags;
-	size_t done = 0, n, got;
-	bool faulted = false;
-	LIST_HEAD(consumed);
+	bool arrived;
+	ssize_t ret;
 
 	/* IOCB_NOWAIT (io_uring, RWF_NOWAIT) must not sleep on a reader. */
 	if (!nowait)
 		mutex_lock(&port->read_mutex);
 	else if (!mutex_trylock(&port->read_mutex))
 		return -EAGAIN;
-	while (iov_iter_count(to)) {
-		spin_lock_irqsave(&port->inbuf_lock, flags);
-		buf = list_first_entry_or_null(&port->rxq, struct vs_buf, list);
-		spin_unlock_irqrestore(&port->inbuf_lock, flags);
-		if (!buf)
-			break;
-		n = min(buf->len - buf->offset, iov_iter_count(to));
-		got = copy_to_iter(buf->data + buf->offset, n, to);
-		spin_lock_irqsave(&port->inbuf_lock, flags);
-		buf->offset += got;
-		port->rx_bytes -= got;
-		if (buf->offset == buf->len)
-			list_move_tail(&buf->list, &consumed);	/* ours now */
-		spin_unlock_irqrestore(&port->inbuf_lock, flags);
-		done += got;
-		if (got < n) {
-			faulted = true;
-			break;
-		}
-	}
+	ret = vs_rx_take(port, to, &arrived);
 	mutex_unlock(&port->read_mutex);
-	vs_port_repost_rx(port, &consumed);
-	if (!done && faulted)
-		return -EFAULT;
-	return done;
+	if (arrived)
+		vs_port_data_arrived(port);
+	return ret;
 }
 
 static ssize_t vs_read_iter(struct kiocb *iocb, struct iov_iter *to)
@@ -160,45 +131,13 @@ static int vs_wait_writable(struct vs_port *port, bool nonblock)
 /* Queue one buffer; on success the virtqueue owns it. */
 static int vs_queue_tx(struct vs_port *port, struct vs_buf *buf)
 {
-	unsigned long flags;
-	int err;
+	int err = vs_tx_queue(port, buf, 0);
 
-	spin_lock_irqsave(&port->outvq_lock, flags);
-	if (!port->out_vq || READ_ONCE(port->unplugged)) {
-		err = -ENODEV;
-	} else if (port->tx_inflight >= VS_TX_INFLIGHT_MAX) {
-		err = -ENOSPC;
-	} else {
-		err = virtqueue_add_outbuf(port->out_vq, buf->sg, buf->nr_sg,
-					   buf, GFP_ATOMIC);
-		if (!err) {
-			port->tx_inflight += buf->len;
-			port->bytes_sent += buf->len;
-			vs_port_tx_arm_if_needed(port);
-		}
-		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;
-		/*
-		 * A broken ring (virtio_break_device() as the device goes
-		 * away) is the device being removed, not an I/O error.
-		 */
-		if (err == -EIO)
-			err = -ENODEV;
-	}
-	spin_unlock_irqrestore(&port->outvq_lock, flags);
-	return err;
-}
-
-static void vs_kick_tx(struct vs_port *port)
-{
-	struct virtqueue *vq = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(&port->outvq_lock, flags);
-	if (port->out_vq && virtqueue_kick_prepare(port->out_vq))
-		vq = port->out_vq;
-	spin_unlock_irqrestore(&port->outvq_lock, flags);
-	if (vq)
-		virtqueue_notify(vq);
+	/*
+	 * A broken ring (virtio_break_device() as the device goes away) is
+	 * the device being removed, not an I/O error.
+	 */
+	return err == -EIO ? -ENODEV : err;
 }
 
 /*
@@ -236,7 +175,7 @@ again:
 		return -ENOMEM;
 	queued = 0;
 	while (iov_iter_count(from) && queued < VS_WRITE_MAX) {
-		if (queued && !vs_port_tx_room(port))
+		if (queued && !vs_tx_room(port))
 			break;	/* later buffers do not wait */
 		buf = vs_buf_alloc_user(from, max_pages, port->vsdev->max_seg,
 					&got);
@@ -260,8 +199,8 @@ again:
 		vs_zc_put(zc);
 		return ret;
 	}
-	vs_kick_tx(port);
-	ret = wait_event_state(port->waitqueue, vs_zc_settled(port, zc),
+	vs_tx_kick(port);
+	ret = wait_event_state(port->waitqueue, vs_tx_zc_settled(port, zc),
 			       (TASK_KILLABLE | TASK_FREEZABLE));
 	sent = atomic_long_read(&zc->sent);
 	vs_zc_put(zc);
@@ -345,7 +284,7 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 	}
 	if (total)
-		vs_kick_tx(port);
+		vs_tx_kick(port);
 	return total ? total : ret;
 }
 
@@ -368,6 +307,7 @@ static __poll_t vs_poll(struct file *filp, poll_table *wait)
 
 static int vs_open(struct inode *inode, struct file *filp)
 {
+	bool arrived = false;
 	struct vs_port *port;
 	unsigned long flags;
 	int err;
@@ -391,13 +331,15 @@ static int vs_open(struct inode *inode, struct file *filp)
 	/* First open: now the port is worth its receive buffers. */
 	mutex_lock(&port->read_mutex);
 	if (!port->rx_allocated) {
-		err = vs_port_fill_rx(port, GFP_KERNEL);
+		err = vs_rx_fill(port, GFP_KERNEL, &arrived);
 		if (!err)
 			port->rx_allocated = true;
 	}
 	mutex_unlock(&port->read_mutex);
+	if (arrived)
+		vs_port_data_arrived(port);
 
-	vs_port_reclaim_tx(port);
+	vs_tx_reclaim(port);
 	nonseekable_open(inode, filp);
 	/* read_iter/write_iter honour IOCB_NOWAIT: io_uring may use it. */
 	filp->f_mode |= FMODE_NOWAIT;
@@ -413,6 +355,7 @@ static int vs_release(struct inode *inode, struct file *filp)
 {
 	struct vs_port *port = filp->private_data;
 	unsigned long flags;
+	bool arrived;
 
 	if (!READ_ONCE(port->unplugged))
 		vs_ctrl_send(port->vsdev, port->id, VS_CTRL_PORT_OPEN, 0);
@@ -426,10 +369,11 @@ static int vs_release(struct inode *inode, struct file *filp)
 	 */
 	if (!vs_keep_unread) {
 		mutex_lock(&port->read_mutex);
-		vs_port_discard_rx(port);
+		/* Never arrived: with no file open, vs_rx_intr() drops data. */
+		vs_rx_discard(port, &arrived);
 		mutex_unlock(&port->read_mutex);
 	}
-	vs_port_reclaim_tx(port);
+	vs_tx_reclaim(port);
 	vs_port_put(port);
 	return 0;
 }

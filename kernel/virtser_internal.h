@@ -19,6 +19,22 @@
  * No spinlock is held across a sleep, and no spinlock is held while
  * waiting for the device: control sends and writes sleep on waitqueues
  * with a timeout or a signal instead of spinning on the ring.
+ *
+ * Who may touch a virtqueue when (Documentation/design.rst): each queue
+ * has one owner at a time, and every use of it, notify included, is under
+ * the owner's lock with the queue pointer read under that lock:
+ *   a port's receive queue   the port (inbuf_lock), from vs_port_add() or
+ *                            restore until vs_rx_detach()
+ *   a port's transmit queue  the port (outvq_lock), likewise until
+ *                            vs_tx_detach()
+ *   either, with no port     vs_dev (ports_lock), only while no port is at
+ *                            that id in the table
+ *   control receive queue    c_ivq_lock;  control transmit: c_ovq_lock
+ *   every queue, after a reset, with all the above let go: freeze and
+ *                            remove (ports_mutex), to free the buffers
+ * A port leaves the table only after detaching, so two owners never
+ * overlap, and removal frees a queue only after its owner let go, which
+ * waits for whoever was still inside the lock.
  */
 #ifndef VIRTSER_INTERNAL_H
 #define VIRTSER_INTERNAL_H
@@ -124,16 +140,17 @@ struct vs_zc {
  * @name: port name from PORT_NAME, NULL until named; freed with the port
  * @rx_allocated: receive buffers have been posted for this port
  *
- * @inbuf_lock: spinlock for the receive side; irq-safe because the rx
- *	virtqueue callback takes it.  Protects:
- * @in_vq: receive virtqueue, NULL while the device is frozen or removed
+ * @inbuf_lock: spinlock for the receive side (virtser_rx.c); irq-safe
+ *	because the rx virtqueue callback takes it.  Protects:
+ * @in_vq: receive virtqueue, NULL once detached (unplugged, frozen,
+ *	removed); used, notify included, only under @inbuf_lock
  * @rxq: filled buffers taken from @in_vq, oldest first; a buffer on this
  *	list belongs to the port.  Buffers are appended under @inbuf_lock
- *	only; they are removed under @inbuf_lock *and* @read_mutex for
- *	generic ports (so a reader can copy to user space from the head
- *	buffer without holding the spinlock), under @inbuf_lock alone for
- *	console ports (hvc reads from atomic context; console ports cannot
- *	be opened, so there is no other reader)
+ *	only; they are removed under @inbuf_lock by the port's only reader:
+ *	a holder of @read_mutex for generic ports (so it can copy to user
+ *	space from the head buffer without holding the spinlock), hvc's
+ *	get_chars for console ports (hvc serialises it; console ports cannot
+ *	be opened, so there is no other reader), or detach
  * @rx_bytes: sum of unread bytes on @rxq
  * @guest_connected: a file is open (always true for consoles); written
  *	under @inbuf_lock, read locklessly in wait conditions
@@ -141,9 +158,11 @@ struct vs_zc {
  * @bytes_discarded: bytes dropped without being read
  * @rx_overflow_warned: a too-long used length was already reported
  *
- * @outvq_lock: spinlock for the transmit side; irq-safe because the tx
- *	callback and hvc put_chars (from any context) take it.  Protects:
- * @out_vq: transmit virtqueue, NULL while frozen or removed
+ * @outvq_lock: spinlock for the transmit side (virtser_tx.c); irq-safe
+ *	because the tx callback and hvc put_chars (from any context) take
+ *	it.  Protects:
+ * @out_vq: transmit virtqueue, NULL once detached (unplugged, frozen,
+ *	removed); used, notify included, only under @outvq_lock
  * @outvq_full: the last add found no room (debugfs only)
  * @tx_inflight: bytes handed to the device and not yet returned
  * @bytes_sent: bytes handed to the device
@@ -244,12 +263,13 @@ struct vs_port {
  * @ports_mutex: serialises port creation, unplug, naming and console
  *	setup (all from control work, probe, remove and PM)
  * @ports_lock: irq-safe; protects @ports, the id-indexed port table that
- *	vq callbacks and open() look ports up in
+ *	vq callbacks and open() look ports up in, and owns the queues of
+ *	every id that has no port (drained by the callbacks under it)
  * @ports: port pointers indexed by id; each holds a port reference
- * @c_ivq_lock: protects @c_ivq
+ * @c_ivq_lock: protects @c_ivq; every use of the queue, notify included
  * @c_ivq: control receive queue, NULL when there is none, frozen or
  *	after a failed restore
- * @c_ovq_lock: protects @c_ovq
+ * @c_ovq_lock: protects @c_ovq, as @c_ivq_lock
  * @c_ovq: control transmit queue, NULL as @c_ivq
  * @c_ovq_wait: control senders waiting for ring space
  * @ctrl_work: parses control messages (process context)
@@ -312,38 +332,65 @@ struct vs_port_stats {
 	size_t rx_bytes;
 };
 
+/*
+ * Who calls whom: a file only calls files below it in this list, never
+ * one above (scripts/call-graph-check.sh checks it on the objects):
+ *   virtser_main.c, virtser_dev.c, virtser_fops.c, virtser_ctrl.c,
+ *   virtser_hotplug.c, virtser_cons.c, virtser_debugfs.c,
+ *   virtser_rx.c, virtser_tx.c, virtser_buf.c, virtser_port.c
+ * (main's vs_class() is the one exception: a leaf that calls nothing.)
+ */
+
 /* virtser_main.c */
 struct class *vs_class(void);
 extern struct dentry *vs_debugfs_root;
 extern bool vs_keep_unread;
 extern bool vs_tx_zerocopy;
+
+/* virtser_port.c: lifetimes and lookup */
+void vs_dev_put(struct vs_dev *vsdev);
+void vs_port_put(struct vs_port *port);
+struct vs_port *vs_port_get(struct vs_dev *vsdev, u32 id);
 struct vs_port *vs_port_get_by_devt(dev_t devt);
 void vs_dev_register(struct vs_dev *vsdev);
 void vs_dev_unregister(struct vs_dev *vsdev);
 
-/* virtser_buf.c */
+/* virtser_buf.c: allocation and freeing only */
 struct vs_buf *vs_buf_alloc_rx(gfp_t gfp);
 struct vs_buf *vs_buf_alloc_data(size_t size, gfp_t gfp);
 struct vs_buf *vs_buf_alloc_tx(size_t len);
 size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from);
-void vs_vq_free_all(struct virtqueue *vq);
-void vs_buf_free(struct vs_buf *buf);
-int vs_port_fill_rx(struct vs_port *port, gfp_t gfp);
-void vs_port_rx_intr(struct vs_port *port);
-void vs_port_discard_rx(struct vs_port *port);
-void vs_port_repost_rx(struct vs_port *port, struct list_head *done);
-bool vs_port_repost_rx_quiet(struct vs_port *port, struct list_head *done);
-void vs_port_reclaim_tx(struct vs_port *port);
-void vs_buf_free_used(struct vs_buf *buf);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 				 size_t max_seg, ssize_t *got);
+void vs_buf_free(struct vs_buf *buf);
+void vs_buf_free_used(struct vs_buf *buf);
+void vs_buf_drain_used(struct virtqueue *vq);
+void vs_vq_free_all(struct virtqueue *vq);
 struct vs_zc *vs_zc_alloc(struct vs_port *port);
 void vs_zc_put(struct vs_zc *zc);
-bool vs_zc_settled(struct vs_port *port, struct vs_zc *zc);
-bool vs_port_tx_room(struct vs_port *port);
-void vs_port_tx_arm_if_needed(struct vs_port *port);
-void vs_port_tx_intr(struct vs_port *port);
-void vs_port_detach_bufs(struct vs_port *port);
+
+/* virtser_rx.c: the receive queue, under inbuf_lock */
+int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived);
+bool vs_rx_intr(struct vs_port *port);
+ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived);
+void vs_rx_discard(struct vs_port *port, bool *arrived);
+void vs_rx_attach(struct vs_port *port, struct virtqueue *vq);
+void vs_rx_detach(struct vs_port *port);
+void vs_rx_stats(struct vs_port *port, struct vs_port_stats *st);
+
+/* virtser_tx.c: the transmit queue, under outvq_lock */
+#define VS_TX_KICK	BIT(0)	/* kick at once */
+#define VS_TX_CONSOLE	BIT(1)	/* hvc's put_chars: stall instead of waiting */
+#define VS_TX_LAST	BIT(2)	/* with VS_TX_CONSOLE: the last try */
+int vs_tx_queue(struct vs_port *port, struct vs_buf *buf, unsigned int flags);
+void vs_tx_kick(struct vs_port *port);
+void vs_tx_reclaim(struct vs_port *port);
+bool vs_tx_room(struct vs_port *port);
+void vs_tx_intr(struct vs_port *port);
+bool vs_tx_zc_settled(struct vs_port *port, struct vs_zc *zc);
+void vs_tx_attach(struct vs_port *port, struct virtqueue *vq);
+void vs_tx_detach(struct vs_port *port);
+void vs_tx_stats(struct vs_port *port, struct vs_port_stats *st);
 
 /* virtser_ctrl.c */
 int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value);
@@ -352,16 +399,13 @@ void vs_config_work(struct work_struct *work);
 int vs_ctrl_fill(struct vs_dev *vsdev);
 void vs_ctrl_reclaim(struct vs_dev *vsdev);
 
-/* virtser_port.c */
+/* virtser_hotplug.c */
 int vs_port_add(struct vs_dev *vsdev, u32 id);
 void vs_port_unplug(struct vs_port *port);
-void vs_port_put(struct vs_port *port);
-struct vs_port *vs_port_get(struct vs_dev *vsdev, u32 id);
 void vs_port_set_name(struct vs_port *port, const char *name, u32 len);
 void vs_port_host_open(struct vs_port *port, bool open);
 void vs_port_signal(struct vs_port *port);
-void vs_port_get_stats(struct vs_port *port, struct vs_port_stats *st);
-void vs_dev_put(struct vs_dev *vsdev);
+void vs_port_data_arrived(struct vs_port *port);
 extern const struct attribute_group *vs_port_groups[];
 
 /* virtser_fops.c */

@@ -5,15 +5,14 @@
  * debugfs files and control protocol, so udev rules, guest agents and QEMU
  * see no difference.
  *
- * This file: module parameters, the class and debugfs root, the device
- * list used to find a port by char device number, and module init/exit.
+ * This file: module parameters, the class and debugfs root, and module
+ * init/exit.
  */
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/path.h>
-#include <linux/spinlock.h>
 
 #include "virtser_internal.h"
 #include "virtser_compat.h"
@@ -31,10 +30,6 @@ MODULE_PARM_DESC(tx_zerocopy,
 static struct class *vs_port_class;
 struct dentry *vs_debugfs_root;
 
-/* All bound devices; protects vs_dev.list. */
-static DEFINE_SPINLOCK(vs_devices_lock);
-static LIST_HEAD(vs_devices);
-
 /**
  * vs_class() - the "virtio-ports" class
  *
@@ -44,60 +39,6 @@ static LIST_HEAD(vs_devices);
 struct class *vs_class(void)
 {
 	return vs_port_class;
-}
-
-/**
- * vs_dev_register() - make a device's ports findable by open()
- * @vsdev: the device
- *
- * Context: any.
- */
-void vs_dev_register(struct vs_dev *vsdev)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&vs_devices_lock, flags);
-	list_add_tail(&vsdev->list, &vs_devices);
-	spin_unlock_irqrestore(&vs_devices_lock, flags);
-}
-
-/**
- * vs_dev_unregister() - undo vs_dev_register()
- * @vsdev: the device
- *
- * Context: any.
- */
-void vs_dev_unregister(struct vs_dev *vsdev)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&vs_devices_lock, flags);
-	list_del_init(&vsdev->list);
-	spin_unlock_irqrestore(&vs_devices_lock, flags);
-}
-
-/**
- * vs_port_get_by_devt() - find the live port behind a char device number
- * @devt: device number from the inode
- *
- * Context: any.
- * Return: the port with a reference taken, or NULL if it is gone.
- */
-struct vs_port *vs_port_get_by_devt(dev_t devt)
-{
-	struct vs_port *port = NULL;
-	struct vs_dev *vsdev;
-	unsigned long flags;
-
-	spin_lock_irqsave(&vs_devices_lock, flags);
-	list_for_each_entry(vsdev, &vs_devices, list) {
-		if (MAJOR(vsdev->devt_base) != MAJOR(devt))
-			continue;
-		port = vs_port_get(vsdev, MINOR(devt));
-		break;
-	}
-	spin_unlock_irqrestore(&vs_devices_lock, flags);
-	return port;
 }
 
 /*

@@ -10,7 +10,8 @@
 #     scripts/kernel-doc -none checks the kernel-doc comments the same way.
 #  2. For each supported kernel (6.1, 6.12): a full rebuild with W=1 and
 #     C=1 (sparse), in a scratch object directory so the module that
-#     `make modules` built is left alone.
+#     `make modules` built is left alone; then scripts/call-graph-check.sh
+#     on its objects (no file calls back into a file that calls it).
 #
 # Exits non-zero if any step prints a warning or fails.
 set -eu
@@ -86,6 +87,8 @@ for k in $kernels; do
 	else
 		echo "clean ($kver, $(grep -c '  CHECK ' "$log") files through sparse)"
 	fi
+	# No file of the module calls back into one that calls it.
+	sh "$top/scripts/call-graph-check.sh" "$objdir" || fail=1
 done
 
 # The test rig's device module, the same way (selftests/vtdev/build.sh).

@@ -85,6 +85,7 @@ struct vtdev_vq {
 	u64 swapped;			/* ... and how many were */
 	bool held;			/* transmit: a used entry held back */
 	u16 held_head;
+	u32 kick_delay_us;		/* hostile: the next kick spins this long */
 	struct irq_work irq;		/* calls vring_interrupt() in hardirq */
 };
 
@@ -139,6 +140,7 @@ struct vtdev {
 	u32 device_ready;		/* DEVICE_READY messages, ever */
 	bool ready;			/* DEVICE_READY 1 since the last reset */
 	u32 ctrl_in, ctrl_bad, errors;
+	u32 kicks_delayed;		/* delayed kicks that started */
 	u64 ctrl_delivered;
 	struct vtdev_vq *vqs;		/* nvqs_max of them */
 	u32 nvqs;			/* set up by the driver */
@@ -815,9 +817,30 @@ static bool vtdev_notify(struct virtqueue *vq)
 {
 	struct vtdev_vq *q = vq->priv;
 	struct vtdev *dev = q->dev;
-	u32 idx = q - dev->vqs;
 	unsigned long flags;
+	u32 idx, delay;
 
+	spin_lock_irqsave(&dev->lock, flags);
+	delay = q->kick_delay_us;
+	q->kick_delay_us = 0;
+	if (delay)
+		dev->kicks_delayed++;
+	spin_unlock_irqrestore(&dev->lock, flags);
+	if (delay) {
+		/*
+		 * A slow notify, as a vCPU exit that takes long.  Whatever
+		 * the driver holds stays held; afterwards the queue is read
+		 * again, as a transport's notify reads it: the driver must
+		 * keep @vq alive until its notify returns.
+		 */
+		while (delay) {
+			udelay(min(delay, 1000U));
+			delay -= min(delay, 1000U);
+		}
+		q = vq->priv;
+		dev = q->dev;
+	}
+	idx = q - dev->vqs;
 	if (idx & 1) {
 		spin_lock_irqsave(&dev->lock, flags);
 		if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
@@ -1179,6 +1202,7 @@ static void vtdev_get_state(struct vtdev *dev, struct vtdev_state *s)
 	s->ctrl_pending = dev->ctrl_pending;
 	s->ctrl_out = dev->ctrl_delivered;
 	s->errors = dev->errors;
+	s->kicks_delayed = dev->kicks_delayed;
 	spin_lock_irqsave(&dev->cfg_lock, flags);
 	s->emerg_bytes = dev->emerg_bytes;
 	s->emerg_sum = dev->emerg_sum;
@@ -1416,6 +1440,8 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 			q->bogus = u.h.arg;
 		} else if (u.h.op == VTDEV_H_REORDER) {
 			q->reorder = u.h.arg;
+		} else if (u.h.op == VTDEV_H_KICK_DELAY) {
+			q->kick_delay_us = min(u.h.arg, 2000000U);
 		} else {
 			ret = -EINVAL;
 		}

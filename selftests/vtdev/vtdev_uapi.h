@@ -137,7 +137,7 @@ struct vtdev_state {
 	__u64 emerg_bytes;	/* bytes written to config emerg_wr */
 	__u64 emerg_sum;	/* FNV-1a 64 over them */
 	__u32 errors;		/* ring errors the device saw (bad index, chain) */
-	__u32 pad;
+	__u32 kicks_delayed;	/* VTDEV_H_KICK_DELAY kicks that started spinning */
 	char driver[32];	/* name of the bound driver, "" if none */
 };
 
@@ -147,6 +147,7 @@ struct vtdev_state {
 #define VTDEV_H_BREAK		3	/* virtio_break_device() now */
 #define VTDEV_H_REORDER		4	/* complete the next arg pairs on q swapped */
 #define VTDEV_H_FAIL_FIND_VQS	5	/* next find_vqs: make arg queues, then -ENOMEM */
+#define VTDEV_H_KICK_DELAY	6	/* next kick of queue q: spin arg us (<= 2000000) first */
 
 struct vtdev_hostile {
 	__u32 op;

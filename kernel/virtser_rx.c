@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receive virtqueue of a port: fill, interrupt, take, re-post,
+ * discard, detach.
+ *
+ * Discipline: while a port owns its receive queue (from vs_port_add() or
+ * restore until vs_rx_detach()), every use of the queue, including the
+ * notify, happens under the port's inbuf_lock, with @in_vq read under it.
+ * So a path that finds @in_vq set may use it until it drops the lock, and
+ * detach, which clears it under the lock, waits for every such path.
+ * Nothing here tells anyone that data arrived: the functions that move
+ * buffers to @rxq return whether they did, and their caller notifies
+ * (vs_port_data_arrived()), except hvc's get_chars, which must not.
+ *
+ * Receive buffers are one page each.  They are posted only once a port is
+ * first opened (or becomes a console), not when it is added: a port that
+ * is never opened costs no receive memory.
+ */
+#include <linux/uio.h>
+
+#include "virtser_internal.h"
+
+/* inbuf_lock held; kicks at once if the device wants it. */
+static void vs_rx_kick_locked(struct vs_port *port)
+{
+	if (port->in_vq && virtqueue_kick_prepare(port->in_vq))
+		virtqueue_notify(port->in_vq);
+}
+
+/* inbuf_lock held; returns whether @buf went to the device. */
+static bool vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
+{
+	buf->len = 0;
+	buf->offset = 0;
+	if (port->in_vq &&
+	    !virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf, GFP_ATOMIC))
+		return true;	/* the virtqueue owns @buf now */
+	vs_buf_free(buf);
+	return false;
+}
+
+/**
+ * vs_rx_intr() - move filled buffers from the receive queue to @rxq
+ * @port: the port (the caller holds a reference)
+ *
+ * Data for a port nobody has open is dropped and counted, as the in-tree
+ * driver does, unless the keep_unread parameter asks to keep it; then the
+ * buffers are simply not re-posted, so the host runs out of room and stops
+ * sending (the memory kept is bounded by the ring size).
+ *
+ * Context: any; takes inbuf_lock.  Tells nobody.
+ * Return: whether data arrived; the caller then notifies.
+ */
+bool vs_rx_intr(struct vs_port *port)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool kick = false, got = false, warn = false;
+	unsigned int used, bad = 0;
+	u32 len;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	while (port->in_vq &&
+	       (buf = virtqueue_get_buf(port->in_vq, &used))) {
+		/* The port owns @buf now. */
+		port->bytes_received += used;
+		if (vs_used_len(used, buf->size, &len) &&
+		    !port->rx_overflow_warned) {
+			port->rx_overflow_warned = true;
+			warn = true;
+			bad = used;
+		}
+		if (!len || (!port->guest_connected && !vs_keep_unread)) {
+			port->bytes_discarded += len;
+			kick |= vs_rx_post_locked(port, buf);
+			continue;
+		}
+		buf->len = len;
+		buf->offset = 0;
+		list_add_tail(&buf->list, &port->rxq);
+		port->rx_bytes += len;
+		got = true;
+	}
+	/*
+	 * While unread data is queued a reader will come back for more, so
+	 * the buffers the device fills meanwhile need no interrupt each (one
+	 * per 4 KiB otherwise).  vs_rx_take() turns interrupts back on when
+	 * a reader empties the queue.  Console ports are read by hvc in
+	 * atomic context and keep them.
+	 */
+	if (port->in_vq && !list_empty(&port->rxq) && !READ_ONCE(port->is_console))
+		virtqueue_disable_cb(port->in_vq);
+	if (kick)
+		vs_rx_kick_locked(port);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	/*
+	 * Never print with inbuf_lock held: on a console port printk may
+	 * come straight back into this port's put_chars.
+	 */
+	if (warn)
+		dev_warn(&port->vsdev->vdev->dev,
+			 "port %u: device used %u bytes of a %lu-byte buffer\n",
+			 port->id, bad, PAGE_SIZE);
+	return got;
+}
+
+/*
+ * Re-post @done and, if the unread queue is empty, turn receive
+ * interrupts back on.  Returns true when the device filled buffers while
+ * they were off: no interrupt will come for those.
+ */
+static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
+{
+	struct vs_buf *buf, *tmp;
+	unsigned long flags;
+	bool kick = false, more = false;
+
+	if (list_empty(done))
+		return false;
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	list_for_each_entry_safe(buf, tmp, done, list) {
+		list_del_init(&buf->list);
+		kick |= vs_rx_post_locked(port, buf);
+	}
+	if (kick)
+		vs_rx_kick_locked(port);
+	/* The queue is empty: interrupts back on (see vs_rx_intr()). */
+	if (port->in_vq && list_empty(&port->rxq))
+		more = !virtqueue_enable_cb(port->in_vq);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	return more;
+}
+
+/**
+ * vs_rx_fill() - post receive buffers until the virtqueue is full
+ * @port: the port
+ * @gfp: allocation flags
+ * @arrived: set if buffers used before (the port that had this id before
+ *	may have left interrupts off on the shared queue) were collected
+ *
+ * Context: process (with GFP_KERNEL).
+ * Return: 0 if at least one buffer is posted, else a negative error.
+ */
+int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
+{
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool posted = false, more = false;
+	int err = 0;
+
+	*arrived = false;
+	for (;;) {
+		buf = vs_buf_alloc_rx(gfp);
+		if (!buf) {
+			err = -ENOMEM;
+			break;
+		}
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		err = port->in_vq ?
+		      virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf,
+					  GFP_ATOMIC) : -ENODEV;
+		if (!err) {
+			posted = true;	/* the virtqueue owns @buf */
+			buf = NULL;
+		}
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		if (buf) {
+			vs_buf_free(buf);
+			break;
+		}
+	}
+	if (posted) {
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		vs_rx_kick_locked(port);
+		/* Receive interrupts on, as the port starts receiving. */
+		more = port->in_vq && list_empty(&port->rxq) &&
+		       !virtqueue_enable_cb(port->in_vq);
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	}
+	if (more)
+		*arrived = vs_rx_intr(port);
+	if (posted || err == -ENOSPC)
+		return 0;
+	return err;
+}
+
+/**
+ * vs_rx_take() - copy unread data out and give consumed buffers back
+ * @port: the port; the caller is its only reader: it holds read_mutex
+ *	(generic ports) or is hvc's get_chars, which hvc serialises per
+ *	console (console ports cannot be opened)
+ * @to: destination, advanced by the bytes copied
+ * @arrived: set if the re-post found buffers filled while receive
+ *	interrupts were off and moved them to @rxq; the caller notifies
+ *	(hvc's get_chars does not: hvc reads until it gets 0)
+ *
+ * Only the reader removes buffers from @rxq, so the head buffer stays put
+ * while it is copied from without the spinlock, which a copy to user
+ * memory needs.  A console's copy is to hvc's kernel buffer and is done
+ * under inbuf_lock.  Consumed buffers go back to the device in one batch
+ * with one kick.
+ *
+ * Context: process for generic ports (may fault); any for consoles.
+ * Return: bytes copied, -EFAULT when the first copy faulted, 0 when the
+ * queue was empty (with two readers, the other took the data that woke
+ * this one: not end of file).
+ */
+ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived)
+{
+	bool atomic = READ_ONCE(port->is_console);
+	size_t done = 0, n, got;
+	struct vs_buf *buf;
+	unsigned long flags;
+	bool faulted = false;
+	LIST_HEAD(consumed);
+
+	*arrived = false;
+	while (iov_iter_count(to)) {
+		spin_lock_irqsave(&port->inbuf_lock, flags);
+		buf = list_first_entry_or_null(&port->rxq, struct vs_buf, list);
+		if (!buf) {
+			spin_unlock_irqrestore(&port->inbuf_lock, flags);
+			break;
+		}
+		n = min(buf->len - buf->offset, iov_iter_count(to));
+		if (atomic) {
+			got = copy_to_iter(buf->data + buf->offset, n, to);
+		} else {
+			spin_unlock_irqrestore(&port->inbuf_lock, flags);
+			got = copy_to_iter(buf->data + buf->offset, n, to);
+			spin_lock_irqsave(&port->inbuf_lock, flags);
+		}
+		buf->offset += got;
+		port->rx_bytes -= got;
+		if (buf->offset == buf->len)
+			list_move_tail(&buf->list, &consumed);	/* ours now */
+		spin_unlock_irqrestore(&port->inbuf_lock, flags);
+		done += got;
+		if (got < n) {
+			faulted = true;
+			break;
+		}
+	}
+	if (vs_rx_repost(port, &consumed))
+		*arrived = vs_rx_intr(port);
+	if (!done && faulted)
+		return -EFAULT;
+	return done;
+}
+
+/**
+ * vs_rx_discard() - drop all unread data and re-post the buffers
+ * @port: the port; the caller holds read_mutex
+ * @arrived: as for vs_rx_take()
+ *
+ * Context: any.
+ */
+void vs_rx_discard(struct vs_port *port, bool *arrived)
+{
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	*arrived = false;
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->bytes_discarded += port->rx_bytes;
+	port->rx_bytes = 0;
+	list_splice_init(&port->rxq, &done);	/* we own them now */
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (vs_rx_repost(port, &done))
+		*arrived = vs_rx_intr(port);
+}
+
+/**
+ * vs_rx_attach() - give the port its receive queue (restore)
+ * @port: the port, which has none
+ * @vq: the queue
+ *
+ * Context: any.
+ */
+void vs_rx_attach(struct vs_port *port, struct virtqueue *vq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->in_vq = vq;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+}
+
+/**
+ * vs_rx_detach() - the port lets go of its receive queue
+ * @port: the port; the caller is its only reader (read_mutex held, or the
+ *	console already removed from hvc)
+ *
+ * Taking inbuf_lock waits for every path still using the queue, and none
+ * uses it afterwards.  Buffers still posted stay with the queue: the next
+ * owner (vs_dev's orphan drain, a port added at the same id, or the reset
+ * at freeze or removal) gets them.  Unread data is dropped and counted.
+ *
+ * Context: any.
+ */
+void vs_rx_detach(struct vs_port *port)
+{
+	struct vs_buf *buf, *tmp;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	port->in_vq = NULL;
+	port->bytes_discarded += port->rx_bytes;
+	port->rx_bytes = 0;
+	list_splice_init(&port->rxq, &done);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	list_for_each_entry_safe(buf, tmp, &done, list)
+		vs_buf_free(buf);
+}
+
+/**
+ * vs_rx_stats() - the receive half of vs_port_stats
+ * @port: the port
+ * @st: its receive fields are filled in
+ *
+ * Context: any.
+ */
+void vs_rx_stats(struct vs_port *port, struct vs_port_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	st->guest_connected = port->guest_connected;
+	st->bytes_received = port->bytes_received;
+	st->bytes_discarded = port->bytes_discarded;
+	st->rx_bytes = port->rx_bytes;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+}
