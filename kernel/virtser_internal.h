@@ -334,7 +334,7 @@ struct vs_port_stats {
 
 /*
  * Who calls whom: a file only calls files below it in this list, never
- * one above (scripts/call-graph-check.sh checks it on the objects):
+ * one above (scripts/callgraph.sh --functions checks it on the objects):
  *   virtser_main.c, virtser_dev.c, virtser_fops.c, virtser_ctrl.c,
  *   virtser_hotplug.c, virtser_cons.c, virtser_debugfs.c,
  *   virtser_rx.c, virtser_tx.c, virtser_buf.c, virtser_port.c

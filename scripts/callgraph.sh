@@ -2,21 +2,28 @@
 # callgraph.sh - which object file calls (or refers to) a symbol another
 # one defines, from their symbol tables; fails when the graph has a cycle.
 #
-#   scripts/callgraph.sh OBJ...          (e.g. build/host/virtserd-*.o)
+#   scripts/callgraph.sh [--functions] OBJ...
 #
 # An edge A -> B means A has an undefined symbol (nm "U") that B defines
-# (T, D, B, R, C).  Static functions and static inline helpers in headers
-# make no edges, which is right: they are no call between files.  Prints
-# the edges, then either "no cycle" or each file on a cycle, and exits 1
-# in that case.  Names are shortened to the part after the last "-"
-# (virtserd-port.o -> port).
+# (T, D, B, R, C; with --functions only T, a function).  Static functions
+# and static inline helpers in headers make no edges, which is right: they
+# are no call between files.  Prints the edges, then either "no cycle" or
+# each file on a cycle, and exits 1 in that case.  Names are shortened to
+# the part after the last "-" (virtserd-port.o -> port).
+#
+# virtserd (host/tests/callgraph.sh) counts every reference; virtser.ko
+# (scripts/kernel-check.sh) counts calls only, since a file that hands
+# the kernel an operations table of another file (the char device's
+# file_operations, hvc's ops) calls none of it.
 set -eu
-[ $# -gt 0 ] || { echo "usage: $0 OBJ..." >&2; exit 2; }
+types=TDBRC
+[ "${1:-}" = --functions ] && { types=T; shift; }
+[ $# -gt 0 ] || { echo "usage: $0 [--functions] OBJ..." >&2; exit 2; }
 NM=${NM:-nm}
 for o in "$@"; do
 	n=$(basename "$o" .o); n=${n##*-}
-	"$NM" "$o" | awk -v f="$n" '$1 == "U" { print "U", f, $2; next }
-		NF == 3 && $2 ~ /^[TDBRC]$/ { print "D", f, $3 }'
+	"$NM" "$o" | awk -v f="$n" -v t="^[$types]\$" '$1 == "U" { print "U", f, $2; next }
+		NF == 3 && $2 ~ t { print "D", f, $3 }'
 done | awk '
 	$1 == "D" { def[$3] = $2; next }
 	{ use[NR] = $2 " " $3 }
