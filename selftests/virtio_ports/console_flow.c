@@ -31,12 +31,15 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "paced.h"
 #include "sha256.h"
 #include "vt_console.h"
 #include "vt_guest.h"
 #include "vt_util.h"
 
 #define PACED_MS_DEFAULT	20000
+/* The getty variant's text stream, which a stall regenerates (log_gaps). */
+#define PACED_TEXT_SEED		4243
 /* Upper bound for the guest to take what is still queued once input ends. */
 #define DRAIN_IDLE_MS		60000
 
@@ -398,6 +401,92 @@ static void printable(char *p)
 			*p = '.';
 }
 
+/* Is stream offset @off where one of the host's writes began? */
+static bool chunk_start(const size_t *starts, size_t nstarts, size_t off)
+{
+	size_t lo = 0, hi = nstarts;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (starts[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nstarts && starts[lo] == off;
+}
+
+/*
+ * Generate what the host sent (PACED_TEXT_SEED, text) and compare it with cat's
+ * file: where bytes are missing, how many, and whether a gap begins and
+ * ends where a host write, a line or a 16-byte hvc read did.
+ */
+static void log_gaps(struct __test_metadata *_metadata, const char *out,
+		     unsigned long long sent)
+{
+	size_t nchunks = sent / VT_PACED_MIN + 2, nstarts = 0, flen = 0, i, j, gaps = 0;
+	uint8_t *st = malloc(sent + VT_PACED_MAX), *f = malloc(sent + 1);
+	size_t *starts = malloc(nchunks * sizeof(*starts));
+	struct vt_paced_gen g;
+	size_t have = 0;
+	ssize_t r;
+	int fd = open(out, O_RDONLY);
+
+	if (!st || !f || !starts || fd < 0)
+		goto out;
+	while (flen < sent && (r = read(fd, f + flen, sent - flen)) > 0)
+		flen += (size_t)r;
+	vt_paced_seed(&g, PACED_TEXT_SEED, true);
+	while (have < sent) {
+		starts[nstarts++] = have;
+		have += vt_paced_chunk(&g, st + have, false);
+	}
+	/* The stream's very last byte is a newline the generator adds at the end. */
+	for (i = 0, j = 0; i < flen && j + 1 < sent && gaps < 4;) {
+		size_t k;
+
+		if (f[i] == st[j]) {
+			i++;
+			j++;
+			continue;
+		}
+		/* The smallest skip after which 32 bytes match again. */
+		for (k = 1; j + k + 32 <= sent; k++)
+			if (i + 32 <= flen && !memcmp(f + i, st + j + k, 32))
+				break;
+		TH_LOG("gap %zu: file byte %zu, stream bytes %zu..%zu missing (%zu bytes); "
+		       "starts a host write: %s, ends before one: %s; after a newline: %s; "
+		       "ends with one: %s", ++gaps, i, j, j + k - 1, k,
+		       chunk_start(starts, nstarts, j) ? "yes" : "no",
+		       chunk_start(starts, nstarts, j + k) ? "yes" : "no",
+		       j && st[j - 1] == '\n' ? "yes" : "no",
+		       st[j + k - 1] == '\n' ? "yes" : "no");
+		{
+			char before[41] = "", lost[81] = "";
+			size_t b = j > 40 ? j - 40 : 0;
+
+			memcpy(before, st + b, j - b);
+			before[j - b] = 0;
+			memcpy(lost, st + j, k < 80 ? k : 80);
+			lost[k < 80 ? k : 80] = 0;
+			printable(before);
+			printable(lost);
+			TH_LOG("  before: %s", before);
+			TH_LOG("  lost:   %s", lost);
+		}
+		j += k;
+	}
+	if (!gaps)
+		TH_LOG("no gap found in the first %zu bytes of the file", flen);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(st);
+	free(f);
+	free(starts);
+}
+
 /*
  * Where the input went that cat did not get: the end of what the host
  * sent against the end of the file, and the history of the shell on the
@@ -427,6 +516,7 @@ static void log_where(struct __test_metadata *_metadata, unsigned int id, const 
 	printable(got);
 	TH_LOG("last bytes sent: %s", sent);
 	TH_LOG("file ends with:  %s", got);
+	log_gaps(_metadata, out, res->sent);
 	unlink(hist);
 	vt_host_send(id, "\x15history > /tmp/vt-paced-history\n");
 	sleep(3);
@@ -502,8 +592,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 		TH_LOG("the shell did not start cat: %s", reply);
 	}
 
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu text 4243",
-			     self->c.id, self->ms)) {
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu text %u",
+			     self->c.id, self->ms, PACED_TEXT_SEED)) {
 		TH_LOG("paced: %s", reply);
 	}
 	while (!done) {

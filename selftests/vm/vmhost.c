@@ -37,6 +37,7 @@
 #include <pthread.h>
 
 #include "sha256.h"
+#include "paced.h"
 #include "stream.h"
 #include "vt_proto.h"
 #include "vt_io.h"
@@ -696,16 +697,14 @@ static void cmd_afterstatus(unsigned long seq, const char *arg)
  * the last PACED_TAIL bytes written (hex), for a stall to be located.
  */
 #define PACED_TICK_US	500
-#define PACED_MIN	16
-#define PACED_MAX	64
 #define PACED_TAIL	128
 
 struct paced {
 	bool started;		/* a thread exists and must be joined */
 	pthread_t thread;
 	int fd;			/* the port's fd, owned by the thread meanwhile */
-	bool text;
-	uint64_t ms, rng;
+	struct vt_paced_gen gen;	/* the stream (selftests/lib/paced.h) */
+	uint64_t ms;
 	volatile bool stop;	/* set by the loop to end the thread early */
 	volatile bool done;	/* set by the thread as it ends */
 	volatile uint64_t sent;
@@ -715,37 +714,6 @@ struct paced {
 	char err[128];
 };
 static struct paced paced[MAX_PORTS];
-
-static uint64_t paced_rand(struct paced *pc)
-{
-	/* xorshift64: reproducible from the seed, good enough for sizes */
-	pc->rng ^= pc->rng << 13;
-	pc->rng ^= pc->rng >> 7;
-	pc->rng ^= pc->rng << 17;
-	return pc->rng;
-}
-
-static size_t paced_gen(struct paced *pc, uint8_t *buf, size_t n, bool last)
-{
-	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t r = paced_rand(pc);
-
-		/*
-		 * Any byte but ^O: hvc takes ^O as a SysRq prefix when
-		 * the port is the system console.
-		 */
-		if (!pc->text)
-			buf[i] = (uint8_t)(r >> 24) == 0x0f ? 0x0e : (uint8_t)(r >> 24);
-		else if ((r >> 8) % 48 == 0 || (last && i == n - 1))
-			buf[i] = '\n';
-		else
-			buf[i] = (uint8_t)alnum[(r >> 16) % 36];
-	}
-	return n;
-}
 
 /* Write all of buf, waiting for room; false if the port failed or stop. */
 static bool paced_write(struct paced *pc, const uint8_t *buf, size_t n)
@@ -790,17 +758,17 @@ static void *paced_thread(void *arg)
 	struct paced *pc = arg;
 	uint64_t end = now_ms() + pc->ms;
 	struct timespec next, now;
-	uint8_t buf[PACED_MAX];
+	uint8_t buf[VT_PACED_MAX];
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!pc->stop) {
 		bool last = now_ms() >= end;
-		size_t n = PACED_MIN + paced_rand(pc) % (PACED_MAX - PACED_MIN + 1);
+		size_t n;
 
-		/* The last chunk of text ends a line. */
-		if (last && !pc->text)
+		/* The last chunk of text ends a line (vt_paced_chunk). */
+		if (last && !pc->gen.text)
 			break;
-		paced_gen(pc, buf, n, last);
+		n = vt_paced_chunk(&pc->gen, buf, last);
 		sha256_update(&pc->sha, buf, n);
 		if (!paced_write(pc, buf, n))
 			break;
@@ -852,8 +820,7 @@ static void cmd_paced(unsigned long seq, int id, char **args)
 	memset(pc, 0, sizeof(*pc));
 	pc->fd = p->fd;
 	pc->ms = strtoull(args[1], NULL, 10);
-	pc->text = !strcmp(args[2], "text");
-	pc->rng = strtoull(args[3], NULL, 10) | 1;
+	vt_paced_seed(&pc->gen, strtoull(args[3], NULL, 10), !strcmp(args[2], "text"));
 	sha256_init(&pc->sha);
 	if (pthread_create(&pc->thread, NULL, paced_thread, pc)) {
 		reply(seq, false, "pthread_create failed");
