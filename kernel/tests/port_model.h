@@ -60,7 +60,6 @@ struct pm_model {
 	/* What the module sent the device, per id, in this port life. */
 	unsigned int ready_sent[PM_PORTS];
 	unsigned int ready_for_absent;	/* PORT_READY 1 for no port: a bug */
-	unsigned int resend_changed;	/* a re-announce changed the port */
 	unsigned int underflows;	/* unread count would have wrapped */
 	bool stale_file[PM_PORTS];	/* a file of a removed port still open */
 	unsigned int console_refused;
