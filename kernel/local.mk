@@ -1,14 +1,16 @@
 # automake fragment: userspace builds of kernel/ code.  The module itself is
 # built by kbuild (kernel/Kbuild, kernel/scripts/build.sh); here the same
 # freestanding protocol code in kernel/proto/ is linked into unit tests and,
-# with --enable-fuzzing, into a libFuzzer target.
+# with --enable-fuzzing, into libFuzzer targets (the stateful one with its
+# seed corpus, kernel/tests/corpus/).
 # The module's sources are built by kbuild, not automake, so they are not
 # listed one by one: dist-hook copies them, by name, from the source tree.
 # Not "EXTRA_DIST += kernel": automake would take the build tree's kernel/
 # when there is one, with its objects, test logs and configure's
 # virtser_config.h.
 kernel_dist_files = find kernel -type f ! -name '.*' \( -name Kbuild \
-	-o -name '*.[ch]' -o -name '*.sh' -o -name '*.md' -o -name '*.conf' -o -name '*.list' \)
+	-o -name '*.[ch]' -o -name '*.sh' -o -name '*.md' -o -name '*.conf' -o -name '*.list' \
+	-o -path 'kernel/tests/corpus/*' \)
 .PHONY: dist-kernel
 dist-hook: dist-kernel
 dist-kernel:
@@ -25,11 +27,22 @@ check_PROGRAMS += kernel/tests/test_proto
 kernel_tests_test_proto_SOURCES = kernel/tests/test_proto.c $(kernel_proto_sources)
 TESTS += kernel/tests/test_proto
 
+kernel_model_sources = kernel/tests/port_model.c kernel/tests/port_model.h
+check_PROGRAMS += kernel/tests/test_state
+kernel_tests_test_state_SOURCES = kernel/tests/test_state.c \
+	$(kernel_model_sources) $(kernel_proto_sources)
+TESTS += kernel/tests/test_state
+
 if ENABLE_FUZZING
 noinst_PROGRAMS += kernel/tests/fuzz_proto
 kernel_tests_fuzz_proto_SOURCES = kernel/tests/fuzz_proto.c $(kernel_proto_sources)
 kernel_tests_fuzz_proto_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 kernel_tests_fuzz_proto_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+noinst_PROGRAMS += kernel/tests/fuzz_state
+kernel_tests_fuzz_state_SOURCES = kernel/tests/fuzz_state.c \
+	$(kernel_model_sources) $(kernel_proto_sources)
+kernel_tests_fuzz_state_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+kernel_tests_fuzz_state_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 endif
 
 # The modprobe.d file that keeps virtio_console away from the device (see

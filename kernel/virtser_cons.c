@@ -250,7 +250,7 @@ int vs_cons_init(struct vs_port *port)
 	struct hvc_struct *hp;
 	unsigned long flags;
 	bool arrived;
-	int vtermno;
+	int vtermno, err;
 
 	vtermno = ida_alloc_min(&vs_vterm_ida, 1, GFP_KERNEL);
 	if (vtermno < 0)
@@ -263,11 +263,13 @@ int vs_cons_init(struct vs_port *port)
 	 * is a console before open() can look.
 	 */
 	spin_lock_irqsave(&port->inbuf_lock, flags);
-	if (port->guest_connected) {
+	err = vs_port_claim(VS_READER_CONSOLE, port->is_console,
+			    port->guest_connected, port->unplugged);
+	if (err) {
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		ida_free(&vs_vterm_ida, vtermno);
 		port->vtermno = 0;
-		return -EBUSY;
+		return err;
 	}
 	port->guest_connected = true;
 	WRITE_ONCE(port->is_console, true);

@@ -320,8 +320,9 @@ static int vs_open(struct inode *inode, struct file *filp)
 	 * Console ports are used through /dev/hvcN.  Checked under
 	 * inbuf_lock, as vs_cons_init() checks guest_connected.
 	 */
-	if (port->is_console || port->guest_connected || port->unplugged) {
-		err = port->is_console || port->unplugged ? -ENXIO : -EBUSY;
+	err = vs_port_claim(VS_READER_VPORT, port->is_console,
+			    port->guest_connected, port->unplugged);
+	if (err) {
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		goto put;
 	}

@@ -70,7 +70,7 @@ bool vs_rx_intr(struct vs_port *port)
 			warn = true;
 			bad = used;
 		}
-		if (!len || (!port->guest_connected && !vs_keep_unread)) {
+		if (!vs_rx_keep(len, port->guest_connected, vs_keep_unread)) {
 			port->bytes_discarded += len;
 			kick |= vs_rx_post_locked(port, buf);
 			continue;

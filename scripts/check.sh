@@ -163,20 +163,23 @@ grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind-daemon.log"
 add_automake "$B/valgrind-daemon.log" "virtserd under valgrind"
 
 step "fuzzers (clang libFuzzer, ASan/UBSan), ${FUZZ_SECS:-20} s each"
-# Control-message parser, configuration parser (parse, print the canonical
-# form, parse again: the same), telnet codec (split reads, round trip).
+# Control-message parser, the port table's state machine (sequences of
+# messages and completions through proto/'s rules), configuration parser
+# (parse, print the canonical form, parse again: the same), telnet codec
+# (split reads, round trip).
 mkdir -p "$B/fuzz"
 if [ ! -f "$B/fuzz/config.status" ]; then
 	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
 fi
-make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
+make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
 	>>"$log" 2>&1
 count "fuzzers build" $?
-for f in kernel/tests/fuzz_proto host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp; do
+for f in kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp; do
 	corpus=$B/fuzz/corpus-${f##*/}
 	mkdir -p "$corpus"
 	case $f in
 	*/fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;;
+	*/fuzz_state) cp kernel/tests/corpus/fuzz_state/* "$corpus"/ ;;
 	*/fuzz-qmp)	# read size 7, then what QEMU says to virtserd
 		printf '\007{"QMP": {"capabilities": []}}\r\n{"return": "ch0", "id": 1000}\r\n%s\r\n%s\r\n' \
 			'{"return": [{"frontend-open": false, "label": "ch0"}], "id": 2}' \

@@ -212,6 +212,49 @@ enum vs_ctrl_action vs_ctrl_decide(const struct vs_ctrl_msg *msg,
 }
 
 /**
+ * vs_port_claim() - may @who become the reader of a port's receive queue?
+ * @who: open() of the generic device, or a CONSOLE_PORT being acted on
+ * @is_console: the port is an hvc console
+ * @guest_connected: the port already has its reader (an open file or hvc)
+ * @unplugged: the port is being or has been removed
+ *
+ * A port has at most one reader: hvc and read() would both take buffers
+ * off its receive queue, the unread byte count would underflow and
+ * buffers would be re-posted twice.  The caller asks under the lock that
+ * protects @guest_connected and sets it in the same critical section.
+ *
+ * Context: any; no side effects.
+ * Return: 0 to go ahead, -ENXIO if the port is a console (open it as
+ * /dev/hvcN) or gone, -EBUSY if it already has its reader.
+ */
+int vs_port_claim(enum vs_reader who, bool is_console, bool guest_connected,
+		  bool unplugged)
+{
+	if (unplugged || (who == VS_READER_VPORT && is_console))
+		return -ENXIO;
+	if (guest_connected)
+		return -EBUSY;
+	return 0;
+}
+
+/**
+ * vs_rx_keep() - keep a filled receive buffer for the reader?
+ * @len: used length, already clamped by vs_used_len()
+ * @guest_connected: the port has a reader (open file or hvc)
+ * @keep_unread: the keep_unread module parameter
+ *
+ * An empty buffer carries nothing; data for a port nobody reads is dropped
+ * (and counted) as in-tree does, unless keep_unread asks to keep it.
+ *
+ * Context: any; no side effects.
+ * Return: true to queue it for the reader, false to re-post it at once.
+ */
+bool vs_rx_keep(u32 len, bool guest_connected, bool keep_unread)
+{
+	return len && (guest_connected || keep_unread);
+}
+
+/**
  * vs_ctrl_encode() - build a guest-to-host control message
  * @out: receives the 8-byte little-endian header
  * @id: port id, or VS_CTRL_BAD_ID

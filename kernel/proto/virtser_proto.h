@@ -101,6 +101,16 @@ struct vs_port_view {
 enum vs_ctrl_action vs_ctrl_decide(const struct vs_ctrl_msg *msg,
 				   const struct vs_port_view *port);
 
+/* Who wants to become the one reader of a port's receive queue. */
+enum vs_reader {
+	VS_READER_VPORT,	/* open() of /dev/vportNpM */
+	VS_READER_CONSOLE,	/* CONSOLE_PORT: hvc's get_chars */
+};
+
+int vs_port_claim(enum vs_reader who, bool is_console, bool guest_connected,
+		  bool unplugged);
+bool vs_rx_keep(u32 len, bool guest_connected, bool keep_unread);
+
 /* Virtqueue index of a port's receive and transmit queues. */
 static inline u32 vs_port_rx_vq(u32 id)
 {
