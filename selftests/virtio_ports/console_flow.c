@@ -569,16 +569,18 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 600)
 	int done = 0;
 
 	/*
-	 * This stalls now and then on both drivers (6.12: virtser.ko 1 run in
-	 * 15, the in-tree driver once in make check, 2026-12-01): cat stops
-	 * short and the ^D after the text is never processed, although the
-	 * port received every byte.  An open bug above the driver, kept out
-	 * of the default runs until it is found; vt.console_getty=1 runs it.
+	 * The in-tree driver loses input here now and then (1 run in 7 or
+	 * so under TCG): it reads console input from its receive interrupt
+	 * with hvc_poll() while hvc's thread reads too, and hvc publishes
+	 * the tty flip buffer's fill level outside its lock, so a stale one
+	 * can make the tty layer drop the rest of a buffer (virtser_cons.c,
+	 * vs_cons_rx()).  virtser.ko reads from hvc's thread only.  The
+	 * in-tree run skips unless vt.console_getty=1 asks for it.
 	 */
 	vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
-	if (!strstr(cmdline, "vt.console_getty=1"))
-		SKIP(return, "console input through a getty can stall on both drivers (open "
-		     "bug, Documentation/testing.rst); vt.console_getty=1 runs it");
+	if (access("/sys/module/virtser", F_OK) && !strstr(cmdline, "vt.console_getty=1"))
+		SKIP(return, "the in-tree driver loses console input to an hvc race "
+		     "(Documentation/testing.rst); vt.console_getty=1 runs it");
 	unlink(out);
 	if (trace_wanted())
 		trace_start();
