@@ -735,6 +735,120 @@ TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
 	EXPECT_EQ(0, unplug_wait(GONE_ID));
 }
 
+/*
+ * The same id removed and plugged again, both while frozen: QEMU drops
+ * both messages, and its announcement after resume has a PORT_ADD for the
+ * id as before.  Only the name that follows tells that it is another
+ * port: the port must be recreated under the new name.  The vmhost
+ * "after" budget (16 per boot) allows REPLACE_TRIES of two commands.
+ */
+#define REPLACE_TRIES	2
+#define REPLACE_GAP_MS	300
+
+/* The answer of delayed command @n, waiting until @end; 0 or -1. */
+static int after_result(unsigned int n, uint64_t end, char *reply, size_t len)
+{
+	do {
+		if (vt_host(reply, len, "afterstatus %u", n))
+			return -1;
+		if (strcmp(reply, "pending"))
+			return 0;
+		usleep(100000);
+	} while (vt_now_ms() < end);
+	return 0;
+}
+
+TEST_F_TIMEOUT(pm, port_replaced_while_frozen_renamed, 300)
+{
+	static const char *const old_link = "/dev/virtio-ports/" GONE_NAME;
+	static const char *const new_link = "/dev/virtio-ports/" GONE_NEW_NAME;
+	char node[PATH_MAX], path[PATH_MAX], real[PATH_MAX], val[128];
+	char del[1024], add[1024];
+	unsigned int delay_ms = PLUG_DELAY_MS, nd, na;
+	const bool virtser = is_virtser();
+	uint64_t t0, t1, end;
+	int try, err;
+	bool in_window = false, renamed = false;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	ASSERT_NE(0, vt_port_node(GONE_ID, node, sizeof(node))) {
+		TH_LOG("port %u exists before the test", GONE_ID);
+	}
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
+	for (try = 1; try <= REPLACE_TRIES && !in_window; try++) {
+		if (plug_named(GONE_ID, GONE_NAME, node, sizeof(node)))
+			break;
+		if (vt_host(del, sizeof(del), "after %u hotplug_del %u",
+			    delay_ms, GONE_ID))
+			break;
+		nd = (unsigned int)strtoul(del, NULL, 10);
+		if (vt_host(add, sizeof(add), "after %u hotplug_add %u %s",
+			    delay_ms + REPLACE_GAP_MS, GONE_ID, GONE_NEW_NAME))
+			break;
+		na = (unsigned int)strtoul(add, NULL, 10);
+		t0 = vt_now_ms();
+		err = vt_write_file("/sys/power/state", "freeze");
+		t1 = vt_now_ms();
+		if (err) {
+			TH_LOG("suspend: %s", strerror(-err));
+			break;
+		}
+		end = t1 + delay_ms + REPLACE_GAP_MS + STATE_MS;
+		if (after_result(nd, end, del, sizeof(del)) ||
+		    after_result(na, end, add, sizeof(add)))
+			break;
+		TH_LOG("try %d: replace armed for +%u ms, suspended for %llu ms; host: del %s, add %s",
+		       try, delay_ms, (unsigned long long)(t1 - t0), del, add);
+		in_window = strstr(del, " ok ctrlq=down") &&
+			    strstr(add, " ok ctrlq=down");
+		if (!in_window) {
+			/* Outside the window: start again from no port. */
+			vt_wait_port_ready(GONE_ID, node, sizeof(node), STATE_MS);
+			unplug_wait(GONE_ID);
+			delay_ms = t1 - t0 >= 2 * PLUG_DELAY_MS ?
+				   (unsigned int)((t1 - t0) / 3) : PLUG_DELAY_MS;
+		}
+	}
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
+	if (!in_window) {
+		unplug_wait(GONE_ID);
+		SKIP(return, "no replacement fell into the frozen window in %d tries",
+		     REPLACE_TRIES);
+	}
+
+	/* The announcement has the id; only the name says it is new. */
+	end = vt_now_ms() + STATE_MS;
+	do {
+		if (!vt_port_node(GONE_ID, node, sizeof(node))) {
+			snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+				 node + strlen("/dev/"));
+			renamed = vt_read_file(path, val, sizeof(val)) > 0 &&
+				  !strcmp(val, GONE_NEW_NAME "\n");
+		}
+		if (!renamed)
+			usleep(50000);
+	} while (!renamed && vt_now_ms() < end);
+	if (!virtser) {
+		TH_LOG("in-tree driver: port replaced while frozen %s",
+		       renamed ? "RENAMED" : "kept its old name");
+		unplug_wait(GONE_ID);
+		SKIP(return, "in-tree driver: not reconciled on resume");
+	}
+	EXPECT_TRUE(renamed) {
+		TH_LOG("port %u replaced while frozen: name %s", GONE_ID,
+		       vt_port_node(GONE_ID, node, sizeof(node)) ? "(no port)" : val);
+	}
+	EXPECT_EQ(0, vt_wait_path(new_link, false, STATE_MS)) {
+		TH_LOG("no udev link %s", new_link);
+	}
+	EXPECT_STREQ(node, realpath(new_link, real) ? real : "(none)");
+	EXPECT_EQ(0, vt_wait_path(old_link, true, STATE_MS)) {
+		TH_LOG("stale udev link %s", old_link);
+	}
+	EXPECT_EQ(0, unplug_wait(GONE_ID));
+}
+
 /* Active objects in every kmalloc cache of 4 KiB objects. */
 static long kmalloc_4k_objs(void)
 {
