@@ -29,7 +29,8 @@
  * port it has: once the DEVICE_READY buffer is back, one more drain of the
  * receive queue sees the whole announcement.  ctrl_work then closes the
  * window: a port whose id was not announced is unplugged as a PORT_REMOVE
- * would, and in the window a PORT_NAME that renames a named port means the
+ * would.  A known port that was announced is asked for its state again
+ * (PORT_READY); if the PORT_NAME that answers gives it another name, the
  * id was removed and plugged again while frozen (QEMU names a port only
  * once), so the old port goes and a new one takes the name.
  *
@@ -39,9 +40,10 @@
  * sent (@ctrl_room), and an invalid or overrun message may have been a
  * PORT_ADD.  The window then closes without removing anything (counted in
  * @reconcile_skipped and logged).  A device that never returns DEVICE_READY
- * keeps the window open, which only means that renames are taken as
- * replacements; one that returns it before announcing makes the guest
- * unplug ports, which PORT_REMOVE could do anyway.
+ * keeps the window open, which only means that a PORT_ADD for a known port
+ * lets the next PORT_NAME replace it (one message each); one that returns
+ * it before announcing makes the guest unplug ports, which PORT_REMOVE
+ * could do anyway.
  */
 #include <linux/bitmap.h>
 #include <linux/slab.h>
@@ -337,6 +339,7 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 			   const char *name)
 {
 	struct vs_port_view view = { };
+	bool replaced = false;
 	struct vs_port *port;
 	int err;
 
@@ -351,8 +354,16 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 
 	if (vsdev->reconciling && msg->event == VS_CTRL_PORT_ADD)
 		set_bit(msg->id, vsdev->announced);
-	if (vsdev->reconciling && port && msg->event == VS_CTRL_PORT_NAME &&
-	    port->name && strcmp(port->name, name)) {
+	/*
+	 * The PORT_NAME answering our PORT_READY may come after the window
+	 * closed (the device need not answer before the receive queue is
+	 * drained), so the port remembers that it was asked.
+	 */
+	if (port && msg->event == VS_CTRL_PORT_NAME && port->name_check) {
+		port->name_check = false;
+		replaced = port->name && strcmp(port->name, name);
+	}
+	if (replaced) {
 		/* Removed and plugged again while frozen: a new port. */
 		dev_info(&vsdev->vdev->dev,
 			 "resume: port %u was replaced while suspended\n",
@@ -377,6 +388,8 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, !err);
 		break;
 	case VS_ACT_RESEND_READY:
+		if (vsdev->reconciling)
+			port->name_check = true;
 		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, 1);
 		break;
 	case VS_ACT_REMOVE_PORT:

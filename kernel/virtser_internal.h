@@ -139,6 +139,8 @@ struct vs_zc {
  * @debugfs: debugfs file, NULL once unplugged
  * @name: port name from PORT_NAME, NULL until named; freed with the port
  * @rx_allocated: receive buffers have been posted for this port
+ * @name_check: answered a PORT_ADD of the resume announcement; the next
+ *	PORT_NAME may say the id was replaced while frozen (virtser_ctrl.c)
  *
  * @inbuf_lock: spinlock for the receive side (virtser_rx.c); irq-safe
  *	because the rx virtqueue callback takes it.  Protects:
@@ -204,6 +206,7 @@ struct vs_port {
 	struct dentry *debugfs;
 	char *name;
 	bool rx_allocated;
+	bool name_check;
 
 	spinlock_t inbuf_lock;		/* irq-safe; see above */
 	struct virtqueue *in_vq;
