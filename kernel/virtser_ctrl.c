@@ -19,7 +19,33 @@
  * spinlock held until it does); it waits only for ring space, on a
  * waitqueue, with a timeout, so a stalled host costs a warning rather than
  * a hung CPU.  Messages keep their order because the ring does.
+ *
+ * Resume reconciliation.  QEMU drops PORT_REMOVE (and every message) while
+ * the guest is frozen, so a port removed then would survive resume, and a
+ * port plugged later at its id would be answered by the stale port.
+ * Restore therefore sends DEVICE_READY through vs_ctrl_send_ready(), which
+ * opens a window.  QEMU handles each control message to the end before it
+ * returns its buffer, and answers DEVICE_READY with a PORT_ADD for every
+ * port it has: once the DEVICE_READY buffer is back, one more drain of the
+ * receive queue sees the whole announcement.  ctrl_work then closes the
+ * window: a port whose id was not announced is unplugged as a PORT_REMOVE
+ * would.  A known port that was announced is asked for its state again
+ * (PORT_READY); if the PORT_NAME that answers gives it another name, the
+ * id was removed and plugged again while frozen (QEMU names a port only
+ * once), so the old port goes and a new one takes the name.
+ *
+ * Nothing is removed when the announcement may be incomplete: QEMU drops a
+ * message when it finds no receive buffer, which can only have happened if
+ * the window took as many buffers as the device had when DEVICE_READY was
+ * sent (@ctrl_room), and an invalid or overrun message may have been a
+ * PORT_ADD.  The window then closes without removing anything (counted in
+ * @reconcile_skipped and logged).  A device that never returns DEVICE_READY
+ * keeps the window open, which only means that a PORT_ADD for a known port
+ * lets the next PORT_NAME replace it (one message each); one that returns
+ * it before announcing makes the guest unplug ports, which PORT_REMOVE
+ * could do anyway.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <uapi/linux/virtio_console.h>
@@ -32,8 +58,15 @@ static void vs_ctrl_reclaim_locked(struct vs_dev *vsdev)
 	struct vs_buf *buf;
 	unsigned int len;
 
-	while (vsdev->c_ovq && (buf = virtqueue_get_buf(vsdev->c_ovq, &len)))
+	while (vsdev->c_ovq && (buf = virtqueue_get_buf(vsdev->c_ovq, &len))) {
+		if (buf == vsdev->ready_buf) {
+			vsdev->ready_buf = NULL;
+			vsdev->ready_used = true;
+			/* The announcement is complete: close the window. */
+			queue_work(system_freezable_wq, &vsdev->ctrl_work);
+		}
 		vs_buf_free(buf);	/* returned by the device: ours */
+	}
 }
 
 /**
@@ -65,18 +98,9 @@ static bool vs_ctrl_room(struct vs_dev *vsdev)
 	return room;
 }
 
-/**
- * vs_ctrl_send() - queue a control message to the device
- * @vsdev: the device
- * @id: port id or VS_CTRL_BAD_ID
- * @event: event code
- * @value: event value
- *
- * Context: process; may sleep (for ring space, at most VS_CTRL_TIMEOUT).
- * Return: 0 if queued, -ENODEV without a control queue (non-multiport,
- * frozen or removed device), -ETIMEDOUT or -ENOMEM.
- */
-int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
+/* vs_ctrl_send(); @mark: this is the DEVICE_READY that opens the window */
+static int vs_ctrl_queue(struct vs_dev *vsdev, u32 id, u16 event, u16 value,
+			 bool mark)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
@@ -96,6 +120,11 @@ int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
 			vs_ctrl_reclaim_locked(vsdev);
 			err = virtqueue_add_outbuf(vsdev->c_ovq, buf->sg, 1, buf,
 						   GFP_ATOMIC);
+			/* Marked before the device can return it. */
+			if (!err && mark) {
+				vsdev->ready_buf = buf;
+				vsdev->ready_used = false;
+			}
 			/*
 			 * On success the device owns @buf until it is used.
 			 * The notify too is under c_ovq_lock: removal clears
@@ -121,6 +150,133 @@ int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
 					     event, id, err);
 	}
 	return err;
+}
+
+/**
+ * vs_ctrl_send() - queue a control message to the device
+ * @vsdev: the device
+ * @id: port id or VS_CTRL_BAD_ID
+ * @event: event code
+ * @value: event value
+ *
+ * Context: process; may sleep (for ring space, at most VS_CTRL_TIMEOUT).
+ * Return: 0 if queued, -ENODEV without a control queue (non-multiport,
+ * frozen or removed device), -ETIMEDOUT or -ENOMEM.
+ */
+int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value)
+{
+	return vs_ctrl_queue(vsdev, id, event, value, false);
+}
+
+/**
+ * vs_ctrl_forget_ready() - close the reconciliation window unused
+ * @vsdev: the device
+ *
+ * For freeze and remove, before the buffers are freed without reclaim.
+ *
+ * Context: process, ports_mutex held.
+ */
+void vs_ctrl_forget_ready(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&vsdev->ports_mutex);
+	spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+	vsdev->ready_buf = NULL;
+	vsdev->ready_used = false;
+	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+	vsdev->reconciling = false;
+}
+
+/**
+ * vs_ctrl_send_ready() - send DEVICE_READY, at restore opening the window
+ * @vsdev: the device, with control receive buffers posted
+ * @reconcile: reconcile the port table with the announcement that answers
+ *
+ * Context: process, ports_mutex held; may sleep as vs_ctrl_send().
+ * Return: as vs_ctrl_send().
+ */
+int vs_ctrl_send_ready(struct vs_dev *vsdev, bool reconcile)
+{
+	struct virtqueue *vq;
+	unsigned long flags;
+	int err;
+
+	lockdep_assert_held(&vsdev->ports_mutex);
+	vs_ctrl_forget_ready(vsdev);
+	reconcile = reconcile && vsdev->announced;
+	if (reconcile) {
+		bitmap_zero(vsdev->announced, vsdev->max_nr_ports);
+		vsdev->ctrl_taken = 0;
+		vsdev->ctrl_lost = false;
+		/*
+		 * A buffer ctrl_work takes from now on is counted once it
+		 * sees the window open (it counts under ports_mutex, held
+		 * here), including one it took just before; buffers re-posted
+		 * later are not in @ctrl_room.  Both only make the check
+		 * stricter.
+		 */
+		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
+		vq = vsdev->c_ivq;
+		vsdev->ctrl_room = vq ? virtqueue_get_vring_size(vq) -
+					vq->num_free : 0;
+		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
+		vsdev->reconciling = true;
+	}
+	err = vs_ctrl_queue(vsdev, VS_CTRL_BAD_ID, VS_CTRL_DEVICE_READY, 1,
+			    reconcile);
+	if (err)
+		vsdev->reconciling = false;
+	return err;
+}
+
+/*
+ * Close the window: unplug every port the device did not announce, if the
+ * announcement is known to be complete.  ports_mutex held.
+ */
+static void vs_ctrl_reconcile(struct vs_dev *vsdev)
+{
+	struct vs_port *port;
+	unsigned int gone = 0;
+	u32 id;
+
+	vsdev->reconciling = false;
+	if (vsdev->ctrl_lost || vsdev->ctrl_taken >= vsdev->ctrl_room) {
+		WRITE_ONCE(vsdev->reconcile_skipped,
+			   vsdev->reconcile_skipped + 1);
+		dev_warn(&vsdev->vdev->dev,
+			 "resume: port announcement may be incomplete (%u of %u buffers used%s); keeping every port\n",
+			 vsdev->ctrl_taken, vsdev->ctrl_room,
+			 vsdev->ctrl_lost ? ", a message lost" : "");
+		return;
+	}
+	for (id = 0; id < vsdev->max_nr_ports; id++) {
+		if (test_bit(id, vsdev->announced))
+			continue;
+		port = vs_port_get(vsdev, id);
+		if (!port)
+			continue;
+		vs_port_unplug(port);
+		vs_port_put(port);
+		gone++;
+	}
+	if (gone)
+		dev_info(&vsdev->vdev->dev,
+			 "resume: %u port(s) removed while suspended are gone\n",
+			 gone);
+}
+
+/* ctrl_work may close the window: the device returned DEVICE_READY. */
+static bool vs_ctrl_ready_back(struct vs_dev *vsdev)
+{
+	unsigned long flags;
+	bool back;
+
+	spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+	back = vsdev->ready_used;
+	vsdev->ready_used = false;
+	spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+	return back;
 }
 
 /**
@@ -183,6 +339,7 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 			   const char *name)
 {
 	struct vs_port_view view = { };
+	bool replaced = false;
 	struct vs_port *port;
 	int err;
 
@@ -195,6 +352,35 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 		view.open = READ_ONCE(port->guest_connected) && !view.is_console;
 	}
 
+	if (vsdev->reconciling && msg->event == VS_CTRL_PORT_ADD)
+		set_bit(msg->id, vsdev->announced);
+	/*
+	 * The PORT_NAME answering our PORT_READY may come after the window
+	 * closed (the device need not answer before the receive queue is
+	 * drained), so the port remembers that it was asked.
+	 */
+	if (port && msg->event == VS_CTRL_PORT_NAME && port->name_check) {
+		port->name_check = false;
+		replaced = port->name && strcmp(port->name, name);
+	}
+	if (replaced) {
+		/* Removed and plugged again while frozen: a new port. */
+		dev_info(&vsdev->vdev->dev,
+			 "resume: port %u was replaced while suspended\n",
+			 msg->id);
+		vs_port_unplug(port);
+		vs_port_put(port);
+		err = vs_port_add(vsdev, msg->id);
+		port = err ? NULL : vs_port_get(vsdev, msg->id);
+		if (port)
+			vs_port_set_name(port, name, msg->name_len);
+		/* Makes QEMU repeat the port's console and open state. */
+		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, !!port);
+		if (port)
+			vs_port_put(port);
+		return;
+	}
+
 	switch (vs_ctrl_decide(msg, &view)) {
 	case VS_ACT_ADD_PORT:
 		/* 1 on success and 0 on failure, as the in-tree driver. */
@@ -202,6 +388,8 @@ static void vs_ctrl_handle(struct vs_dev *vsdev, const struct vs_ctrl_msg *msg,
 		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, !err);
 		break;
 	case VS_ACT_RESEND_READY:
+		if (vsdev->reconciling)
+			port->name_check = true;
 		vs_ctrl_send(vsdev, msg->id, VS_CTRL_PORT_READY, 1);
 		break;
 	case VS_ACT_REMOVE_PORT:
@@ -262,6 +450,7 @@ void vs_ctrl_work(struct work_struct *work)
 	u8 copy[VS_CTRL_HDR_LEN + VS_NAME_MAX + 1];
 	char name[VS_NAME_MAX + 1];
 	struct vs_ctrl_msg msg;
+	bool back, overrun;
 	struct vs_buf *buf;
 	unsigned long flags;
 	unsigned int used;
@@ -269,14 +458,34 @@ void vs_ctrl_work(struct work_struct *work)
 	int err;
 
 	for (;;) {
+		/*
+		 * Read before the receive queue: once DEVICE_READY is back,
+		 * the PORT_ADDs QEMU queued before returning it are visible.
+		 */
+		back = vs_ctrl_ready_back(vsdev);
+		smp_rmb();	/* pairs with the device's used-ring barriers */
 		spin_lock_irqsave(&vsdev->c_ivq_lock, flags);
 		buf = vsdev->c_ivq ? virtqueue_get_buf(vsdev->c_ivq, &used) :
 		      NULL;
 		spin_unlock_irqrestore(&vsdev->c_ivq_lock, flags);
-		if (!buf)
-			break;
+		if (!buf) {
+			if (!back)
+				break;
+			mutex_lock(&vsdev->ports_mutex);
+			if (vsdev->reconciling)
+				vs_ctrl_reconcile(vsdev);
+			mutex_unlock(&vsdev->ports_mutex);
+			continue;	/* the queue may have filled meanwhile */
+		}
+		if (back) {
+			/* Not empty yet: look again after this message. */
+			spin_lock_irqsave(&vsdev->c_ovq_lock, flags);
+			vsdev->ready_used = true;
+			spin_unlock_irqrestore(&vsdev->c_ovq_lock, flags);
+		}
 		/* The device gave @buf back; we own it until re-posted. */
-		if (vs_used_len(used, buf->size, &len))
+		overrun = vs_used_len(used, buf->size, &len);
+		if (overrun)
 			dev_warn_once(&vsdev->vdev->dev,
 				      "control buffer overrun (%u bytes)\n",
 				      used);
@@ -294,6 +503,13 @@ void vs_ctrl_work(struct work_struct *work)
 			memcpy(name, msg.name, msg.name_len);
 			name[msg.name_len] = '\0';
 		}
+		mutex_lock(&vsdev->ports_mutex);
+		if (vsdev->reconciling) {
+			vsdev->ctrl_taken++;
+			if (err || overrun)
+				vsdev->ctrl_lost = true;
+		}
+		mutex_unlock(&vsdev->ports_mutex);
 		if (err) {
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "dropping invalid control message (%u bytes): %d\n",

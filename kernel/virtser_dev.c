@@ -10,6 +10,7 @@
  * port frees what the device returns under ports_lock, and a port leaves
  * the table only after it has let go of its queues (vs_port_unplug()).
  */
+#include <linux/bitmap.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -264,6 +265,10 @@ static int vs_probe(struct virtio_device *vdev)
 	vsdev->ports = kvcalloc(vsdev->max_nr_ports, sizeof(*vsdev->ports),
 				GFP_KERNEL);
 	vsdev->vqs = kvcalloc(vsdev->nvqs, sizeof(*vsdev->vqs), GFP_KERNEL);
+	/* At most 0x8000 bits: one page.  Without it restore cannot reconcile. */
+	if (vsdev->multiport)
+		vsdev->announced = bitmap_zalloc(vsdev->max_nr_ports,
+						 GFP_KERNEL);
 	if (!vsdev->ports || !vsdev->vqs) {
 		err = -ENOMEM;
 		goto free;
@@ -349,6 +354,7 @@ static void vs_remove(struct virtio_device *vdev)
 	virtio_reset_device(vdev);
 	vs_unplug_all(vsdev);
 	mutex_lock(&vsdev->ports_mutex);
+	vs_ctrl_forget_ready(vsdev);
 	vs_del_vqs(vsdev);
 	mutex_unlock(&vsdev->ports_mutex);
 	unregister_chrdev_region(vsdev->devt_base, vsdev->max_nr_ports);
@@ -379,6 +385,7 @@ static int vs_freeze(struct virtio_device *vdev)
 		vs_tx_detach(port);
 		vs_port_put(port);
 	}
+	vs_ctrl_forget_ready(vsdev);
 	vs_del_vqs(vsdev);
 	mutex_unlock(&vsdev->ports_mutex);
 	return 0;
@@ -388,7 +395,9 @@ static int vs_freeze(struct virtio_device *vdev)
  * Unlike the in-tree driver, restore sends DEVICE_READY again: QEMU then
  * announces every port it has, so ports hot-plugged while the guest was
  * suspended appear.  Known ports answer the repeated PORT_ADD with
- * PORT_READY, which makes QEMU resend their console/name/open state.
+ * PORT_READY, which makes QEMU resend their console/name/open state; known
+ * ports the announcement leaves out were removed while suspended and go
+ * (virtser_ctrl.c, "Resume reconciliation").
  */
 static int vs_restore(struct virtio_device *vdev)
 {
@@ -438,8 +447,9 @@ static int vs_restore(struct virtio_device *vdev)
 			vs_ctrl_send(vsdev, id, VS_CTRL_PORT_OPEN, 1);
 		vs_port_put(port);
 	}
+	/* Opens the window in which ctrl_work reconciles the ports. */
 	if (vsdev->multiport)
-		vs_ctrl_send(vsdev, VS_CTRL_BAD_ID, VS_CTRL_DEVICE_READY, 1);
+		vs_ctrl_send_ready(vsdev, true);
 	mutex_unlock(&vsdev->ports_mutex);
 	dev_info(&vdev->dev, "restored; asked the device to announce its ports\n");
 	return 0;

@@ -139,6 +139,8 @@ struct vs_zc {
  * @debugfs: debugfs file, NULL once unplugged
  * @name: port name from PORT_NAME, NULL until named; freed with the port
  * @rx_allocated: receive buffers have been posted for this port
+ * @name_check: answered a PORT_ADD of the resume announcement; the next
+ *	PORT_NAME may say the id was replaced while frozen (virtser_ctrl.c)
  *
  * @inbuf_lock: spinlock for the receive side (virtser_rx.c); irq-safe
  *	because the rx virtqueue callback takes it.  Protects:
@@ -204,6 +206,7 @@ struct vs_port {
 	struct dentry *debugfs;
 	char *name;
 	bool rx_allocated;
+	bool name_check;
 
 	spinlock_t inbuf_lock;		/* irq-safe; see above */
 	struct virtqueue *in_vq;
@@ -281,6 +284,22 @@ struct vs_port {
  *	part (accepted; written by ctrl_work only, WRITE_ONCE)
  * @console_refused: CONSOLE_PORT messages refused because the port was
  *	open as a generic port (ports_mutex, WRITE_ONCE)
+ *
+ * Resume reconciliation (see virtser_ctrl.c), between restore's
+ * DEVICE_READY and the drain after the device returned it:
+ * @ready_buf: that DEVICE_READY message while the device owns it, else
+ *	NULL (c_ovq_lock; compared, never dereferenced, by reclaim)
+ * @ready_used: the device returned @ready_buf (c_ovq_lock)
+ * @reconciling: the window is open (ports_mutex)
+ * @announced: ids announced (PORT_ADD) in the window, max_nr_ports bits,
+ *	NULL without multiport (ports_mutex)
+ * @ctrl_room: control receive buffers the device had when DEVICE_READY
+ *	was sent (ports_mutex; read from the queue under c_ivq_lock)
+ * @ctrl_taken: control buffers taken in the window (ports_mutex)
+ * @ctrl_lost: a control message in the window was invalid or overran its
+ *	buffer, so the announcement may be incomplete (ports_mutex)
+ * @reconcile_skipped: windows closed without removing anything because
+ *	the announcement could have been incomplete (ports_mutex, WRITE_ONCE)
  */
 struct vs_dev {
 	struct virtio_device *vdev;
@@ -310,6 +329,15 @@ struct vs_dev {
 	bool ready;
 	unsigned long ctrl_trailing;
 	unsigned long console_refused;
+
+	struct vs_buf *ready_buf;
+	bool ready_used;
+	bool reconciling;
+	unsigned long *announced;
+	unsigned int ctrl_room;
+	unsigned int ctrl_taken;
+	bool ctrl_lost;
+	unsigned long reconcile_skipped;
 };
 
 /**
@@ -394,6 +422,8 @@ void vs_tx_stats(struct vs_port *port, struct vs_port_stats *st);
 
 /* virtser_ctrl.c */
 int vs_ctrl_send(struct vs_dev *vsdev, u32 id, u16 event, u16 value);
+int vs_ctrl_send_ready(struct vs_dev *vsdev, bool reconcile);
+void vs_ctrl_forget_ready(struct vs_dev *vsdev);
 void vs_ctrl_work(struct work_struct *work);
 void vs_config_work(struct work_struct *work);
 int vs_ctrl_fill(struct vs_dev *vsdev);

@@ -10,6 +10,7 @@
  * closed; those files see @unplugged and get -ENODEV.  Nothing here calls
  * another file of the module.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 
 #include "virtser_internal.h"
@@ -22,6 +23,7 @@ static void vs_dev_release(struct kref *kref)
 {
 	struct vs_dev *vsdev = container_of(kref, struct vs_dev, kref);
 
+	bitmap_free(vsdev->announced);
 	kvfree(vsdev->ports);
 	kvfree(vsdev->vqs);
 	kfree(vsdev);

@@ -51,6 +51,9 @@
  *                              times (device reset, e.g. frozen: QEMU
  *                              dropped the PORT_ADD), "changed", "unknown"
  *   hotplug_del PORT           device_del + chardev-remove
+ *                              -> "ctrlq=STATE" as for hotplug_add, around
+ *                              device_del ("down": QEMU dropped the
+ *                              PORT_REMOVE)
  *   after MS CMD [ARGS...]     -> N at once; vmhost runs CMD MS ms later
  *                              from its loop, whatever the guest is doing
  *                              (frozen, say), and logs its answer as

@@ -549,6 +549,309 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 	EXPECT_EQ(0, unplug_frozen());
 }
 
+/*
+ * Resume reconciliation: a port hot-UNplugged while the device is frozen.
+ *
+ * As above, but the delayed host command is hotplug_del: QEMU drops the
+ * PORT_REMOVE while the control queue is down, so the guest learns of
+ * the removal only from the announcement that answers the DEVICE_READY
+ * sent on restore, where the port is missing.  Then the port must be
+ * gone everywhere (node, class device, udev link, debugfs), and a port
+ * plugged later at the same id with another name must appear under that
+ * name, not be answered by the stale port.  The in-tree driver keeps the
+ * stale port (it never asks again); for it the test reports and skips.
+ */
+#define GONE_ID		(HOT_ID + 4)
+#define GONE_NAME	"org.virtser.gone"
+#define GONE_NEW_NAME	"org.virtser.reborn"
+
+static int plug_named(unsigned int id, const char *name, char *node, size_t len)
+{
+	char reply[1024];
+
+	if (vt_host(reply, sizeof(reply), "hotplug_add %u %s", id, name))
+		return -1;
+	return vt_wait_port_ready(id, node, len, STATE_MS);
+}
+
+/* Remove @id and wait until its node is gone (whatever the driver). */
+static int unplug_wait(unsigned int id)
+{
+	char node[PATH_MAX], reply[1024];
+	uint64_t end = vt_now_ms() + STATE_MS;
+
+	if (vt_host(reply, sizeof(reply), "hotplug_del %u", id))
+		return -1;
+	while (!vt_port_node(id, node, sizeof(node))) {
+		if (vt_now_ms() > end)
+			return -1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+/*
+ * One try: arm the delayed hot-unplug of GONE_ID, suspend, wait for the
+ * host's verdict.  Returns 1 if the unplug fell into the frozen window, 0
+ * if not (*delay_ms set for the next try), -1 if the host cannot tell, -2
+ * on an error (logged).
+ */
+static int unplug_while_frozen(struct __test_metadata *_metadata, int try,
+			       unsigned int *delay_ms)
+{
+	char reply[1024];
+	uint64_t t0, t1, end;
+	unsigned int n;
+	int err;
+
+	if (vt_host(reply, sizeof(reply), "after %u hotplug_del %u",
+		    *delay_ms, GONE_ID)) {
+		TH_LOG("after: %s", reply);
+		return -2;
+	}
+	n = (unsigned int)strtoul(reply, NULL, 10);
+	t0 = vt_now_ms();
+	err = vt_write_file("/sys/power/state", "freeze");
+	t1 = vt_now_ms();
+	if (err) {
+		TH_LOG("suspend: %s", strerror(-err));
+		return -2;
+	}
+	end = t1 + *delay_ms + STATE_MS;
+	do {
+		if (vt_host(reply, sizeof(reply), "afterstatus %u", n)) {
+			TH_LOG("afterstatus: %s", reply);
+			return -2;
+		}
+		if (strcmp(reply, "pending"))
+			break;
+		usleep(100000);
+	} while (vt_now_ms() < end);
+	TH_LOG("try %d: hot-unplug armed for +%u ms, suspended for %llu ms (guest clock); host: %s",
+	       try, *delay_ms, (unsigned long long)(t1 - t0), reply);
+	if (strncmp(reply, "done ", 5) || !strstr(reply, " ok ctrlq="))
+		return -2;
+	if (strstr(reply, "ctrlq=down"))
+		return 1;
+	if (strstr(reply, "ctrlq=unknown"))
+		return -1;
+	if (t1 - t0 >= PLUG_DELAY_MS)
+		*delay_ms = (unsigned int)((t1 - t0) / 2);
+	else
+		*delay_ms = PLUG_DELAY_MS;
+	return 0;
+}
+
+TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
+{
+	static const char *const old_link = "/dev/virtio-ports/" GONE_NAME;
+	static const char *const new_link = "/dev/virtio-ports/" GONE_NEW_NAME;
+	unsigned int delay_ms = PLUG_DELAY_MS;
+	const bool virtser = is_virtser();
+	char node[PATH_MAX], node2[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
+	char val[128], dev[64];
+	int try, r = 0;
+	bool gone;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	ASSERT_NE(0, vt_port_node(GONE_ID, node, sizeof(node))) {
+		TH_LOG("port %u exists before the test", GONE_ID);
+	}
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
+	for (try = 1; try <= FROZEN_TRIES; try++) {
+		if (plug_named(GONE_ID, GONE_NAME, node, sizeof(node))) {
+			TH_LOG("port %u did not appear", GONE_ID);
+			r = -2;
+			break;
+		}
+		r = unplug_while_frozen(_metadata, try, &delay_ms);
+		if (r != 0)
+			break;
+		/* Unplugged outside the window: it goes the ordinary way. */
+		{
+			uint64_t end = vt_now_ms() + STATE_MS;
+
+			while (!vt_port_node(GONE_ID, node2, sizeof(node2)) &&
+			       vt_now_ms() < end)
+				usleep(20000);
+		}
+	}
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
+	if (r == -1) {
+		unplug_wait(GONE_ID);
+		SKIP(return, "QEMU cannot tell whether the device was frozen at the hot-unplug");
+	}
+	ASSERT_EQ(1, r) {
+		TH_LOG("no hot-unplug fell into the frozen window in %d tries", FROZEN_TRIES);
+		unplug_wait(GONE_ID);
+	}
+
+	/* QEMU dropped the PORT_REMOVE: only the new announcement can tell. */
+	snprintf(dev, sizeof(dev), "%s", node + strlen("/dev/"));
+	{
+		uint64_t end = vt_now_ms() + STATE_MS;
+
+		while (!(gone = vt_port_node(GONE_ID, node2, sizeof(node2)) != 0) &&
+		       vt_now_ms() < end)
+			usleep(20000);
+	}
+	if (!virtser) {
+		TH_LOG("in-tree driver: port unplugged while frozen %s after resume",
+		       gone ? "WENT" : "STAYED");
+		/* A stale port goes with the PORT_REMOVE of a new one. */
+		plug_named(GONE_ID, GONE_NEW_NAME, node2, sizeof(node2));
+		unplug_wait(GONE_ID);
+		SKIP(return, "in-tree driver: not reconciled on resume");
+	}
+	EXPECT_TRUE(gone) {
+		TH_LOG("port %u unplugged while frozen is still %s after resume",
+		       GONE_ID, node2);
+	}
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s", dev);
+	EXPECT_NE(0, access(path, F_OK)) {
+		TH_LOG("%s still exists", path);
+	}
+	EXPECT_EQ(0, vt_wait_path(old_link, true, STATE_MS)) {
+		TH_LOG("udev link %s still exists", old_link);
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s", dev);
+	if (!access("/sys/kernel/debug/virtio-ports", F_OK))
+		EXPECT_NE(0, access(path, F_OK)) {
+			TH_LOG("%s still exists", path);
+		}
+
+	/* A new port at the same id is that port, under its own name. */
+	ASSERT_EQ(0, plug_named(GONE_ID, GONE_NEW_NAME, node2, sizeof(node2)));
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+		 node2 + strlen("/dev/"));
+	ASSERT_LT(0, vt_read_file(path, val, sizeof(val)));
+	EXPECT_STREQ(GONE_NEW_NAME "\n", val);
+	EXPECT_EQ(0, vt_wait_path(new_link, false, STATE_MS)) {
+		TH_LOG("no udev link %s", new_link);
+	}
+	EXPECT_STREQ(node2, realpath(new_link, real) ? real : "(none)");
+	EXPECT_NE(0, access(old_link, F_OK)) {
+		TH_LOG("stale udev link %s -> %s", old_link,
+		       realpath(old_link, real) ? real : "?");
+	}
+	EXPECT_EQ(0, unplug_wait(GONE_ID));
+}
+
+/*
+ * The same id removed and plugged again, both while frozen: QEMU drops
+ * both messages, and its announcement after resume has a PORT_ADD for the
+ * id as before.  Only the name that follows tells that it is another
+ * port: the port must be recreated under the new name.  The vmhost
+ * "after" budget (16 per boot) allows REPLACE_TRIES of two commands.
+ */
+#define REPLACE_TRIES	2
+#define REPLACE_GAP_MS	300
+
+/* The answer of delayed command @n, waiting until @end; 0 or -1. */
+static int after_result(unsigned int n, uint64_t end, char *reply, size_t len)
+{
+	do {
+		if (vt_host(reply, len, "afterstatus %u", n))
+			return -1;
+		if (strcmp(reply, "pending"))
+			return 0;
+		usleep(100000);
+	} while (vt_now_ms() < end);
+	return 0;
+}
+
+TEST_F_TIMEOUT(pm, port_replaced_while_frozen_renamed, 300)
+{
+	static const char *const old_link = "/dev/virtio-ports/" GONE_NAME;
+	static const char *const new_link = "/dev/virtio-ports/" GONE_NEW_NAME;
+	char node[PATH_MAX], path[PATH_MAX], real[PATH_MAX], val[128];
+	char del[1024], add[1024];
+	unsigned int delay_ms = PLUG_DELAY_MS, nd, na;
+	const bool virtser = is_virtser();
+	uint64_t t0, t1, end;
+	int try, err;
+	bool in_window = false, renamed = false;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	ASSERT_NE(0, vt_port_node(GONE_ID, node, sizeof(node))) {
+		TH_LOG("port %u exists before the test", GONE_ID);
+	}
+	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
+	for (try = 1; try <= REPLACE_TRIES && !in_window; try++) {
+		if (plug_named(GONE_ID, GONE_NAME, node, sizeof(node)))
+			break;
+		if (vt_host(del, sizeof(del), "after %u hotplug_del %u",
+			    delay_ms, GONE_ID))
+			break;
+		nd = (unsigned int)strtoul(del, NULL, 10);
+		if (vt_host(add, sizeof(add), "after %u hotplug_add %u %s",
+			    delay_ms + REPLACE_GAP_MS, GONE_ID, GONE_NEW_NAME))
+			break;
+		na = (unsigned int)strtoul(add, NULL, 10);
+		t0 = vt_now_ms();
+		err = vt_write_file("/sys/power/state", "freeze");
+		t1 = vt_now_ms();
+		if (err) {
+			TH_LOG("suspend: %s", strerror(-err));
+			break;
+		}
+		end = t1 + delay_ms + REPLACE_GAP_MS + STATE_MS;
+		if (after_result(nd, end, del, sizeof(del)) ||
+		    after_result(na, end, add, sizeof(add)))
+			break;
+		TH_LOG("try %d: replace armed for +%u ms, suspended for %llu ms; host: del %s, add %s",
+		       try, delay_ms, (unsigned long long)(t1 - t0), del, add);
+		in_window = strstr(del, " ok ctrlq=down") &&
+			    strstr(add, " ok ctrlq=down");
+		if (!in_window) {
+			/* Outside the window: start again from no port. */
+			vt_wait_port_ready(GONE_ID, node, sizeof(node), STATE_MS);
+			unplug_wait(GONE_ID);
+			delay_ms = t1 - t0 >= 2 * PLUG_DELAY_MS ?
+				   (unsigned int)((t1 - t0) / 3) : PLUG_DELAY_MS;
+		}
+	}
+	EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
+	if (!in_window) {
+		unplug_wait(GONE_ID);
+		SKIP(return, "no replacement fell into the frozen window in %d tries",
+		     REPLACE_TRIES);
+	}
+
+	/* The announcement has the id; only the name says it is new. */
+	end = vt_now_ms() + STATE_MS;
+	do {
+		if (!vt_port_node(GONE_ID, node, sizeof(node))) {
+			snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+				 node + strlen("/dev/"));
+			renamed = vt_read_file(path, val, sizeof(val)) > 0 &&
+				  !strcmp(val, GONE_NEW_NAME "\n");
+		}
+		if (!renamed)
+			usleep(50000);
+	} while (!renamed && vt_now_ms() < end);
+	if (!virtser) {
+		TH_LOG("in-tree driver: port replaced while frozen %s",
+		       renamed ? "RENAMED" : "kept its old name");
+		unplug_wait(GONE_ID);
+		SKIP(return, "in-tree driver: not reconciled on resume");
+	}
+	EXPECT_TRUE(renamed) {
+		TH_LOG("port %u replaced while frozen: name %s", GONE_ID,
+		       vt_port_node(GONE_ID, node, sizeof(node)) ? "(no port)" : val);
+	}
+	EXPECT_EQ(0, vt_wait_path(new_link, false, STATE_MS)) {
+		TH_LOG("no udev link %s", new_link);
+	}
+	EXPECT_STREQ(node, realpath(new_link, real) ? real : "(none)");
+	EXPECT_EQ(0, vt_wait_path(old_link, true, STATE_MS)) {
+		TH_LOG("stale udev link %s", old_link);
+	}
+	EXPECT_EQ(0, unplug_wait(GONE_ID));
+}
+
 /* Active objects in every kmalloc cache of 4 KiB objects. */
 static long kmalloc_4k_objs(void)
 {

@@ -602,13 +602,16 @@ static void cmd_hotplug_del(unsigned long seq, int id)
 {
 	struct port *p = &ports[id];
 	char err[1024];
-	int tries;
+	int tries, before, after;
 
+	/* As in cmd_hotplug_add(): did the guest see the PORT_REMOVE? */
+	before = ctrlq_ready();
 	if (qmp(err, sizeof(err),
 		"{\"execute\":\"device_del\",\"arguments\":{\"id\":\"p%d\"}}", id)) {
 		reply(seq, false, "device_del: %s", err);
 		return;
 	}
+	after = ctrlq_ready();
 	port_close(p);
 	p->present = false;
 	/* The chardev is busy until QEMU has finalised the port device. */
@@ -623,7 +626,7 @@ static void cmd_hotplug_del(unsigned long seq, int id)
 		return;
 	}
 	unlink(p->path);
-	reply(seq, true, "");
+	reply(seq, true, "ctrlq=%s", ctrlq_word(before, after));
 }
 
 /* after MS CMD...: arm CMD; answers its number for "afterstatus" */
