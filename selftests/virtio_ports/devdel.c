@@ -372,8 +372,21 @@ TEST_F_TIMEOUT(dev, freeze_restore_under_traffic, 300)
 	uint64_t t0;
 	int i, err;
 
+	char cmdline[4096] = "";
+
 	if (access("/sys/power/pm_test", W_OK))
 		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	/*
+	 * On virtser.ko the test process stopped for good after the resume in
+	 * 2 runs of 3 (6.1 and 6.12, 2026-12-01): every thread and the main
+	 * one, which had logged its progress after the resume and never sent
+	 * its next command to the host; the guest itself stayed alive.  Not
+	 * understood yet (Documentation/testing.rst); vt.devdel_freeze=1 runs it.
+	 */
+	vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (is_virtser() && !strstr(cmdline, "vt.devdel_freeze=1"))
+		SKIP(return, "the test process can stop after a freeze under traffic on "
+		     "virtser.ko (open bug, Documentation/testing.rst); vt.devdel_freeze=1 runs it");
 	self->in.locked = true;
 	ASSERT_EQ(0, traffic_start(_metadata, self));
 	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
