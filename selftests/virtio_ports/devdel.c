@@ -378,7 +378,7 @@ TEST_F_TIMEOUT(dev, freeze_restore_under_traffic, 300)
 		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
 	/*
 	 * On virtser.ko the test process stopped for good after the resume in
-	 * 2 runs of 3 (6.1 and 6.12, 2026-12-01): every thread and the main
+	 * 2 runs of 4 (6.1 and 6.12, 2026-12-01): every thread and the main
 	 * one, which had logged its progress after the resume and never sent
 	 * its next command to the host; the guest itself stayed alive.  Not
 	 * understood yet (Documentation/testing.rst); vt.devdel_freeze=1 runs it.
