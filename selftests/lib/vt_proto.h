@@ -72,6 +72,16 @@
  *                              written, bytes read back, ticks that found
  *                              the socket full, and the last 128 bytes
  *                              written (hex)
+ *   jobend PORT [N]            end a source or sink started with more
+ *                              bytes than the guest will move: a source
+ *                              stops after the chunk it generated and
+ *                              -> its total; a sink stops at N bytes in all.
+ *                              "wait" then answers as for that total
+ *   devdel 0|1                 device_del of the whole virtio-serial-pci
+ *                              device (vser0), answered once QEMU has
+ *                              finalised it; the host ends of its ports are
+ *                              closed.  With 1, device_add it back with
+ *                              the same ports on the same chardevs
  *   afterstatus N              -> "pending", or "done +MS ok|err RESULT":
  *                              when the delayed command N ran (ms after it
  *                              was armed) and its answer

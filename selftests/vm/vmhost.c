@@ -629,6 +629,76 @@ static void cmd_hotplug_del(unsigned long seq, int id)
 	reply(seq, true, "ctrlq=%s", ctrlq_word(before, after));
 }
 
+/* Whether QOM still has /machine/peripheral/vser0 (-1: cannot tell). */
+static int vser_present(void)
+{
+	char err[1024];
+
+	if (!qmp(err, sizeof(err), "{\"execute\":\"qom-list\",\"arguments\":"
+		 "{\"path\":\"/machine/peripheral/vser0\"}}"))
+		return 1;
+	return strstr(err, "QMP connection lost") ? -1 : 0;
+}
+
+/*
+ * devdel 0|1: device_del of the whole virtio-serial-pci device, wait until
+ * the guest released it and QEMU finalised it (its ports go with it; their
+ * chardevs stay), and with 1 device_add it back with the same ports on the
+ * same chardevs.  The host ends of the ports are closed first, as for
+ * "reset": their jobs end with the device.
+ */
+static void cmd_devdel(unsigned long seq, bool readd)
+{
+	char err[1024];
+	int i, r = 1, tries;
+
+	if (qmp(err, sizeof(err), "{\"execute\":\"device_del\",\"arguments\":"
+		"{\"id\":\"vser0\"}}")) {
+		reply(seq, false, "device_del: %s", err);
+		return;
+	}
+	/* ACPI hot-unplug: the guest ejects the slot, then QEMU frees it. */
+	for (tries = 0; tries < 600 && (r = vser_present()) == 1; tries++)
+		usleep(50000);
+	if (r) {
+		reply(seq, false, "vser0 still there 30 s after device_del (%d)", r);
+		return;
+	}
+	for (i = 0; i < MAX_PORTS; i++) {
+		if (ports[i].present)
+			port_close(&ports[i]);
+	}
+	if (!readd) {
+		reply(seq, true, "deleted");
+		return;
+	}
+	if (qmp(err, sizeof(err), "{\"execute\":\"device_add\",\"arguments\":"
+		"{\"driver\":\"virtio-serial-pci\",\"id\":\"vser0\"}}")) {
+		reply(seq, false, "device_add vser0: %s", err);
+		return;
+	}
+	for (i = 0; i < MAX_PORTS; i++) {
+		if (!ports[i].present)
+			continue;
+		/* The chardev is busy until QEMU has finalised the old port. */
+		for (tries = 0; tries < 100; tries++) {
+			r = qmp(err, sizeof(err), "{\"execute\":\"device_add\",\"arguments\":"
+				"{\"driver\":\"%s\",\"bus\":\"vser0.0\",\"nr\":%d,"
+				"\"chardev\":\"c%d\",\"name\":\"%s\",\"id\":\"p%d\"}}",
+				ports[i].console ? "virtconsole" : "virtserialport", i, i,
+				ports[i].name, i);
+			if (!r || !strstr(err, "in use"))
+				break;
+			usleep(50000);
+		}
+		if (r) {
+			reply(seq, false, "device_add p%d: %s", i, err);
+			return;
+		}
+	}
+	reply(seq, true, "readded");
+}
+
 /* after MS CMD...: arm CMD; answers its number for "afterstatus" */
 static void cmd_after(unsigned long seq, char *rest)
 {
@@ -1012,6 +1082,37 @@ static void do_wait(unsigned long seq, struct port *p, int id, char **args)
 		job_result(p);
 }
 
+/*
+ * jobend PORT [N]: end a source or sink that was started with more bytes
+ * than the guest means to move.  A source stops after the chunk it
+ * generated (and hashed) already, and answers the total it will have
+ * sent; a sink ends once it read N bytes in all.  "wait" then answers as
+ * for a job that was started with that total.
+ */
+static void do_jobend(unsigned long seq, struct port *p, int id, char **args)
+{
+	uint64_t n;
+
+	if (p->job == JOB_SOURCE) {
+		p->left = p->chunk_len - p->chunk_off;
+		n = p->moved + p->left;
+	} else if (p->job == JOB_SINK && args[1]) {
+		n = strtoull(args[1], NULL, 10);
+		if (n < p->moved) {
+			reply(seq, false, "port %d: the sink read %llu bytes already", id,
+			      (unsigned long long)p->moved);
+			return;
+		}
+		p->left = n - p->moved;
+	} else {
+		reply(seq, false, "usage: jobend PORT [N] (a source, or a sink with N)");
+		return;
+	}
+	if (!p->left)
+		p->job_done = true;
+	reply(seq, true, "%llu", (unsigned long long)n);
+}
+
 /* slow PORT N CHUNK MS: a sink that reads CHUNK bytes every MS */
 static void do_slow(unsigned long seq, struct port *p, int id, char **args)
 {
@@ -1196,6 +1297,15 @@ static void do_hotplug_del(unsigned long seq, struct port *p, int id, char **arg
 	cmd_hotplug_del(seq, id);
 }
 
+static void do_devdel(unsigned long seq, struct port *p, int id, char **args)
+{
+	if (strcmp(args[0], "0") && strcmp(args[0], "1")) {
+		reply(seq, false, "usage: devdel 0|1");
+		return;
+	}
+	cmd_devdel(seq, !strcmp(args[0], "1"));
+}
+
 static void do_paced(unsigned long seq, struct port *p, int id, char **args)
 {
 	cmd_paced(seq, id, args);
@@ -1237,6 +1347,8 @@ static const struct command commands[] = {
 	{ "paced",	 CMD_PORT,	0, "paced PORT MS bin|text SEED",	do_paced },
 	{ "pacedstatus", CMD_PORT,	0, "pacedstatus PORT",			do_pacedstatus },
 	{ "afterstatus", CMD_ANY,	0, "afterstatus N",			do_afterstatus },
+	{ "jobend",	 CMD_PORT,	0, "jobend PORT [N]",			do_jobend },
+	{ "devdel",	 CMD_ANY,	1, "devdel 0|1 (1: add it back)",	do_devdel },
 };
 
 static void run_command(unsigned long seq, char *text)
