@@ -377,17 +377,18 @@ TEST_F_TIMEOUT(dev, freeze_restore_under_traffic, 300)
 	if (access("/sys/power/pm_test", W_OK))
 		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
 	/*
-	 * On virtser.ko the main thread stopped for good after the resume in
-	 * 2 runs of 4 (6.1 and 6.12, 2026-12-01): it had logged its progress
-	 * after the resume and never sent its next command to the host; the
-	 * guest itself stayed alive.  Not understood yet, the control UART is
-	 * as suspect as the driver (Documentation/testing.rst);
-	 * vt.devdel_freeze=1 runs it.
+	 * The main thread stopped for good after the resume in 2 runs of 4
+	 * on virtser.ko (6.1 and 6.12) and in make check once on the in-tree
+	 * driver (6.1), 2026-12-01: it had logged its progress after the
+	 * resume and never sent its next command to the host; the guest
+	 * itself stayed alive.  So not a driver of ours alone; the control
+	 * UART after a resume is as suspect (Documentation/testing.rst).
+	 * Until it is understood the test runs only with vt.devdel_freeze=1.
 	 */
 	vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
-	if (is_virtser() && !strstr(cmdline, "vt.devdel_freeze=1"))
-		SKIP(return, "the test process can stop after a freeze under traffic on "
-		     "virtser.ko (open bug, Documentation/testing.rst); vt.devdel_freeze=1 runs it");
+	if (!strstr(cmdline, "vt.devdel_freeze=1"))
+		SKIP(return, "the test process can stop after a freeze under traffic, on both "
+		     "drivers (open bug, Documentation/testing.rst); vt.devdel_freeze=1 runs it");
 	self->in.locked = true;
 	ASSERT_EQ(0, traffic_start(_metadata, self));
 	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
