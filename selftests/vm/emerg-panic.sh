@@ -46,9 +46,14 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /lib/m/order); do insmod /lib/m/$m; done
+# Up to 120 s: on a loaded host the console port can take more than 20 s.
 i=0
-while [ ! -e /dev/hvc0 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-echo "emerg-panic: hvc0 ready" > /dev/ttyS0
+while [ ! -e /dev/hvc0 ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -e /dev/hvc0 ]; then
+	echo "emerg-panic: hvc0 ready" > /dev/ttyS0
+else
+	echo "emerg-panic: no hvc0 after 120 s" > /dev/ttyS0
+fi
 echo c > /proc/sysrq-trigger
 EOF2
 chmod +x "$stage/init"
@@ -71,7 +76,12 @@ qemu_pid=
 ok=1
 grep -q 'emerg-panic: hvc0 ready' "$work/serial.log" || ok=0
 line=$(grep -a -n 'Kernel panic' "$work/port0.out" | head -n 1 | cut -d: -f1)
-if [ -z "$line" ] || [ $ok = 0 ]; then
+if [ $ok = 0 ]; then
+	echo "not ok 1 - $series ($mode): the console port never appeared as hvc0 (see the guest's log)"
+	tail -n 20 "$work/serial.log"
+	exit 1
+fi
+if [ -z "$line" ]; then
 	echo "not ok 1 - $series ($mode): panic output did not reach the console port"
 	tail -n 20 "$work/serial.log"
 	exit 1
