@@ -376,23 +376,36 @@ static unsigned int kmsg_scan(int fd, const char *const *needles)
 	return seen;
 }
 
+/* The answer of delayed command @n, waiting until @end; 0 or -1. */
+static int after_result(unsigned int n, uint64_t end, char *reply, size_t len)
+{
+	do {
+		if (vt_host(reply, len, "afterstatus %u", n))
+			return -1;
+		if (strcmp(reply, "pending"))
+			return 0;
+		usleep(100000);
+	} while (vt_now_ms() < end);
+	return 0;
+}
+
 /*
- * One try: arm the delayed hot-plug, suspend, and wait for the host's
- * verdict.  Returns 1 if the plug fell into the frozen window, 0 if not
- * (the port came through an ordinary PORT_ADD, or will; *delay_ms is then
+ * One try: arm a delayed host command @cmd (a hot-plug or hot-unplug,
+ * "what" in the log), suspend, and wait for the host's verdict.  Returns 1
+ * if the command fell into the frozen window, 0 if not (the port change
+ * came through an ordinary control message, or will; *delay_ms is then
  * set for the next try), -1 if the host cannot tell, and -2 on an error
  * (logged).
  */
-static int plug_while_frozen(struct __test_metadata *_metadata, int try,
-			     unsigned int *delay_ms)
+static int host_while_frozen(struct __test_metadata *_metadata, int try,
+			     unsigned int *delay_ms, const char *cmd, const char *what)
 {
 	char reply[1024];
 	uint64_t t0, t1, end;
 	unsigned int n;
 	int err;
 
-	if (vt_host(reply, sizeof(reply), "after %u hotplug_add %u %s",
-		    *delay_ms, FROZEN_ID, FROZEN_NAME)) {
+	if (vt_host(reply, sizeof(reply), "after %u %s", *delay_ms, cmd)) {
 		TH_LOG("after: %s", reply);
 		return -2;
 	}
@@ -406,17 +419,12 @@ static int plug_while_frozen(struct __test_metadata *_metadata, int try,
 	}
 	/* Resumed; the hot-plug ran, unless the suspend was very quick. */
 	end = t1 + *delay_ms + STATE_MS;
-	do {
-		if (vt_host(reply, sizeof(reply), "afterstatus %u", n)) {
-			TH_LOG("afterstatus: %s", reply);
-			return -2;
-		}
-		if (strcmp(reply, "pending"))
-			break;
-		usleep(100000);
-	} while (vt_now_ms() < end);
-	TH_LOG("try %d: hot-plug armed for +%u ms, suspended for %llu ms (guest clock); host: %s",
-	       try, *delay_ms, (unsigned long long)(t1 - t0), reply);
+	if (after_result(n, end, reply, sizeof(reply))) {
+		TH_LOG("afterstatus: %s", reply);
+		return -2;
+	}
+	TH_LOG("try %d: %s armed for +%u ms, suspended for %llu ms (guest clock); host: %s",
+	       try, what, *delay_ms, (unsigned long long)(t1 - t0), reply);
 	if (strncmp(reply, "done ", 5) || !strstr(reply, " ok ctrlq="))
 		return -2;
 	if (strstr(reply, "ctrlq=down"))
@@ -465,7 +473,7 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 	unsigned int delay_ms = PLUG_DELAY_MS, seen;
 	const bool virtser = is_virtser();
 	char node[PATH_MAX], path[PATH_MAX], real[PATH_MAX], val[128];
-	char reply[256];
+	char reply[256], cmd[128];
 	unsigned char b[4];
 	int try, r = 0, kfd, fd, i;
 	bool found;
@@ -480,7 +488,8 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
 	for (try = 1; try <= FROZEN_TRIES; try++) {
 		kmsg_scan(kfd, NULL);
-		r = plug_while_frozen(_metadata, try, &delay_ms);
+		snprintf(cmd, sizeof(cmd), "hotplug_add %u %s", FROZEN_ID, FROZEN_NAME);
+		r = host_while_frozen(_metadata, try, &delay_ms, cmd, "hot-plug");
 		if (r != 0)
 			break;
 		/* Plugged outside the window: undo it and try again. */
@@ -590,58 +599,6 @@ static int unplug_wait(unsigned int id)
 	return 0;
 }
 
-/*
- * One try: arm the delayed hot-unplug of GONE_ID, suspend, wait for the
- * host's verdict.  Returns 1 if the unplug fell into the frozen window, 0
- * if not (*delay_ms set for the next try), -1 if the host cannot tell, -2
- * on an error (logged).
- */
-static int unplug_while_frozen(struct __test_metadata *_metadata, int try,
-			       unsigned int *delay_ms)
-{
-	char reply[1024];
-	uint64_t t0, t1, end;
-	unsigned int n;
-	int err;
-
-	if (vt_host(reply, sizeof(reply), "after %u hotplug_del %u",
-		    *delay_ms, GONE_ID)) {
-		TH_LOG("after: %s", reply);
-		return -2;
-	}
-	n = (unsigned int)strtoul(reply, NULL, 10);
-	t0 = vt_now_ms();
-	err = vt_write_file("/sys/power/state", "freeze");
-	t1 = vt_now_ms();
-	if (err) {
-		TH_LOG("suspend: %s", strerror(-err));
-		return -2;
-	}
-	end = t1 + *delay_ms + STATE_MS;
-	do {
-		if (vt_host(reply, sizeof(reply), "afterstatus %u", n)) {
-			TH_LOG("afterstatus: %s", reply);
-			return -2;
-		}
-		if (strcmp(reply, "pending"))
-			break;
-		usleep(100000);
-	} while (vt_now_ms() < end);
-	TH_LOG("try %d: hot-unplug armed for +%u ms, suspended for %llu ms (guest clock); host: %s",
-	       try, *delay_ms, (unsigned long long)(t1 - t0), reply);
-	if (strncmp(reply, "done ", 5) || !strstr(reply, " ok ctrlq="))
-		return -2;
-	if (strstr(reply, "ctrlq=down"))
-		return 1;
-	if (strstr(reply, "ctrlq=unknown"))
-		return -1;
-	if (t1 - t0 >= PLUG_DELAY_MS)
-		*delay_ms = (unsigned int)((t1 - t0) / 2);
-	else
-		*delay_ms = PLUG_DELAY_MS;
-	return 0;
-}
-
 TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
 {
 	static const char *const old_link = "/dev/virtio-ports/" GONE_NAME;
@@ -649,7 +606,7 @@ TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
 	unsigned int delay_ms = PLUG_DELAY_MS;
 	const bool virtser = is_virtser();
 	char node[PATH_MAX], node2[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
-	char val[128], dev[64];
+	char val[128], dev[64], cmd[128];
 	int try, r = 0;
 	bool gone;
 
@@ -665,7 +622,8 @@ TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
 			r = -2;
 			break;
 		}
-		r = unplug_while_frozen(_metadata, try, &delay_ms);
+		snprintf(cmd, sizeof(cmd), "hotplug_del %u", GONE_ID);
+		r = host_while_frozen(_metadata, try, &delay_ms, cmd, "hot-unplug");
 		if (r != 0)
 			break;
 		/* Unplugged outside the window: it goes the ordinary way. */
@@ -747,19 +705,6 @@ TEST_F_TIMEOUT(pm, port_unplugged_while_frozen_goes, 300)
  */
 #define REPLACE_TRIES	2
 #define REPLACE_GAP_MS	300
-
-/* The answer of delayed command @n, waiting until @end; 0 or -1. */
-static int after_result(unsigned int n, uint64_t end, char *reply, size_t len)
-{
-	do {
-		if (vt_host(reply, len, "afterstatus %u", n))
-			return -1;
-		if (strcmp(reply, "pending"))
-			return 0;
-		usleep(100000);
-	} while (vt_now_ms() < end);
-	return 0;
-}
 
 TEST_F_TIMEOUT(pm, port_replaced_while_frozen_renamed, 300)
 {
