@@ -238,3 +238,24 @@ int vt_write_file(const char *path, const char *val)
 	close(fd);
 	return r == (ssize_t)strlen(val) ? 0 : -err;
 }
+
+int vt_port_works(const struct vt_port *p, int ms)
+{
+	char node[PATH_MAX], buf[8];
+	int fd, ok = -1;
+
+	if (vt_wait_port_ready(p->id, node, sizeof(node), ms))
+		return -1;
+	fd = open(node, O_RDWR);
+	if (fd < 0)
+		return -1;
+	vt_host(NULL, 0, "reset %u", p->id);
+	if (!vt_host(NULL, 0, "connect %u", p->id) && !vt_wait_host(fd, true, ms) &&
+	    !vt_host(NULL, 0, "send %u 6f6b", p->id) && read(fd, buf, sizeof(buf)) == 2 &&
+	    !memcmp(buf, "ok", 2) && write(fd, "ok", 2) == 2 &&
+	    !vt_host(NULL, 0, "expect %u %d 6f6b", p->id, ms))
+		ok = 0;
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p->id);
+	return ok;
+}

@@ -35,6 +35,13 @@ int vt_wait_path(const char *path, bool gone, int ms);
  */
 int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
 
+struct vt_port;
+/*
+ * After a device or driver came back: the port is ready within ms, opens,
+ * sees its host end connect, and moves two bytes each way.  0 or -1.
+ */
+int vt_port_works(const struct vt_port *p, int ms);
+
 /*
  * Ask for SIGIO on fd (O_ASYNC, owner = this process), with SIGIO blocked
  * so it can be collected with vt_sigio_wait(); any already pending is

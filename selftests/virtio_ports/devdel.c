@@ -488,28 +488,6 @@ TEST_F_TIMEOUT(dev, freeze_restore_under_traffic, 300)
 	EXPECT_EQ(0, lost_out);
 }
 
-/* After the device came back: the port works end to end again. */
-static int port_works(const struct vt_port *p)
-{
-	char node[PATH_MAX], buf[8];
-	int fd, ok = -1;
-
-	if (vt_wait_port_ready(p->id, node, sizeof(node), STATE_MS))
-		return -1;
-	fd = open(node, O_RDWR);
-	if (fd < 0)
-		return -1;
-	vt_host(NULL, 0, "reset %u", p->id);
-	if (!vt_host(NULL, 0, "connect %u", p->id) && !vt_wait_host(fd, true, STATE_MS) &&
-	    !vt_host(NULL, 0, "send %u 6f6b", p->id) && read(fd, buf, sizeof(buf)) == 2 &&
-	    !memcmp(buf, "ok", 2) && write(fd, "ok", 2) == 2 &&
-	    !vt_host(NULL, 0, "expect %u %d 6f6b", p->id, STATE_MS))
-		ok = 0;
-	close(fd);
-	vt_host(NULL, 0, "reset %u", p->id);
-	return ok;
-}
-
 /*
  * device_del of the virtio-serial-pci device with the traffic running:
  * every call in flight ends, with an error or end of file; the old fds
@@ -565,7 +543,7 @@ TEST_F_TIMEOUT(dev, device_del_under_traffic, 300)
 	for (i = 0; i < 3; i++) {
 		unsigned int id = self->p[i].id;
 
-		EXPECT_EQ(0, port_works(&self->p[i])) {
+		EXPECT_EQ(0, vt_port_works(&self->p[i], STATE_MS)) {
 			TH_LOG("port %u after the device came back", id);
 		}
 	}

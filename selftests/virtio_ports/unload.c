@@ -74,27 +74,6 @@ static int write_sysfs(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
-/* After the driver is back: the port works end to end again. */
-static int port_works(const struct vt_port *p)
-{
-	char node[PATH_MAX], buf[8];
-	int fd, ok = -1;
-
-	if (vt_wait_port_ready(p->id, node, sizeof(node), STATE_MS))
-		return -1;
-	fd = open(node, O_RDWR);
-	if (fd < 0)
-		return -1;
-	vt_host(NULL, 0, "reset %u", p->id);
-	if (!vt_host(NULL, 0, "connect %u", p->id) && !vt_wait_host(fd, true, STATE_MS) &&
-	    !vt_host(NULL, 0, "send %u 6f6b", p->id) && read(fd, buf, sizeof(buf)) == 2 &&
-	    !memcmp(buf, "ok", 2))
-		ok = 0;
-	close(fd);
-	vt_host(NULL, 0, "reset %u", p->id);
-	return ok;
-}
-
 TEST(unbind_device_with_port_open)
 {
 	char path[PATH_MAX], node[PATH_MAX], buf[8];
@@ -127,7 +106,7 @@ TEST(unbind_device_with_port_open)
 	ASSERT_EQ(0, write_sysfs(path, d.vdev)) {
 		TH_LOG("bind %s to %s: %s", d.vdev, d.driver, strerror(errno));
 	}
-	EXPECT_EQ(0, port_works(&p));
+	EXPECT_EQ(0, vt_port_works(&p, STATE_MS));
 }
 
 FIXTURE(unb) {
@@ -327,8 +306,8 @@ TEST_F_TIMEOUT(unb, unbind_device_under_traffic, 180)
 		TH_LOG("bind %s to %s: %s", self->d.vdev, self->d.driver, strerror(errno));
 	}
 	self->unbound = false;
-	EXPECT_EQ(0, port_works(&self->a));
-	EXPECT_EQ(0, port_works(&self->b));
+	EXPECT_EQ(0, vt_port_works(&self->a, STATE_MS));
+	EXPECT_EQ(0, vt_port_works(&self->b, STATE_MS));
 }
 
 TEST(unload_module_with_port_open)
@@ -372,7 +351,7 @@ TEST(unload_module_with_port_open)
 		TH_LOG("reload %s: %s", ko, strerror(errno));
 	}
 	close(kfd);
-	EXPECT_EQ(0, port_works(&p));
+	EXPECT_EQ(0, vt_port_works(&p, STATE_MS));
 }
 
 TEST_HARNESS_MAIN
