@@ -2,13 +2,17 @@
 
 noinst_LIBRARIES += host/libvirtserd.a
 host_libvirtserd_a_SOURCES = host/config.c host/config.h host/ring.c host/ring.h \
-	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h
+	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h \
+	host/lvxml.c host/lvxml.h
 host_libvirtserd_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 
 HOST_TESTLIBS = host/libvirtserd.a $(LIBXML2_LIBS)
 
 check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring \
-	host/tests/test-qmp
+	host/tests/test-qmp host/tests/test-lvxml
+host_tests_test_lvxml_SOURCES = host/tests/test-lvxml.c
+host_tests_test_lvxml_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
+host_tests_test_lvxml_LDADD = $(HOST_TESTLIBS)
 host_tests_test_config_SOURCES = host/tests/test-config.c
 host_tests_test_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 host_tests_test_config_LDADD = $(HOST_TESTLIBS)
@@ -19,11 +23,13 @@ host_tests_test_ring_LDADD = $(HOST_TESTLIBS)
 host_tests_test_qmp_SOURCES = host/tests/test-qmp.c
 host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 
-TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp
+TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp \
+	host/tests/test-lvxml
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml \
-	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml
+	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml \
+	host/tests/data/lvdom-live.xml host/tests/data/lvdom-inactive.xml
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/port.c host/port.h \
@@ -99,7 +105,12 @@ EXTRA_DIST += bench/relay-bench.sh
 # libFuzzer targets (--enable-fuzzing, CC=clang); make check runs each
 # briefly through scripts/check.sh.
 if ENABLE_FUZZING
-noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp
+noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
+	host/tests/fuzz-lvxml
+host_tests_fuzz_lvxml_SOURCES = host/tests/fuzz-lvxml.c
+host_tests_fuzz_lvxml_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_lvxml_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_lvxml_LDADD = host/libvirtserd-fuzz.a $(LIBXML2_LIBS)
 host_tests_fuzz_config_SOURCES = host/tests/fuzz-config.c
 host_tests_fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_config_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
