@@ -55,8 +55,9 @@ void vs_lv_dom_free(struct vs_lv_dom *d);
 /*
  * The ports of @vm for @dom: each device gets the template of its name, or
  * else the default of its kind, with %v and %p expanded; a device with
- * neither is not backed.  Returns the number of ports (in *@out, free
- * each with vs_lv_ports_free) or -1 and a message in @err.
+ * neither is not backed.  Returns the number of ports, in *@out (an
+ * array even for 0: vs_lv_ports_free(*@out, n) whenever n >= 0), or -1 and
+ * a message in @err (then *@out is not set).
  */
 long vs_lv_ports(const struct vs_vm_cfg *vm, const struct vs_lv_dom *dom,
 		 struct vs_port_cfg **out, char *err, size_t errlen);

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (long i = 0; i < n; i++)
 		if (ports[i].ep.sock.path && strlen(ports[i].ep.sock.path) >= VS_SUN_PATH_MAX)
 			abort();
-	if (n > 0)
+	if (n >= 0)
 		vs_lv_ports_free(ports, (size_t)n);
 	vs_lv_dom_free(d);
 	return 0;

@@ -247,7 +247,7 @@ static void test_ports(const char *dir)
 		for (long i = 0; same && i < n; i++)
 			same = vs_port_cfg_equal(&ports[i], &again[i]);
 		tap_check(same, "instantiating twice gives equal ports");
-		if (m > 0)
+		if (m >= 0)
 			vs_lv_ports_free(again, (size_t)m);
 	}
 	{
@@ -259,7 +259,7 @@ static void test_ports(const char *dir)
 		free(s);
 	}
 out:
-	if (ports)
+	if (n >= 0)
 		vs_lv_ports_free(ports, (size_t)n);
 	vs_lv_dom_free(d);
 	vs_config_free(cfg);
