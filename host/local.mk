@@ -36,11 +36,22 @@ host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/por
 	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/reload.c host/signal.c host/ctl.c host/ctl_proto.h \
 	host/qmp.c host/qmp.h \
 	host/peerq.c host/peerq.h \
-	host/notify.c host/notify.h host/virtserd.h host/udata.h
+	host/notify.c host/notify.h host/virtserd.h host/udata.h \
+	host/lvirt.c host/lvirt.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
 	-DVIRTSERD_VERSION='"$(PACKAGE_VERSION)"'
 host_virtserd_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) $(LIBXML2_CFLAGS)
 host_virtserd_LDADD = host/libvirtserd.a $(LIBURING_LIBS) $(LIBXML2_LIBS)
+# libvirt's event loop on ours (lvevent.c) only when libvirt is there;
+# lvirt.c is built either way and refuses <vm libvirt=> without it.
+if HAVE_LIBVIRT
+host_virtserd_SOURCES += host/lvevent.c host/lvevent.h
+host_virtserd_CPPFLAGS += -DVS_HAVE_LIBVIRT
+host_virtserd_CFLAGS += $(LIBVIRT_CFLAGS)
+host_virtserd_LDADD += $(LIBVIRT_LIBS)
+else
+EXTRA_DIST += host/lvevent.c host/lvevent.h
+endif
 
 bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c host/ctl_proto.h
