@@ -66,7 +66,7 @@ HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
 	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
-	host/tests/stop-pending.sh host/tests/qmp.sh
+	host/tests/stop-pending.sh host/tests/qmp.sh host/tests/lvevents.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
