@@ -1542,6 +1542,29 @@ static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cf
 					perr(c, k, "duplicate vm name '%s'", vm->name);
 					return false;
 				}
+		} else if (is_el(k, "domains")) {
+			static const char *const dok[] = { "libvirt", NULL };
+			struct vs_vm_cfg *vm = realloc(cfg->every, (cfg->nevery + 1) * sizeof(*vm));
+
+			if (!vm)
+				abort();
+			cfg->every = vm;
+			vm = &cfg->every[cfg->nevery++];
+			memset(vm, 0, sizeof(*vm));
+			if (!check_attrs(c, k, dok))
+				return false;
+			vm->libvirt_uri = attr(k, "libvirt");
+			if (!vm->libvirt_uri || !*vm->libvirt_uri) {
+				perr(c, k, "needs libvirt='URI' (the connection whose domains it follows)");
+				return false;
+			}
+			for (size_t i = 0; i + 1 < cfg->nevery; i++)
+				if (!strcmp(cfg->every[i].libvirt_uri, vm->libvirt_uri)) {
+					perr(c, k, "a second <domains> for libvirt='%s'", vm->libvirt_uri);
+					return false;
+				}
+			if (!parse_lv_vm(c, k, vm, cfg->default_buffer))
+				return false;
 		} else {
 			perr(c, k, "unknown element inside <virtserd>");
 			return false;
@@ -1629,41 +1652,52 @@ static int resolve_one(struct vs_sockspec *s, int socktype, int family)
 	return 0;
 }
 
+static bool resolve_port(struct vs_port_cfg *p, const char *filename, char *err,
+			 size_t errlen)
+{
+	struct vs_endpoint *e = &p->ep;
+	struct vs_sockspec *bad = NULL;
+	int ret;
+
+	if ((ret = resolve_one(&p->chardev, SOCK_STREAM, AF_UNSPEC)))
+		bad = &p->chardev;
+	else if (e->type == VS_EP_TCP &&
+		 (ret = resolve_one(&e->sock, SOCK_STREAM, AF_UNSPEC)))
+		bad = &e->sock;
+	else if (e->type == VS_EP_UDP &&
+		 (ret = resolve_one(&e->sock, SOCK_DGRAM, AF_UNSPEC)))
+		bad = &e->sock;
+	/* The local address must be of the remote's family. */
+	else if (e->type == VS_EP_UDP &&
+		 (ret = resolve_one(&e->udp_local, SOCK_DGRAM,
+				    e->sock.addr.ss_family)))
+		bad = &e->udp_local;
+	if (bad) {
+		snprintf(err, errlen, "%s:%d: %s: %s host='%s' service='%s' does "
+			 "not resolve: %s", filename, p->line,
+			 vs_port_kind_name(p->kind),
+			 bad == &p->chardev ? "<chardev>" : "<source>",
+			 bad->host ? bad->host : "", bad->service,
+			 ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		return false;
+	}
+	return true;
+}
+
+/* Ports and templates alike: a template's endpoint is used as it is. */
 bool vs_config_resolve(struct vs_config *cfg, const char *filename, char *err,
 		       size_t errlen)
 {
-	for (size_t v = 0; v < cfg->nvms; v++)
-		for (size_t k = 0; k < cfg->vms[v].nports + cfg->vms[v].ntmpls; k++) {
-			struct vs_vm_cfg *vm = &cfg->vms[v];
-			struct vs_port_cfg *p = k < vm->nports ? &vm->ports[k] :
-						&vm->tmpls[k - vm->nports];
-			struct vs_endpoint *e = &p->ep;
-			struct vs_sockspec *bad = NULL;
-			int ret;
+	for (size_t v = 0; v < cfg->nvms + cfg->nevery; v++) {
+		struct vs_vm_cfg *vm = v < cfg->nvms ? &cfg->vms[v] : &cfg->every[v - cfg->nvms];
 
-			if ((ret = resolve_one(&p->chardev, SOCK_STREAM, AF_UNSPEC)))
-				bad = &p->chardev;
-			else if (e->type == VS_EP_TCP &&
-				 (ret = resolve_one(&e->sock, SOCK_STREAM, AF_UNSPEC)))
-				bad = &e->sock;
-			else if (e->type == VS_EP_UDP &&
-				 (ret = resolve_one(&e->sock, SOCK_DGRAM, AF_UNSPEC)))
-				bad = &e->sock;
-			/* The local address must be of the remote's family. */
-			else if (e->type == VS_EP_UDP &&
-				 (ret = resolve_one(&e->udp_local, SOCK_DGRAM,
-						    e->sock.addr.ss_family)))
-				bad = &e->udp_local;
-			if (bad) {
-				snprintf(err, errlen, "%s:%d: %s: %s host='%s' service='%s' does "
-					 "not resolve: %s", filename, p->line,
-					 vs_port_kind_name(p->kind),
-					 bad == &p->chardev ? "<chardev>" : "<source>",
-					 bad->host ? bad->host : "", bad->service,
-					 ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		for (size_t k = 0; k < vm->nports; k++)
+			if (!resolve_port(&vm->ports[k], filename, err, errlen))
 				return false;
-			}
-		}
+		for (size_t k = 0; k < vm->ntmpls; k++)
+			if (!resolve_port(&vm->tmpls[k], filename, err, errlen))
+				return false;
+	}
 	return true;
 }
 
@@ -1736,6 +1770,13 @@ void vs_config_free(struct vs_config *cfg)
 		free(cfg->vms[i].domain);
 	}
 	free(cfg->vms);
+	for (size_t i = 0; i < cfg->nevery; i++) {
+		for (size_t j = 0; j < cfg->every[i].ntmpls; j++)
+			port_free(&cfg->every[i].tmpls[j]);
+		free(cfg->every[i].tmpls);
+		free(cfg->every[i].libvirt_uri);
+	}
+	free(cfg->every);
 	free(cfg->control_path);
 	free(cfg->control_group);
 	free(cfg);
@@ -1964,6 +2005,14 @@ char *vs_config_format(const struct vs_config *cfg)
 		for (size_t j = 0; j < cfg->vms[i].ntmpls; j++)
 			fmt_port(&b, &cfg->vms[i].tmpls[j]);
 		sb_printf(&b, "  </vm>\n");
+	}
+	for (size_t i = 0; i < cfg->nevery; i++) {
+		sb_printf(&b, "  <domains");
+		sb_attr(&b, "libvirt", cfg->every[i].libvirt_uri);
+		sb_printf(&b, ">\n");
+		for (size_t j = 0; j < cfg->every[i].ntmpls; j++)
+			fmt_port(&b, &cfg->every[i].tmpls[j]);
+		sb_printf(&b, "  </domains>\n");
 	}
 	sb_printf(&b, "</virtserd>\n");
 	if (b.oom) {

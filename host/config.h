@@ -138,6 +138,13 @@ struct vs_config {
 	size_t default_buffer;
 	struct vs_vm_cfg *vms;
 	size_t nvms;
+	/*
+	 * <domains libvirt='URI'>: every domain of that connection is a vm
+	 * of its own name, with these templates (name and domain are NULL),
+	 * unless a <vm> has that name.
+	 */
+	struct vs_vm_cfg *every;
+	size_t nevery;
 };
 
 #define VS_DEFAULT_BUFFER	(1024u * 1024)

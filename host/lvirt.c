@@ -67,10 +67,24 @@ struct lvvm {
 	struct vs_port_cfg *tmpls;	/* deep copies of the configuration's */
 	size_t ntmpls;
 	bool defined;			/* the domain was found at the last fetch */
+	bool every;			/* made for a domain of a <domains> */
+	bool gone;			/* every: released; freed by sweep() */
+};
+
+/* One <domains libvirt=...>.  Owner: this file. */
+struct lvall {
+	struct lvall *next;
+	struct lvconn *c;
+	struct vs_port_cfg *tmpls;
+	size_t ntmpls;
 };
 
 static struct lvconn *conns;
 static struct lvvm *vms;
+static struct lvall *alls;
+/* Every <vm>'s name in the configuration: no <domains> takes them. */
+static char **names;
+static size_t nnames;
 static bool registered, shutting_down;
 
 /* libvirt reports errors through this too; the caller logs what matters. */
@@ -141,6 +155,9 @@ static void release(struct lvvm *v, const char *why)
 	v->defined = false;
 	reconcile(v, NULL, 0);
 	vs_guest_ext_set(v->name, NULL, 0);
+	/* A <domains>' vm lives as long as its domain; callers may be iterating. */
+	if (v->every)
+		v->gone = true;
 }
 
 static enum vs_guest guest_of(enum vs_lv_state s)
@@ -160,7 +177,7 @@ static void refresh(struct lvvm *v)
 	long n;
 	int active;
 
-	if (shutting_down)
+	if (shutting_down || v->gone)
 		return;
 	if (!v->c->conn) {
 		vs_guest_ext_link(v->name, false);
@@ -227,6 +244,118 @@ static void refresh(struct lvvm *v)
 	vs_lv_dom_free(dom);
 }
 
+static void tmpls_free(struct vs_port_cfg *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vs_port_cfg_clear(&t[i]);
+	free(t);
+}
+
+static struct vs_port_cfg *tmpls_dup(const struct vs_port_cfg *t, size_t n)
+{
+	struct vs_port_cfg *d = calloc(n ? n : 1, sizeof(*d));
+
+	if (!d)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		struct vs_port_cfg *one = vs_port_cfg_dup(&t[i]);
+
+		d[i] = *one;
+		free(one);	/* its contents are the array's now */
+	}
+	return d;
+}
+
+static void vm_free(struct lvvm *v)
+{
+	tmpls_free(v->tmpls, v->ntmpls);
+	free(v->name);
+	free(v->domain);
+	free(v);
+}
+
+/* Frees the <domains>' vms that were released. */
+static void sweep(void)
+{
+	for (struct lvvm **pp = &vms, *v; (v = *pp);) {
+		if (!v->gone) {
+			pp = &v->next;
+			continue;
+		}
+		*pp = v->next;
+		vs_guest_ext_drop(v->name);
+		vm_free(v);
+	}
+}
+
+static struct lvall *all_of(const struct lvconn *c)
+{
+	for (struct lvall *a = alls; a; a = a->next)
+		if (a->c == c)
+			return a;
+	return NULL;
+}
+
+/* Whether domain @dom of @c is some <vm>'s, by name or by domain=. */
+static bool taken(const struct lvconn *c, const char *dom)
+{
+	for (size_t i = 0; i < nnames; i++)
+		if (!strcmp(names[i], dom))
+			return true;
+	for (struct lvvm *v = vms; v; v = v->next)
+		if (!v->gone && ((v->c == c && !strcmp(v->domain, dom)) || !strcmp(v->name, dom)))
+			return true;
+	return false;
+}
+
+/* Domain @dom of @c, if a <domains> follows @c and no <vm> has it: a vm. */
+static void every_add(struct lvconn *c, const char *dom)
+{
+	struct lvall *a = all_of(c);
+	struct lvvm *v;
+
+	if (!a || taken(c, dom))
+		return;
+	if (!vs_config_valid_name(dom)) {
+		vs_log(LOG_WARNING, "libvirt %s: domain '%s' is not followed: a vm's name is "
+		       "1-64 of [A-Za-z0-9._:-]", c->uri, dom);
+		return;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->name = strdup(dom)) || !(v->domain = strdup(dom)))
+		abort();
+	v->c = c;
+	v->every = true;
+	v->tmpls = tmpls_dup(a->tmpls, a->ntmpls);
+	v->ntmpls = a->ntmpls;
+	v->next = vms;
+	vms = v;
+	refresh(v);
+}
+
+/* Every domain of @c, for its <domains> (at connect and at reload). */
+static void every_scan(struct lvconn *c)
+{
+	virDomainPtr *doms = NULL;
+	int n;
+
+	if (!c->conn || !all_of(c))
+		return;
+	n = virConnectListAllDomains(c->conn, &doms, 0);
+	if (n < 0) {
+		vs_log(LOG_ERR, "libvirt %s: listing the domains: %s", c->uri, lv_err());
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *nm = virDomainGetName(doms[i]);
+
+		if (nm)
+			every_add(c, nm);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+}
+
 /* ---- events ---------------------------------------------------------- */
 
 static const char *life_name(int ev)
@@ -250,12 +379,14 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 {
 	struct lvconn *c = opaque;
 	const char *name = virDomainGetName(dom);
+	bool mine = false;
 
 	if (!name)
 		return 0;
 	for (struct lvvm *v = vms; v; v = v->next) {
-		if (v->c != c || strcmp(v->domain, name))
+		if (v->gone || v->c != c || strcmp(v->domain, name))
 			continue;
+		mine = true;
 		vs_log(LOG_INFO, "%s: domain '%s' %s (detail %d)", v->name, name,
 		       life_name(event), detail);
 		/*
@@ -265,6 +396,12 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 		if (event != VIR_DOMAIN_EVENT_SUSPENDED && event != VIR_DOMAIN_EVENT_RESUMED)
 			refresh(v);
 	}
+	/* A domain new to a connection a <domains> follows. */
+	if (!mine && event != VIR_DOMAIN_EVENT_UNDEFINED) {
+		vs_log(LOG_INFO, "libvirt %s: domain '%s' %s", c->uri, name, life_name(event));
+		every_add(c, name);
+	}
+	sweep();
 	return 0;
 }
 
@@ -384,6 +521,8 @@ static void conn_timer(int id, void *opaque)
 	for (struct lvvm *v = vms; v; v = v->next)
 		if (v->c == c)
 			refresh(v);
+	every_scan(c);
+	sweep();
 }
 
 static struct lvconn *conn_get(const char *uri)
@@ -413,6 +552,7 @@ static void conn_put_unused(void)
 
 		for (struct lvvm *v = vms; v && !used; v = v->next)
 			used = v->c == c;
+		used = used || all_of(c);
 		if (used) {
 			pp = &c->next;
 			continue;
@@ -428,31 +568,11 @@ static void conn_put_unused(void)
 
 /* ---- configuration --------------------------------------------------- */
 
-static void vm_set_tmpls(struct lvvm *v, const struct vs_vm_cfg *vc)
+static void vm_set_tmpls(struct lvvm *v, const struct vs_port_cfg *t, size_t n)
 {
-	for (size_t i = 0; i < v->ntmpls; i++)
-		vs_port_cfg_clear(&v->tmpls[i]);
-	free(v->tmpls);
-	v->tmpls = calloc(vc->ntmpls ? vc->ntmpls : 1, sizeof(*v->tmpls));
-	if (!v->tmpls)
-		abort();
-	for (size_t i = 0; i < vc->ntmpls; i++) {
-		struct vs_port_cfg *d = vs_port_cfg_dup(&vc->tmpls[i]);
-
-		v->tmpls[i] = *d;
-		free(d);	/* its contents are the array's now */
-	}
-	v->ntmpls = vc->ntmpls;
-}
-
-static void vm_free(struct lvvm *v)
-{
-	for (size_t i = 0; i < v->ntmpls; i++)
-		vs_port_cfg_clear(&v->tmpls[i]);
-	free(v->tmpls);
-	free(v->name);
-	free(v->domain);
-	free(v);
+	tmpls_free(v->tmpls, v->ntmpls);
+	v->tmpls = tmpls_dup(t, n);
+	v->ntmpls = n;
 }
 
 bool vs_lv_supported(const struct vs_config *cfg, char *err, size_t errlen)
@@ -467,10 +587,24 @@ void vs_lv_apply(const struct vs_config *cfg)
 		vs_lvev_register();
 		registered = true;
 	}
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	names = calloc(cfg->nvms ? cfg->nvms : 1, sizeof(*names));
+	if (!names)
+		abort();
+	for (size_t i = 0; i < cfg->nvms; i++)
+		if (!(names[i] = strdup(cfg->vms[i].name)))
+			abort();
+	nnames = cfg->nvms;
 	/* vms gone, or now on another connection or domain: release them. */
 	for (struct lvvm **pp = &vms, *v; (v = *pp);) {
 		const struct vs_vm_cfg *keep = NULL;
 
+		if (v->every) {		/* the <domains> part below sees to them */
+			pp = &v->next;
+			continue;
+		}
 		for (size_t i = 0; i < cfg->nvms && !keep; i++)
 			if (cfg->vms[i].libvirt_uri && !strcmp(cfg->vms[i].name, v->name) &&
 			    !strcmp(cfg->vms[i].libvirt_uri, v->c->uri) &&
@@ -491,8 +625,15 @@ void vs_lv_apply(const struct vs_config *cfg)
 
 		if (!vc->libvirt_uri)
 			continue;
-		for (v = vms; v && strcmp(v->name, vc->name); v = v->next)
+		for (v = vms; v && (v->every || strcmp(v->name, vc->name)); v = v->next)
 			;
+		/* A <domains>' vm of that name gives way to the <vm>. */
+		for (struct lvvm *o = vms; o; o = o->next)
+			if (o->every && !o->gone && !strcmp(o->name, vc->name)) {
+				reconcile(o, NULL, 0);
+				o->gone = true;
+			}
+		sweep();
 		if (!v) {
 			v = calloc(1, sizeof(*v));
 			if (!v || !(v->name = strdup(vc->name)) || !(v->domain = strdup(vc->domain)))
@@ -501,9 +642,48 @@ void vs_lv_apply(const struct vs_config *cfg)
 			v->next = vms;
 			vms = v;
 		}
-		vm_set_tmpls(v, vc);
+		vm_set_tmpls(v, vc->tmpls, vc->ntmpls);
 		refresh(v);
 	}
+	/* <domains>: what is left of each connection's domains is theirs. */
+	while (alls) {
+		struct lvall *a = alls;
+
+		alls = a->next;
+		tmpls_free(a->tmpls, a->ntmpls);
+		free(a);
+	}
+	for (size_t i = 0; i < cfg->nevery; i++) {
+		struct lvall *a = calloc(1, sizeof(*a));
+
+		if (!a)
+			abort();
+		a->c = conn_get(cfg->every[i].libvirt_uri);
+		a->tmpls = tmpls_dup(cfg->every[i].tmpls, cfg->every[i].ntmpls);
+		a->ntmpls = cfg->every[i].ntmpls;
+		a->next = alls;
+		alls = a;
+	}
+	for (struct lvvm *v = vms; v; v = v->next) {
+		struct lvall *a;
+		bool named = false;
+
+		if (!v->every || v->gone)
+			continue;
+		for (size_t i = 0; i < nnames; i++)
+			named = named || !strcmp(names[i], v->name);
+		a = all_of(v->c);
+		if (!a || named) {
+			reconcile(v, NULL, 0);
+			v->gone = true;
+			continue;
+		}
+		vm_set_tmpls(v, a->tmpls, a->ntmpls);
+		refresh(v);
+	}
+	for (struct lvall *a = alls; a; a = a->next)
+		every_scan(a->c);
+	sweep();
 	conn_put_unused();
 }
 
@@ -517,6 +697,18 @@ void vs_lv_shutdown(void)
 		vs_guest_ext_drop(v->name);
 		vm_free(v);
 	}
+	while (alls) {
+		struct lvall *a = alls;
+
+		alls = a->next;
+		tmpls_free(a->tmpls, a->ntmpls);
+		free(a);
+	}
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	names = NULL;
+	nnames = 0;
 	conn_put_unused();
 }
 
@@ -536,6 +728,12 @@ void vs_lv_exit(void)
 
 bool vs_lv_supported(const struct vs_config *cfg, char *err, size_t errlen)
 {
+	if (cfg->nevery) {
+		snprintf(err, errlen, "<domains libvirt='%s'>: this virtserd was built without "
+			 "libvirt (install libvirt-dev and run configure again)",
+			 cfg->every[0].libvirt_uri);
+		return false;
+	}
 	for (size_t i = 0; i < cfg->nvms; i++)
 		if (cfg->vms[i].libvirt_uri) {
 			snprintf(err, errlen, "vm '%s': libvirt='%s': this virtserd was built "

@@ -101,6 +101,9 @@ start_daemon <<XML
   <console type='unix'><source mode='bind' path='$T/%v.%p'/></console>
   <serial type='unix'><source mode='bind' path='$T/%v.%p'/></serial>
 </vm>
+<domains libvirt='$uri'>
+  <channel type='unix'><source mode='bind' path='$T/all.%v.%p'/></channel>
+</domains>
 XML
 nports() { ctl list 2>/dev/null | grep -c '^d/'; }
 check "virtserd connected to libvirt; the domain is not defined: no port" \
@@ -142,12 +145,38 @@ check "the console's port was kept: it still holds the 8 bytes" \
 	waitfor '[ "$(field d/console1 buffered_to_vm)" = 8 ]' 10
 check "the log says 1 changed, 2 kept" waitfor "grep -q '2 ports kept, 1 added, 1 released' '$T/d.err'" 400
 
+# <domains>: another domain of the connection is a vm of its own name;
+# the one a <vm> follows is not taken twice.
+cat > "$T/other.xml" <<XML
+<domain type='qemu'>
+  <name>vsother</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <channel type='unix'>
+      <source mode='bind' path='$T/q/other.sock'/>
+      <target type='virtio' name='org.example.other'/>
+    </channel>
+  </devices>
+</domain>
+XML
+check "virsh define a second domain" virsh define "$T/other.xml"
+check "<domains>: it is vm vsother, port vsother/org.example.other, at its template's path" \
+	waitfor "ctl status vsother/org.example.other > /dev/null 2>&1 && [ -S '$T/all.vsother.org.example.other' ]" 400
+check "<domains> leaves the domain a <vm> follows alone (no vslvev/ port)" \
+	bash -c "! timeout 10 '$B/virtserctl' -s '$T/ctl' list | grep -q '^vslvev/'"
+check "undefining it releases vm vsother" virsh undefine vsother
+check "its port and endpoint are gone" \
+	waitfor "! ctl status vsother/org.example.other > /dev/null 2>&1 && ! [ -e '$T/all.vsother.org.example.other' ]" 400
+
 # libvirtd restarts: virtserd keeps its ports and reconnects.
 stop_libvirtd
 check "libvirtd gone: the ports stay (3)" bash -c "[ \"\$1\" = 3 ]" _ "$(nports)"
 check "a second libvirtd" start_libvirtd
 check "virtserd reconnected to it" \
 	waitfor "[ \"\$(grep -c 'libvirt .*: connected' '$T/d.err')\" -ge 2 ]" 600
+check "after the reconnect's scan too, <domains> leaves the <vm>'s domain alone" \
+	bash -c "! timeout 10 '$B/virtserctl' -s '$T/ctl' list | grep -q '^vslvev/'"
 check "events come through the new connection: undefine" virsh undefine "$dom"
 check "undefine released every port" waitfor "[ \"\$(nports)\" = 0 ]" 400
 check "and removed their endpoints" \

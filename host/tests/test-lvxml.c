@@ -293,6 +293,11 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "<channel type='pty' name='x'/></vm>", "port 'x' is given twice" },
 	{ "<vm name='a' libvirt='qemu:///system'><serial type='null'><guest closed='hold'/>"
 	  "</serial></vm>", "not for a <serial>" },
+	{ "<domains/>", "needs libvirt='URI'" },
+	{ "<domains libvirt='x:///'/><domains libvirt='x:///'/>", "a second <domains>" },
+	{ "<domains libvirt='x:///'><channel type='unix'><source mode='bind' path='/r/%v'/>"
+	  "</channel></domains>", "must contain %p" },
+	{ "<domains libvirt='x:///'><qmp path='/q'/></domains>", "comes from libvirt" },
 };
 
 static void test_bad_cfg(void)
@@ -309,6 +314,26 @@ static void test_bad_cfg(void)
 	}
 }
 
+static void test_domains(void)
+{
+	static const char x[] =
+		"<virtserd><control path='/run/t/c'/>"
+		"<domains libvirt='qemu:///system'>"
+		"<console type='unix'><source mode='bind' path='/run/t/%v.%p'/></console>"
+		"</domains></virtserd>";
+	char err[600] = "";
+	struct vs_config *cfg = vs_config_parse(x, strlen(x), "t.xml", err, sizeof(err));
+	char *s = cfg ? vs_config_format(cfg) : NULL;
+
+	tap_check(cfg && cfg->nvms == 0 && cfg->nevery == 1 &&
+		  streq(cfg->every[0].libvirt_uri, "qemu:///system") && cfg->every[0].ntmpls == 1,
+		  "<domains libvirt=>: one entry with its template (%s)", err);
+	tap_check(s && strstr(s, "<domains libvirt='qemu:///system'>") &&
+		  strstr(s, "path='/run/t/%v.%p'"), "<domains> in the canonical form");
+	free(s);
+	vs_config_free(cfg);
+}
+
 int main(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -321,5 +346,6 @@ int main(void)
 	test_expand();
 	test_ports(dir);
 	test_bad_cfg();
+	test_domains();
 	return tap_done();
 }
