@@ -222,7 +222,7 @@ static bool parse_mode(struct pctx *c, const xmlNode *n, enum vs_mode *out)
 	return ok;
 }
 
-static bool valid_name(const char *s)
+bool vs_config_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -650,11 +650,12 @@ static bool parse_ep_type(struct pctx *c, const xmlNode *n, struct vs_endpoint *
 }
 
 /* Cross-field checks, done once the element is complete. */
-static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p)
+static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
+			  bool tmpl)
 {
 	struct vs_endpoint *e = &p->ep;
 
-	if (!p->chardev.mode) {
+	if (!p->chardev.mode && !tmpl) {
 		perr(c, n, "missing <chardev> (QEMU's socket for this port)");
 		return false;
 	}
@@ -717,7 +718,7 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 		perr(c, n, "<perms> needs mode='bind'");
 		return false;
 	}
-	if (!valid_name(p->name)) {
+	if ((p->name || !tmpl) && !vs_config_valid_name(p->name)) {
 		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-]", p->name);
 		return false;
 	}
@@ -731,6 +732,58 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 		return false;
 	}
 	return true;
+}
+
+/*
+ * A template's paths are expanded per port (vs_lv_expand): %v is the vm's
+ * name, %p the port's, %% a '%'.  A default for a kind serves every port of
+ * that kind, so whatever it binds or opens must name the port, or the
+ * second port of the kind would collide with the first.
+ */
+static bool check_tmpl_path(struct pctx *c, const xmlNode *n, const char *what,
+			    const char *v, bool per_port)
+{
+	bool has_p = false;
+
+	if (!v)
+		return true;
+	for (const char *s = v; *s; s++) {
+		if (*s != '%')
+			continue;
+		s++;
+		if (*s == 'p')
+			has_p = true;
+		else if (*s != 'v' && *s != '%') {
+			perr(c, n, "%s '%s': only %%v (vm), %%p (port) and %%%% may follow "
+			     "a '%%'", what, v);
+			return false;
+		}
+	}
+	if (per_port && !has_p) {
+		perr(c, n, "%s '%s' of a default for every %s of the domain must contain "
+		     "%%p (the port's name), or its ports would share it", what, v,
+		     (const char *)n->name);
+		return false;
+	}
+	return true;
+}
+
+static bool check_tmpl(struct pctx *c, const xmlNode *n, const struct vs_port_cfg *p)
+{
+	const struct vs_endpoint *e = &p->ep;
+	bool dflt = !p->name;
+
+	if (dflt && (e->type == VS_EP_UDP || e->type == VS_EP_STDIO || e->type == VS_EP_DEV ||
+		     (e->type == VS_EP_TCP && e->sock.mode == VS_MODE_BIND))) {
+		perr(c, n, "type '%s'%s cannot be a default for every %s of the domain: "
+		     "give it per port, with name=", vs_ep_type_name(e->type),
+		     e->type == VS_EP_TCP ? " in mode 'bind'" : "", (const char *)n->name);
+		return false;
+	}
+	return check_tmpl_path(c, n, "path", e->path, dflt) &&
+	       check_tmpl_path(c, n, "path", e->sock.path,
+			       dflt && e->sock.mode == VS_MODE_BIND) &&
+	       check_tmpl_path(c, n, "file", p->log.file, dflt);
 }
 
 /*
@@ -778,7 +831,7 @@ static bool parse_rfc_attrs(struct pctx *c, const xmlNode *n, struct vs_endpoint
 }
 
 static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
-		       size_t default_buffer, unsigned index)
+		       size_t default_buffer, unsigned index, bool tmpl)
 {
 	struct vs_endpoint *e = &p->ep;
 	int nsrc = 0;
@@ -811,6 +864,11 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 	for (const xmlNode *k = n->children; k; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
+		if (tmpl && (is_el(k, "chardev") || is_el(k, "target") || is_el(k, "alias"))) {
+			perr(c, k, "comes from the libvirt domain in a <vm libvirt=...>: "
+			     "name the port with name= instead");
+			return false;
+		}
 		if (is_el(k, "source")) {
 			static const char *const ok[] = { "mode", "path", "host", "service",
 				"append", "max-size", "backups", "nodelay", "tls", NULL };
@@ -928,6 +986,8 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 			return false;
 		}
 	}
+	if (tmpl)
+		return validate_port(c, n, p, true) && check_tmpl(c, n, p);
 	if (!p->name)
 		p->name = xstrdup(p->alias ? p->alias : p->target_name);
 	if (!p->name) {
@@ -941,7 +1001,7 @@ static bool parse_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *p,
 		snprintf(nm, sizeof(nm), "%s%u", (const char *)n->name, index);
 		p->name = xstrdup(nm);
 	}
-	return validate_port(c, n, p);
+	return validate_port(c, n, p, false);
 }
 
 /* ---- what ports may not share ------------------------------------------ */
@@ -1256,18 +1316,86 @@ static bool check_qmp_path(struct pctx *c, const xmlNode *n, const struct vs_con
 	return true;
 }
 
+/*
+ * <vm libvirt='URI'>: its children are templates (a default per kind, an
+ * override per port name) that the domain's ports are backed with.
+ */
+static bool parse_lv_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
+			size_t default_buffer)
+{
+	for (const xmlNode *k = n->children; k; k = k->next) {
+		struct vs_port_cfg *p;
+
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_el(k, "qmp")) {
+			perr(c, k, "not with libvirt=: the guest's state comes from libvirt, "
+			     "which holds the domain's monitor");
+			return false;
+		}
+		if (!is_el(k, "channel") && !is_el(k, "console") && !is_el(k, "serial")) {
+			perr(c, k, "unknown element inside <vm> (expected channel, console or "
+			     "serial)");
+			return false;
+		}
+		p = realloc(vm->tmpls, (vm->ntmpls + 1) * sizeof(*p));
+		if (!p)
+			abort();
+		vm->tmpls = p;
+		p = &vm->tmpls[vm->ntmpls++];
+		memset(p, 0, sizeof(*p));
+		if (!parse_port(c, k, p, default_buffer, 0, true))
+			return false;
+		if (p->guest_hold && p->kind == VS_KIND_SERIAL) {
+			perr(c, k, "<guest closed='hold'/>: QEMU reports the guest's state only "
+			     "for virtio-serial ports, not for a <serial>");
+			return false;
+		}
+		for (size_t i = 0; i + 1 < vm->ntmpls; i++) {
+			const struct vs_port_cfg *o = &vm->tmpls[i];
+
+			if (o->kind == p->kind && !o->name && !p->name) {
+				perr(c, k, "a second default for every %s (the first is on "
+				     "line %d)", (const char *)k->name, o->line);
+				return false;
+			}
+			if (o->name && p->name && !strcmp(o->name, p->name)) {
+				perr(c, k, "port '%s' is given twice (the first is on line %d)",
+				     p->name, o->line);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		     struct vs_vm_cfg *vm, size_t default_buffer)
 {
-	static const char *const ok[] = { "name", NULL };
+	static const char *const ok[] = { "name", "libvirt", "domain", NULL };
 	const xmlNode *qmp = NULL;
 
 	if (!check_attrs(c, n, ok))
 		return false;
 	vm->name = attr(n, "name");
-	if (!vm->name || !valid_name(vm->name)) {
+	if (!vm->name || !vs_config_valid_name(vm->name)) {
 		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
 		return false;
+	}
+	vm->libvirt_uri = attr(n, "libvirt");
+	vm->domain = attr(n, "domain");
+	if (vm->domain && !vm->libvirt_uri) {
+		perr(c, n, "domain= needs libvirt='URI' (the connection the domain is on)");
+		return false;
+	}
+	if (vm->libvirt_uri) {
+		if (!*vm->libvirt_uri || (vm->domain && !*vm->domain)) {
+			perr(c, n, "libvirt= and domain= must not be empty");
+			return false;
+		}
+		if (!vm->domain)
+			vm->domain = xstrdup(vm->name);
+		return parse_lv_vm(c, n, vm, default_buffer);
 	}
 	/* Read first: the ports' checks depend on it. */
 	for (const xmlNode *k = n->children; k; k = k->next) {
@@ -1311,7 +1439,7 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		vm->ports = p;
 		p = &vm->ports[vm->nports++];
 		memset(p, 0, sizeof(*p));
-		if (!parse_port(c, k, p, default_buffer, idx))
+		if (!parse_port(c, k, p, default_buffer, idx, false))
 			return false;
 		/*
 		 * In a libvirt domain the first <console> with <target
@@ -1414,6 +1542,29 @@ static bool parse_root(struct pctx *c, const xmlNode *root, struct vs_config *cf
 					perr(c, k, "duplicate vm name '%s'", vm->name);
 					return false;
 				}
+		} else if (is_el(k, "domains")) {
+			static const char *const dok[] = { "libvirt", NULL };
+			struct vs_vm_cfg *vm = realloc(cfg->every, (cfg->nevery + 1) * sizeof(*vm));
+
+			if (!vm)
+				abort();
+			cfg->every = vm;
+			vm = &cfg->every[cfg->nevery++];
+			memset(vm, 0, sizeof(*vm));
+			if (!check_attrs(c, k, dok))
+				return false;
+			vm->libvirt_uri = attr(k, "libvirt");
+			if (!vm->libvirt_uri || !*vm->libvirt_uri) {
+				perr(c, k, "needs libvirt='URI' (the connection whose domains it follows)");
+				return false;
+			}
+			for (size_t i = 0; i + 1 < cfg->nevery; i++)
+				if (!strcmp(cfg->every[i].libvirt_uri, vm->libvirt_uri)) {
+					perr(c, k, "a second <domains> for libvirt='%s'", vm->libvirt_uri);
+					return false;
+				}
+			if (!parse_lv_vm(c, k, vm, cfg->default_buffer))
+				return false;
 		} else {
 			perr(c, k, "unknown element inside <virtserd>");
 			return false;
@@ -1501,39 +1652,52 @@ static int resolve_one(struct vs_sockspec *s, int socktype, int family)
 	return 0;
 }
 
+static bool resolve_port(struct vs_port_cfg *p, const char *filename, char *err,
+			 size_t errlen)
+{
+	struct vs_endpoint *e = &p->ep;
+	struct vs_sockspec *bad = NULL;
+	int ret;
+
+	if ((ret = resolve_one(&p->chardev, SOCK_STREAM, AF_UNSPEC)))
+		bad = &p->chardev;
+	else if (e->type == VS_EP_TCP &&
+		 (ret = resolve_one(&e->sock, SOCK_STREAM, AF_UNSPEC)))
+		bad = &e->sock;
+	else if (e->type == VS_EP_UDP &&
+		 (ret = resolve_one(&e->sock, SOCK_DGRAM, AF_UNSPEC)))
+		bad = &e->sock;
+	/* The local address must be of the remote's family. */
+	else if (e->type == VS_EP_UDP &&
+		 (ret = resolve_one(&e->udp_local, SOCK_DGRAM,
+				    e->sock.addr.ss_family)))
+		bad = &e->udp_local;
+	if (bad) {
+		snprintf(err, errlen, "%s:%d: %s: %s host='%s' service='%s' does "
+			 "not resolve: %s", filename, p->line,
+			 vs_port_kind_name(p->kind),
+			 bad == &p->chardev ? "<chardev>" : "<source>",
+			 bad->host ? bad->host : "", bad->service,
+			 ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		return false;
+	}
+	return true;
+}
+
+/* Ports and templates alike: a template's endpoint is used as it is. */
 bool vs_config_resolve(struct vs_config *cfg, const char *filename, char *err,
 		       size_t errlen)
 {
-	for (size_t v = 0; v < cfg->nvms; v++)
-		for (size_t k = 0; k < cfg->vms[v].nports; k++) {
-			struct vs_port_cfg *p = &cfg->vms[v].ports[k];
-			struct vs_endpoint *e = &p->ep;
-			struct vs_sockspec *bad = NULL;
-			int ret;
+	for (size_t v = 0; v < cfg->nvms + cfg->nevery; v++) {
+		struct vs_vm_cfg *vm = v < cfg->nvms ? &cfg->vms[v] : &cfg->every[v - cfg->nvms];
 
-			if ((ret = resolve_one(&p->chardev, SOCK_STREAM, AF_UNSPEC)))
-				bad = &p->chardev;
-			else if (e->type == VS_EP_TCP &&
-				 (ret = resolve_one(&e->sock, SOCK_STREAM, AF_UNSPEC)))
-				bad = &e->sock;
-			else if (e->type == VS_EP_UDP &&
-				 (ret = resolve_one(&e->sock, SOCK_DGRAM, AF_UNSPEC)))
-				bad = &e->sock;
-			/* The local address must be of the remote's family. */
-			else if (e->type == VS_EP_UDP &&
-				 (ret = resolve_one(&e->udp_local, SOCK_DGRAM,
-						    e->sock.addr.ss_family)))
-				bad = &e->udp_local;
-			if (bad) {
-				snprintf(err, errlen, "%s:%d: %s: %s host='%s' service='%s' does "
-					 "not resolve: %s", filename, p->line,
-					 vs_port_kind_name(p->kind),
-					 bad == &p->chardev ? "<chardev>" : "<source>",
-					 bad->host ? bad->host : "", bad->service,
-					 ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		for (size_t k = 0; k < vm->nports; k++)
+			if (!resolve_port(&vm->ports[k], filename, err, errlen))
 				return false;
-			}
-		}
+		for (size_t k = 0; k < vm->ntmpls; k++)
+			if (!resolve_port(&vm->tmpls[k], filename, err, errlen))
+				return false;
+	}
 	return true;
 }
 
@@ -1597,10 +1761,22 @@ void vs_config_free(struct vs_config *cfg)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			port_free(&cfg->vms[i].ports[j]);
 		free(cfg->vms[i].ports);
+		for (size_t j = 0; j < cfg->vms[i].ntmpls; j++)
+			port_free(&cfg->vms[i].tmpls[j]);
+		free(cfg->vms[i].tmpls);
 		free(cfg->vms[i].name);
 		free(cfg->vms[i].qmp_path);
+		free(cfg->vms[i].libvirt_uri);
+		free(cfg->vms[i].domain);
 	}
 	free(cfg->vms);
+	for (size_t i = 0; i < cfg->nevery; i++) {
+		for (size_t j = 0; j < cfg->every[i].ntmpls; j++)
+			port_free(&cfg->every[i].tmpls[j]);
+		free(cfg->every[i].tmpls);
+		free(cfg->every[i].libvirt_uri);
+	}
+	free(cfg->every);
 	free(cfg->control_path);
 	free(cfg->control_group);
 	free(cfg);
@@ -1776,7 +1952,8 @@ static void fmt_port(struct sbuf *b, const struct vs_port_cfg *p)
 		sb_attr(b, "group", e->perms.group);
 		sb_printf(b, "/>\n");
 	}
-	fmt_sock(b, "chardev", p->chardev.is_unix ? "unix" : "tcp", &p->chardev, ind);
+	if (p->chardev.mode)	/* a template's comes from the domain */
+		fmt_sock(b, "chardev", p->chardev.is_unix ? "unix" : "tcp", &p->chardev, ind);
 	if (p->log.file) {
 		sb_printf(b, "%s<log", ind);
 		sb_attr(b, "file", p->log.file);
@@ -1815,6 +1992,8 @@ char *vs_config_format(const struct vs_config *cfg)
 	for (size_t i = 0; i < cfg->nvms; i++) {
 		sb_printf(&b, "  <vm");
 		sb_attr(&b, "name", cfg->vms[i].name);
+		sb_attr(&b, "libvirt", cfg->vms[i].libvirt_uri);
+		sb_attr(&b, "domain", cfg->vms[i].domain);
 		sb_printf(&b, ">\n");
 		if (cfg->vms[i].qmp_path) {
 			sb_printf(&b, "    <qmp");
@@ -1823,7 +2002,17 @@ char *vs_config_format(const struct vs_config *cfg)
 		}
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			fmt_port(&b, &cfg->vms[i].ports[j]);
+		for (size_t j = 0; j < cfg->vms[i].ntmpls; j++)
+			fmt_port(&b, &cfg->vms[i].tmpls[j]);
 		sb_printf(&b, "  </vm>\n");
+	}
+	for (size_t i = 0; i < cfg->nevery; i++) {
+		sb_printf(&b, "  <domains");
+		sb_attr(&b, "libvirt", cfg->every[i].libvirt_uri);
+		sb_printf(&b, ">\n");
+		for (size_t j = 0; j < cfg->every[i].ntmpls; j++)
+			fmt_port(&b, &cfg->every[i].tmpls[j]);
+		sb_printf(&b, "  </domains>\n");
 	}
 	sb_printf(&b, "</virtserd>\n");
 	if (b.oom) {
@@ -1860,6 +2049,12 @@ struct vs_port_cfg *vs_port_cfg_dup(const struct vs_port_cfg *p)
 	d->ep.perms.group = xstrdup(p->ep.perms.group);
 	d->log.file = xstrdup(p->log.file);
 	return d;
+}
+
+void vs_port_cfg_clear(struct vs_port_cfg *p)
+{
+	port_free(p);
+	memset(p, 0, sizeof(*p));
 }
 
 void vs_port_cfg_free(struct vs_port_cfg *p)

@@ -114,8 +114,21 @@ struct vs_port_cfg {
 struct vs_vm_cfg {
 	char *name;
 	char *qmp_path;		/* <qmp path=>: a QMP monitor socket of this VM, or NULL */
+	/*
+	 * <vm libvirt='URI' domain='NAME'>: the ports are the domain's
+	 * channels, consoles and serials (lvirt.c instantiates them with
+	 * vs_lv_ports()), so ports is empty and tmpls says how to back them.
+	 */
+	char *libvirt_uri;	/* NULL: a plain <vm> with ports */
+	char *domain;		/* the domain's name in libvirt (default: name) */
 	struct vs_port_cfg *ports;
 	size_t nports;
+	/*
+	 * Templates: name NULL is the default for its kind, a name overrides
+	 * it for that port.  No <chardev>: that comes from the domain.
+	 */
+	struct vs_port_cfg *tmpls;
+	size_t ntmpls;
 };
 
 struct vs_config {
@@ -125,6 +138,13 @@ struct vs_config {
 	size_t default_buffer;
 	struct vs_vm_cfg *vms;
 	size_t nvms;
+	/*
+	 * <domains libvirt='URI'>: every domain of that connection is a vm
+	 * of its own name, with these templates (name and domain are NULL),
+	 * unless a <vm> has that name.
+	 */
+	struct vs_vm_cfg *every;
+	size_t nevery;
 };
 
 #define VS_DEFAULT_BUFFER	(1024u * 1024)
@@ -163,6 +183,10 @@ const char *vs_port_kind_name(enum vs_port_kind k);
 /* Deep copy of one port (the daemon keeps ports across reloads). */
 struct vs_port_cfg *vs_port_cfg_dup(const struct vs_port_cfg *p);
 void vs_port_cfg_free(struct vs_port_cfg *p);
+/* Frees what @p points to, not @p (an element of an array). */
+void vs_port_cfg_clear(struct vs_port_cfg *p);
+/* 1-64 of [A-Za-z0-9._:-]: a vm's or a port's name. */
+bool vs_config_valid_name(const char *s);
 
 /* Both compare the semantic content used at run time (for reload). */
 bool vs_port_cfg_equal(const struct vs_port_cfg *a, const struct vs_port_cfg *b);

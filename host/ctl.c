@@ -154,28 +154,33 @@ static void count_clients(const struct vs_port *p, unsigned *rw, unsigned *ro)
 			(*(c->readonly ? ro : rw))++;
 }
 
-/* Only for ports of a VM with <qmp>: the others have no guest state. */
+/*
+ * Only for ports of a VM with <qmp> or libvirt=: the others have no guest
+ * state.  "qmp" says whether the source of the state (QEMU's monitor, or
+ * libvirt for a domain) is connected; "guest_source" says which it is.
+ */
 static void guest_json(struct obuf *b, const struct vs_port *p)
 {
 	enum vs_guest g;
 	uint64_t ms;
-	bool up;
+	bool up, lv;
 
-	if (!vs_guest_state(p, &g, &ms, &up))
+	if (!vs_guest_state(p, &g, &ms, &up, &lv))
 		return;
-	ob(b, ",\"guest\":\"%s\",\"guest_changed_ms\":%llu,\"guest_hold\":%s,\"qmp\":\"%s\"",
+	ob(b, ",\"guest\":\"%s\",\"guest_changed_ms\":%llu,\"guest_hold\":%s,\"qmp\":\"%s\","
+	   "\"guest_source\":\"%s\"",
 	   vs_guest_name(g), (unsigned long long)ms, p->cfg->guest_hold ? "true" : "false",
-	   up ? "connected" : "disconnected");
+	   up ? "connected" : "disconnected", lv ? "libvirt" : "qmp");
 }
 
 static void guest_text(struct obuf *b, const struct vs_port *p)
 {
 	enum vs_guest g;
 	uint64_t ms;
-	bool up;
+	bool up, lv;
 	char when[64] = "never";
 
-	if (!vs_guest_state(p, &g, &ms, &up))
+	if (!vs_guest_state(p, &g, &ms, &up, &lv))
 		return;
 	if (ms) {
 		time_t t = (time_t)(ms / 1000);
@@ -183,8 +188,8 @@ static void guest_text(struct obuf *b, const struct vs_port *p)
 
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
 	}
-	ob(b, "guest:           %s (changed %s; QMP %s)%s\n", vs_guest_name(g), when,
-	   up ? "connected" : "not connected",
+	ob(b, "guest:           %s (changed %s; %s %s)%s\n", vs_guest_name(g), when,
+	   lv ? "libvirt" : "QMP", up ? "connected" : "not connected",
 	   p->cfg->guest_hold ? ", data held while not open" : "");
 }
 

@@ -2,13 +2,17 @@
 
 noinst_LIBRARIES += host/libvirtserd.a
 host_libvirtserd_a_SOURCES = host/config.c host/config.h host/ring.c host/ring.h \
-	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h
+	host/telnet.c host/telnet.h host/rotate.c host/rotate.h host/qmp_proto.c host/qmp_proto.h \
+	host/lvxml.c host/lvxml.h
 host_libvirtserd_a_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 
 HOST_TESTLIBS = host/libvirtserd.a $(LIBXML2_LIBS)
 
 check_PROGRAMS += host/tests/test-config host/tests/test-telnet host/tests/test-ring \
-	host/tests/test-qmp
+	host/tests/test-qmp host/tests/test-lvxml
+host_tests_test_lvxml_SOURCES = host/tests/test-lvxml.c
+host_tests_test_lvxml_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
+host_tests_test_lvxml_LDADD = $(HOST_TESTLIBS)
 host_tests_test_config_SOURCES = host/tests/test-config.c
 host_tests_test_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS)
 host_tests_test_config_LDADD = $(HOST_TESTLIBS)
@@ -19,22 +23,35 @@ host_tests_test_ring_LDADD = $(HOST_TESTLIBS)
 host_tests_test_qmp_SOURCES = host/tests/test-qmp.c
 host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 
-TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp
+TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp \
+	host/tests/test-lvxml
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
 	host/tests/data/rfc.in.xml host/tests/data/rfc.out.xml \
-	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml
+	host/tests/data/qmp.in.xml host/tests/data/qmp.out.xml \
+	host/tests/data/lvdom-live.xml host/tests/data/lvdom-inactive.xml
 
 sbin_PROGRAMS += host/virtserd
 host_virtserd_SOURCES = host/main.c host/loop.c host/uring.c host/log.c host/port.c host/port.h \
 	host/vm.c host/client.c host/ep.c host/sock.c host/sock.h host/reload.c host/signal.c host/ctl.c host/ctl_proto.h \
 	host/qmp.c host/qmp.h \
 	host/peerq.c host/peerq.h \
-	host/notify.c host/notify.h host/virtserd.h host/udata.h
+	host/notify.c host/notify.h host/virtserd.h host/udata.h \
+	host/lvirt.c host/lvirt.h
 host_virtserd_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -DSYSCONFDIR='"$(sysconfdir)"' \
 	-DVIRTSERD_VERSION='"$(PACKAGE_VERSION)"'
 host_virtserd_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) $(LIBXML2_CFLAGS)
 host_virtserd_LDADD = host/libvirtserd.a $(LIBURING_LIBS) $(LIBXML2_LIBS)
+# libvirt's event loop on ours (lvevent.c) only when libvirt is there;
+# lvirt.c is built either way and refuses <vm libvirt=> without it.
+if HAVE_LIBVIRT
+host_virtserd_SOURCES += host/lvevent.c host/lvevent.h
+host_virtserd_CPPFLAGS += -DVS_HAVE_LIBVIRT
+host_virtserd_CFLAGS += $(LIBVIRT_CFLAGS)
+host_virtserd_LDADD += $(LIBVIRT_LIBS)
+else
+EXTRA_DIST += host/lvevent.c host/lvevent.h
+endif
 
 bin_PROGRAMS += host/virtserctl
 host_virtserctl_SOURCES = host/virtserctl.c host/ctl_proto.h
@@ -49,7 +66,7 @@ HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/relay-ep.sh host/tests/relay-tcp.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
 	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
-	host/tests/stop-pending.sh host/tests/qmp.sh
+	host/tests/stop-pending.sh host/tests/qmp.sh host/tests/lvevents.sh
 TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
@@ -99,7 +116,12 @@ EXTRA_DIST += bench/relay-bench.sh
 # libFuzzer targets (--enable-fuzzing, CC=clang); make check runs each
 # briefly through scripts/check.sh.
 if ENABLE_FUZZING
-noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp
+noinst_PROGRAMS += host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
+	host/tests/fuzz-lvxml
+host_tests_fuzz_lvxml_SOURCES = host/tests/fuzz-lvxml.c
+host_tests_fuzz_lvxml_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_lvxml_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+host_tests_fuzz_lvxml_LDADD = host/libvirtserd-fuzz.a $(LIBXML2_LIBS)
 host_tests_fuzz_config_SOURCES = host/tests/fuzz-config.c
 host_tests_fuzz_config_CFLAGS = $(AM_CFLAGS) $(LIBXML2_CFLAGS) -fsanitize=fuzzer,address,undefined
 host_tests_fuzz_config_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined

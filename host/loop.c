@@ -6,6 +6,9 @@
 #include "virtserd.h"
 #include "port.h"
 #include "qmp.h"
+#ifdef VS_HAVE_LIBVIRT
+#include "lvevent.h"
+#endif
 
 #include <errno.h>
 #include <string.h>
@@ -46,6 +49,11 @@ static const struct vs_op_handler handlers[VS_OP__COUNT] = {
 	[VS_OP_QMP_TIMER] = { qmp_timer_fire, qmp_timer_fire },
 	[VS_OP_WATCH_READ] = { watch_read_ok, watch_read_err },
 	[VS_OP_WATCH_WRITE] = { watch_write_ok, watch_write_err },
+#ifdef VS_HAVE_LIBVIRT
+	/* lvevent.c: libvirt's handles and timeouts; each looks at res itself */
+	[VS_OP_LV_POLL] = { lvev_poll_done, lvev_poll_done },
+	[VS_OP_LV_TIMER] = { lvev_timer_done, lvev_timer_done },
+#endif
 };
 
 static void dispatch(const struct io_uring_cqe *cqe)

@@ -5,6 +5,7 @@
  * end in (signal.c: signals and shutdown; reload.c: reload).
  */
 #include "virtserd.h"
+#include "lvirt.h"
 #include "notify.h"
 #include "peerq.h"
 #include "qmp.h"
@@ -21,7 +22,7 @@
 
 static bool all_done(void)
 {
-	return vs_shutting_down() && !vs_ports;
+	return vs_shutting_down() && !vs_ports && vs_lv_settled();
 }
 
 static void usage(FILE *f)
@@ -66,6 +67,11 @@ int main(int argc, char **argv)
 	cfg = vs_config_load(vs_config_path, err, sizeof(err));
 	if (!cfg) {
 		fprintf(stderr, "virtserd: %s\n", err);
+		return 1;
+	}
+	if (!vs_lv_supported(cfg, err, sizeof(err))) {
+		fprintf(stderr, "virtserd: %s\n", err);
+		vs_config_free(cfg);
 		return 1;
 	}
 	if (test) {
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cfg->nvms; i++)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++)
 			vs_port_new(cfg->vms[i].name, &cfg->vms[i].ports[j]);
+	vs_lv_apply(cfg);
 	vs_qmp_apply(cfg);
 	vs_log(LOG_NOTICE, "started: %s", vs_config_path);
 	/*
@@ -128,6 +135,7 @@ int main(int argc, char **argv)
 	vs_config_free(cfg);
 	ret = vs_loop_run(all_done);
 	vs_ctl_close();
+	vs_lv_exit();
 	vs_qmp_exit();
 	vs_peerq_exit();
 	vs_loop_exit();

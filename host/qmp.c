@@ -76,6 +76,12 @@ struct vs_qmp {
 	int fd;
 	bool rd_busy, wr_busy, timer_busy;
 	bool stopping;			/* removed from the configuration or shutdown */
+	/*
+	 * A libvirt domain's (lvirt.c): no socket of ours, path is NULL;
+	 * the states are set by vs_guest_ext_*() and greeted means libvirt
+	 * is connected.
+	 */
+	bool ext;
 	bool greeted;			/* the greeting was read on this connection */
 	bool greet_warned;		/* the no-greeting warning was given for this path */
 	struct sockaddr_un addr;	/* kept alive for the CONNECT SQE */
@@ -356,7 +362,7 @@ bool vs_guest_holds(const struct vs_port *p)
 }
 
 bool vs_guest_state(const struct vs_port *p, enum vs_guest *g, uint64_t *changed_ms,
-		    bool *qmp_up)
+		    bool *qmp_up, bool *via_libvirt)
 {
 	const char *slash = strchr(p->id, '/');
 	const struct vs_qmp *q = slash ? client_of(p->id, (size_t)(slash - p->id)) : NULL;
@@ -367,6 +373,7 @@ bool vs_guest_state(const struct vs_port *p, enum vs_guest *g, uint64_t *changed
 	*g = d->state;
 	*changed_ms = d->changed_ms;
 	*qmp_up = q->greeted;
+	*via_libvirt = q->ext;
 	return true;
 }
 
@@ -783,6 +790,7 @@ void vs_qmp_apply(const struct vs_config *cfg)
 		bool keep = false;
 
 		n = q->next;
+		keep = q->ext;		/* lvirt.c keeps or drops those */
 		for (size_t i = 0; i < cfg->nvms && !keep; i++)
 			keep = cfg->vms[i].qmp_path && !strcmp(cfg->vms[i].name, q->vm) &&
 			       !strcmp(cfg->vms[i].qmp_path, q->path);
@@ -817,6 +825,61 @@ void vs_qmp_apply(const struct vs_config *cfg)
 		clients = q;
 		q_connect(q);
 	}
+}
+
+/* ---- libvirt domains (lvirt.c) ---------------------------------------- */
+
+void vs_guest_ext_set(const char *vm, const struct vs_port_cfg *ports, size_t n)
+{
+	struct vs_qmp *q = client_of(vm, strlen(vm));
+	struct vs_vm_cfg v = { .ports = (struct vs_port_cfg *)ports, .nports = n };
+
+	if (q && !q->ext)
+		return;		/* cannot happen: a vm's name is unique */
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q || vs_qmp_split_init(&q->split))
+			abort();
+		q->vm = strdup(vm);
+		if (!q->vm)
+			abort();
+		q->ext = true;
+		q->fd = -1;
+		q->slot = vs_slot_alloc(q, &q->gen);
+		q->next = clients;
+		clients = q;
+	}
+	q_set_devs(q, &v);
+}
+
+void vs_guest_ext_drop(const char *vm)
+{
+	struct vs_qmp *q = client_of(vm, strlen(vm));
+
+	if (q && q->ext)
+		q_stop(q);
+}
+
+void vs_guest_ext_link(const char *vm, bool up)
+{
+	struct vs_qmp *q = client_of(vm, strlen(vm));
+
+	if (!q || !q->ext)
+		return;
+	q->greeted = up;
+	if (!up)
+		q_forget(q);
+}
+
+void vs_guest_ext_state(const char *vm, const char *dev, enum vs_guest g)
+{
+	struct vs_qmp *q = client_of(vm, strlen(vm));
+
+	if (!q || !q->ext)
+		return;
+	for (size_t i = 0; i < q->ndevs; i++)
+		if (!strcmp(q->devs[i].dev, dev))
+			set_state(q, &q->devs[i], g);
 }
 
 void vs_qmp_shutdown(void)

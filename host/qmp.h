@@ -37,10 +37,22 @@ void vs_qmp_exit(void);
  */
 bool vs_guest_holds(const struct vs_port *p);
 
-/* @p's state, when it last changed (wall clock ms, 0: never) and whether
- * QMP is connected; false if its VM has no <qmp> or the port no state. */
+/* @p's state, when it last changed (wall clock ms, 0: never), whether its
+ * source is connected and whether that is libvirt (else QMP); false if its
+ * VM has no <qmp> and no libvirt=, or the port no state. */
 bool vs_guest_state(const struct vs_port *p, enum vs_guest *g, uint64_t *changed_ms,
-		    bool *qmp_up);
+		    bool *qmp_up, bool *via_libvirt);
+
+/*
+ * A libvirt domain's guest states (lvirt.c): libvirt, not a monitor socket
+ * of ours, tells them.  _set gives the domain's ports (states of ports that
+ * stay are kept), _link whether libvirt is connected (down: every state
+ * unknown), _state one device's state by its QEMU id, _drop forgets the vm.
+ */
+void vs_guest_ext_set(const char *vm, const struct vs_port_cfg *ports, size_t n);
+void vs_guest_ext_link(const char *vm, bool up);
+void vs_guest_ext_state(const char *vm, const char *dev, enum vs_guest g);
+void vs_guest_ext_drop(const char *vm);
 
 /* A control connection that asked for "watch": @fd is ours from now on. */
 int vs_guest_watch(int fd);

@@ -6,6 +6,7 @@
  * notify.c, log.c.
  */
 #include "virtserd.h"
+#include "lvirt.h"
 #include "notify.h"
 #include "qmp.h"
 
@@ -28,12 +29,20 @@ const char *vs_reload(void)
 		vs_notify("READY=1\nSTATUS=reload refused; the running configuration stays");
 		return err;
 	}
+	if (!vs_lv_supported(cfg, err, sizeof(err))) {
+		vs_log(LOG_ERR, "reload: %s (keeping the running configuration)", err);
+		vs_notify("READY=1\nSTATUS=reload refused; the running configuration stays");
+		vs_config_free(cfg);
+		return err;
+	}
+	/* Before the plain ports: a vm that stops being a domain frees its names. */
+	vs_lv_apply(cfg);
 	/* Ports whose configuration did not change are not touched at all. */
 	for (struct vs_port *p = vs_ports, *next; p; p = next) {
 		bool keep = false;
 
 		next = p->next;
-		if (p->stopping)
+		if (p->stopping || p->lv)
 			continue;
 		for (size_t i = 0; i < cfg->nvms && !keep; i++)
 			for (size_t j = 0; j < cfg->vms[i].nports && !keep; j++) {

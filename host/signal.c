@@ -6,6 +6,7 @@
  * ctl.c, port.c, notify.c, uring.c, log.c.
  */
 #include "virtserd.h"
+#include "lvirt.h"
 #include "notify.h"
 #include "qmp.h"
 
@@ -40,6 +41,7 @@ static void shutdown_all(void)
 	vs_log(LOG_NOTICE, "shutting down");
 	vs_notify("STOPPING=1");
 	vs_ctl_close();
+	vs_lv_shutdown();
 	vs_qmp_shutdown();
 	for (struct vs_port *p = vs_ports, *n; p; p = n) {
 		n = p->next;

@@ -39,6 +39,8 @@ enum vs_op {
 	VS_OP_QMP_TIMER,	/* reconnect delay */
 	VS_OP_WATCH_READ,	/* a "watch" control client: EOF ends it */
 	VS_OP_WATCH_WRITE,
+	VS_OP_LV_POLL,		/* lvevent.c: a libvirt handle's poll (or its freeing NOP) */
+	VS_OP_LV_TIMER,		/* lvevent.c: a libvirt timeout */
 	VS_OP__COUNT
 };
 

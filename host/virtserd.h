@@ -145,6 +145,7 @@ struct vs_port {
 	bool started;			/* false while an old port of this id drains */
 	bool stopping;			/* reload/shutdown: draining */
 	bool dirty;			/* on vs_dirty_ports: the loop kicks it */
+	bool lv;			/* made by lvirt.c from a libvirt domain: not reload's */
 	struct vs_port *dirty_next;	/* owner: loop.c's dirty list */
 	uint64_t stop_deadline_ms;
 

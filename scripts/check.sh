@@ -172,13 +172,15 @@ if [ ! -f "$B/fuzz/config.status" ]; then
 	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
 fi
 make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
-	>>"$log" 2>&1
+	host/tests/fuzz-lvxml >>"$log" 2>&1
 count "fuzzers build" $?
-for f in kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp; do
+for f in kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
+	host/tests/fuzz-lvxml; do
 	corpus=$B/fuzz/corpus-${f##*/}
 	mkdir -p "$corpus"
 	case $f in
 	*/fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;;
+	*/fuzz-lvxml) cp host/tests/data/lvdom-*.xml "$corpus"/ ;;
 	*/fuzz_state) cp kernel/tests/corpus/fuzz_state/* "$corpus"/ ;;
 	*/fuzz-qmp)	# read size 7, then what QEMU says to virtserd
 		printf '\007{"QMP": {"capabilities": []}}\r\n{"return": "ch0", "id": 1000}\r\n%s\r\n%s\r\n' \

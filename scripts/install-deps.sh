@@ -16,7 +16,7 @@ pkgs="build-essential autoconf automake libtool pkg-config gawk
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12
 	socat telnet sparse clang valgrind dkms python3 flex bison bc
 	systemd man-db groff-base ser2net libelf-dev libssl-dev
-	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev"
 
 missing=
 for p in $pkgs; do

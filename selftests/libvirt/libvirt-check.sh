@@ -10,7 +10,12 @@
 # virtserd's endpoints: data both ways on each port (SHA-256), the udev link
 # in the guest, virsh destroy + virsh start with virtserd reconnecting and
 # what was sent while the domain was down delivered to the new guest, and
-# virsh shutdown leaving no socket behind.  Prints TAP and ends with
+# virsh shutdown leaving no socket behind.  Then the same with the domain
+# as the configuration (virtserd-domain.xml.in: no port listed, virtserd
+# reads the domain from libvirt): the ports made from the shut-off domain,
+# data both ways, the guest's open/close state from libvirt, libvirtd
+# restarted under virtserd, virsh destroy + start followed without a
+# reload, and virsh undefine releasing the ports.  Prints TAP and ends with
 # "N passed, M failed".  Logs are kept in BUILD/libvirt/.
 #
 # Environment: LV_TIMEOUT (seconds of silence an exchange with the guest
@@ -76,7 +81,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 
-pkgs="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+# libvirt-dev: virtserd is built with libvirt for the domain-as-config part.
+pkgs="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -100,9 +106,11 @@ rm -f "$logs"/*
 
 virsh() { timeout 120 virsh -q -c "$uri" "$@"; }
 ctl() { "$build/host/virtserctl" -s "$run/virtserd.control" "$@"; }
-# A field of a port's JSON status ("virtserctl status VM/PORT json").
+# A field of a port's JSON status ("virtserctl status VM/PORT json").  In
+# the domain-as-config part the ports have the domain's names (portid).
+declare -A portid=()
 field() {
-	ctl -j status "$name/$1" 2>/dev/null |
+	ctl -j status "$name/${portid[$1]:-$1}" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
 host() { LV_TIMEOUT=${LV_TIMEOUT:-300} python3 "$here/lvhost.py" "$@"; }
@@ -221,7 +229,7 @@ kconfig=/boot/config-$kver
 [ -f "$kconfig" ] || kconfig=$hdr/.config
 grep -q '^CONFIG_VIRTIO_CONSOLE=y' "$kconfig" && append="$append initcall_blacklist=virtio_console_init"
 fill() {
-	sed -e "s|@RUN@|$run|g; s|@NAME@|$name|g; s|@KERNEL@|$img|g" \
+	sed -e "s|@RUN@|$run|g; s|@NAME@|$name|g; s|@KERNEL@|$img|g; s|@URI@|$uri|g" \
 	    -e "s|@INITRD@|$run/initramfs.gz|g; s|@CMDLINE@|$append|g" "$1"
 }
 fill "$here/domain.xml.in" > "$run/domain.xml"
@@ -390,6 +398,82 @@ if waitfor 30 bash -c "! kill -0 $vs_pid"; then
 else
 	t_fail "virtserd did not exit on SIGTERM"
 fi
+
+# ---- the domain as the configuration ----------------------------------------
+# virtserd-domain.xml.in lists no port: virtserd asks libvirt for the
+# domain's XML, and follows it through libvirt's events, never a reload.
+portid=([data]=org.virtser.libvirt.data [console]=console1 [serial1]=serial1)
+fill "$here/virtserd-domain.xml.in" > "$run/virtserd-domain.xml"
+lv_ports() {	# lv_ports N: virtserd serves N ports of the domain
+	[ "$(ctl list 2>/dev/null | grep -c "^$name/")" = "$1" ]
+}
+guest_is() {	# guest_is PORT STATE: virtserd's guest state, from libvirt
+	[ "$(field "$1" guest)" = "$2" ] && [ "$(field "$1" guest_source)" = libvirt ]
+}
+lv_ports_any() { ctl list 2>/dev/null | grep -q "^$name/"; }
+released() {
+	! lv_ports_any && ! ls "$run/data.sock" "$run/console.sock" "$run/serial1.sock" 2>/dev/null
+}
+"$build/host/virtserd" -c "$run/virtserd-domain.xml" > "$run/virtserd-domain.log" 2>&1 &
+vs_pid=$!
+if waitfor 30 lv_ports 3 && waitfor 10 test -S "$run/data.sock"; then
+	t_ok "virtserd (virtserd-domain.xml.in) made the shut-off domain's 3 ports from libvirt"
+else
+	sed 's/^/# /' "$run/virtserd-domain.log"
+	ctl list 2>&1 | sed 's/^/# /'
+	t_fail "virtserd made no ports from the domain"
+fi
+ctl list | sed 's/^/# /'
+check "virsh start, followed by virtserd" quiet virsh start "$name"
+prev=$boot
+ports="console serial1" guest_up "$prev"
+open_data 3
+ports=data guest_up "$prev"
+check "virtserd shows the data channel open, told by libvirt" waitfor 30 guest_is data open
+check "virtserd: every port's VM side is up" waitfor 30 vm_state_is up $ports
+both_ways 3000 4
+
+# libvirtd restarts under virtserd (QEMU keeps running): virtserd
+# reconnects, and the events that follow come through the new connection.
+stop_pid "$libvirtd_pid"
+libvirtd_pid=
+nsenter --mount="/proc/$virtlogd_pid/ns/mnt" libvirtd >> "$run/libvirtd.out.log" 2>&1 &
+libvirtd_pid=$!
+check "libvirtd restarted ($libvirtd_pid); the domain still runs" waitfor 60 domstate running
+lv_reconnected() { [ "$(grep -c 'libvirt .*: connected' "$run/virtserd-domain.log")" -ge 2 ]; }
+check "virtserd reconnected to the new libvirtd" waitfor 60 lv_reconnected
+
+check "virsh destroy" quiet virsh destroy "$name"
+check "virtserd: every port's VM side left 'up'" waitfor 30 vm_state_not up $ports
+check "virtserd shows the data channel's guest state unknown while the domain is down" \
+	waitfor 30 guest_is data unknown
+check "the ports stay while the domain is defined (3)" lv_ports 3
+check "virsh start after destroy" quiet virsh start "$name"
+prev=$boot
+ports="console serial1" guest_up "$prev"
+open_data 4
+ports=data guest_up "$prev"
+check "virtserd reconnected each port to the new QEMU (vm_connects 2, state up)" \
+	waitfor 30 reconnected
+check "virtserd shows the data channel open again" waitfor 30 guest_is data open
+both_ways 4000 8
+check "virtserd followed libvirt's events: no reload" \
+	bash -c "! grep -q 'reload' '$run/virtserd-domain.log'"
+
+check "virsh destroy" quiet virsh destroy "$name"
+check "virsh undefine" quiet virsh undefine "$name"
+check "undefine released the domain's ports and their endpoints" waitfor 30 released
+kill -TERM "$vs_pid"
+if waitfor 30 bash -c "! kill -0 $vs_pid"; then
+	wait "$vs_pid"
+	st=$?
+	vs_pid=
+	check "virtserd (domain as configuration) exited cleanly on SIGTERM" test $st = 0
+else
+	t_fail "virtserd (domain as configuration) did not exit on SIGTERM"
+fi
+grep -E 'error|warning' "$run/virtserd-domain.log" | sed 's/^/# /'
+
 stop_pid "$libvirtd_pid"
 libvirtd_pid=
 stop_pid "$virtlogd_pid"
