@@ -36,7 +36,7 @@ struct ctl_listener {
 	uint32_t slot, gen;
 	int fd;
 	bool busy;		/* ACCEPT in flight */
-	bool closing;
+	bool closing;		/* vs_ctl_close() ran: freed by the ACCEPT's completion */
 	char *path;		/* unlinked on exit if it is still lis->ino */
 	ino_t ino;
 	gid_t gid;		/* (gid_t)-1: no group access */
@@ -54,6 +54,7 @@ struct ctl_conn {
 	char *out;
 	size_t outlen, outoff;
 	bool rd_busy, wr_busy;
+	bool closing;		/* shutting down: freed by its op's completion */
 	/*
 	 * After an ERR for an over-long line: read and drop the rest until
 	 * EOF (at most CTL_DISCARD_MAX), so that closing with unread input
@@ -439,6 +440,10 @@ void ctl_read_ok(void *obj, int res)
 	char *nl;
 
 	c->rd_busy = false;
+	if (c->closing) {
+		conn_free(c, true);
+		return;
+	}
 	if (c->discard) {
 		c->discarded += (size_t)res;
 		if (res == 0 || c->discarded >= CTL_DISCARD_MAX) {
@@ -490,6 +495,10 @@ void ctl_write_ok(void *obj, int res)
 	struct io_uring_sqe *sqe;
 
 	c->wr_busy = false;
+	if (c->closing) {
+		conn_free(c, true);
+		return;
+	}
 	c->outoff += (size_t)res;
 	if (c->outoff < c->outlen && res > 0) {
 		/* Short write on a big listing: send the rest. */
@@ -552,6 +561,16 @@ static bool peer_allowed(int fd, const struct ucred *uc)
 	return peer_in_group(fd, uc, lis->gid);
 }
 
+static void lis_free(void)
+{
+	close(lis->fd);
+	if (lis->slot)
+		vs_slot_free(lis->slot);
+	free(lis->path);
+	free(lis);
+	lis = NULL;
+}
+
 static void ctl_accept_arm(void)
 {
 	struct io_uring_sqe *sqe;
@@ -572,6 +591,7 @@ void ctl_accept_ok(void *obj, int fd)
 	lis->busy = false;
 	if (lis->closing) {
 		close(fd);
+		lis_free();
 		return;
 	}
 	ctl_accept_arm();
@@ -601,8 +621,10 @@ void ctl_accept_ok(void *obj, int fd)
 void ctl_accept_err(void *obj, int res)
 {
 	lis->busy = false;
-	if (lis->closing)
+	if (lis->closing) {
+		lis_free();
 		return;
+	}
 	if (res != -ECANCELED)
 		vs_log(LOG_WARNING, "control: accept: %s", strerror(-res));
 	ctl_accept_arm();
@@ -718,17 +740,35 @@ int vs_ctl_open(const struct vs_config *cfg)
 	return 0;
 }
 
+/*
+ * Stop serving the control socket.  An operation still in flight owns
+ * its object's memory (the READ writes into c->in): cancel it and let
+ * its completion free the object, so shutdown waits for vs_ctl_settled().
+ * The path goes at once: nobody can connect from here on.
+ */
 void vs_ctl_close(void)
 {
-	while (conns)
-		conn_free(conns, true);
-	if (!lis)
+	for (struct ctl_conn *c = conns, *n; c; c = n) {
+		n = c->next;
+		if (!c->rd_busy && !c->wr_busy) {
+			conn_free(c, true);
+		} else if (!c->closing) {
+			c->closing = true;
+			vs_cancel_fd(c->fd);
+		}
+	}
+	if (!lis || lis->closing)
 		return;
-	close(lis->fd);
 	unlink_own(lis->path, lis->ino);	/* never a file put there since */
-	if (lis->slot)
-		vs_slot_free(lis->slot);
-	free(lis->path);
-	free(lis);
-	lis = NULL;
+	if (!lis->busy) {
+		lis_free();
+		return;
+	}
+	lis->closing = true;
+	vs_cancel_fd(lis->fd);
+}
+
+bool vs_ctl_settled(void)
+{
+	return !lis && !conns;
 }

@@ -22,7 +22,7 @@
 
 static bool all_done(void)
 {
-	return vs_shutting_down() && !vs_ports && vs_lv_settled();
+	return vs_shutting_down() && !vs_ports && vs_lv_settled() && vs_ctl_settled();
 }
 
 static void usage(FILE *f)

@@ -259,6 +259,7 @@ uint64_t vs_now_ms(void);
 int vs_ctl_lock(const char *control_path, char *err, size_t errlen);
 int vs_ctl_open(const struct vs_config *cfg);
 void vs_ctl_close(void);
+bool vs_ctl_settled(void);
 void ctl_accept_ok(void *obj, int fd);
 void ctl_accept_err(void *obj, int res);
 void ctl_read_ok(void *obj, int res);

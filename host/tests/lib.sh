@@ -71,6 +71,10 @@ stop_daemon() {
 	wait "$DPID" 2>/dev/null
 	local rc=$?
 	DPID=""
+	# The daemon names its own invariant violations "(a bug)".
+	if grep '(a bug)' "$T/d.err" | sed 's/^/# daemon: /' | grep .; then
+		return 1
+	fi
 	return $rc
 }
 # field PORT NAME: a number from "virtserctl -j status".
