@@ -74,76 +74,6 @@ static bool is_virtser(void)
 	return stat("/sys/module/virtser", &sb) == 0;
 }
 
-/* One page that faults until resolve() fills it. */
-struct upage {
-	int uffd;
-	char *page;
-	size_t size;
-};
-
-/* 0, or -errno (the kernel has no userfaultfd, or refuses it). */
-static int upage_init(struct upage *u)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { 0 };
-
-	u->size = (size_t)sysconf(_SC_PAGESIZE);
-	u->page = MAP_FAILED;
-	u->uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (u->uffd < 0)
-		return -errno;
-	if (ioctl(u->uffd, UFFDIO_API, &api))
-		return -errno;
-	u->page = mmap(NULL, u->size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (u->page == MAP_FAILED)
-		return -errno;
-	reg.range.start = (uintptr_t)u->page;
-	reg.range.len = u->size;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(u->uffd, UFFDIO_REGISTER, &reg))
-		return -errno;
-	return 0;
-}
-
-/* 0 once a thread is stuck in a fault on the page, -1 if none within ms. */
-static int upage_wait_fault(struct upage *u, int ms)
-{
-	struct uffd_msg msg;
-
-	if (!(vt_poll(u->uffd, POLLIN, ms) & POLLIN))
-		return -1;
-	if (read(u->uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
-		return -1;
-	if (msg.event != UFFD_EVENT_PAGEFAULT ||
-	    msg.arg.pagefault.address < (uintptr_t)u->page ||
-	    msg.arg.pagefault.address >= (uintptr_t)u->page + u->size)
-		return -1;
-	return 0;
-}
-
-/* Fill the page with a copy of src (one page) and wake the faulting thread. */
-static int upage_resolve(struct upage *u, const void *src)
-{
-	struct uffdio_copy copy = {
-		.dst = (uintptr_t)u->page,
-		.src = (uintptr_t)src,
-		.len = u->size,
-	};
-
-	if (ioctl(u->uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-static void upage_fini(struct upage *u)
-{
-	if (u->page != MAP_FAILED)
-		munmap(u->page, u->size);
-	if (u->uffd >= 0)
-		close(u->uffd);
-}
-
 /* The fd of a port that is open with its host end connected, or -1. */
 static int open_connected(struct plugged *p)
 {
@@ -160,7 +90,7 @@ static int open_connected(struct plugged *p)
 }
 
 FIXTURE(uf) {
-	struct upage u;
+	struct vt_upage u;
 	struct plugged p[3];	/* stuck, another one removed, the one added */
 	bool plugged[3];
 	struct vt_call call;
@@ -176,7 +106,7 @@ FIXTURE_SETUP(uf)
 	self->started = false;
 	self->u.uffd = -1;
 	self->u.page = MAP_FAILED;
-	err = upage_init(&self->u);
+	err = vt_upage_init(&self->u);
 	if (err)
 		SKIP(return, "userfaultfd: %s", strerror(-err));
 	self->src = calloc(1, self->u.size);
@@ -189,14 +119,14 @@ FIXTURE_TEARDOWN(uf)
 
 	/* Never leave the call stuck: resolve the fault, then join it. */
 	if (self->started) {
-		upage_resolve(&self->u, self->src);
+		vt_upage_resolve(&self->u, self->src);
 		if (vt_call_join(&self->call, STATE_MS))
 			_exit(1);	/* exiting closes the userfaultfd */
 	}
 	for (i = 0; i < 3; i++)
 		if (self->plugged[i])
 			unplug(&self->p[i]);
-	upage_fini(&self->u);
+	vt_upage_fini(&self->u);
 	free(self->src);
 }
 
@@ -266,12 +196,12 @@ TEST_F_TIMEOUT(uf, ufault_reader_does_not_hold_up_unplug, 180)
 
 	vt_call_start(&self->call, fd, false, self->u.page, MSG_LEN / 2);
 	self->started = true;
-	ASSERT_EQ(0, upage_wait_fault(&self->u, STATE_MS)) {
+	ASSERT_EQ(0, vt_upage_wait_fault(&self->u, STATE_MS)) {
 		TH_LOG("the read did not fault on its buffer");
 	}
 	control_goes_on(_metadata, self, "reader");
 
-	ASSERT_EQ(0, upage_resolve(&self->u, self->src));
+	ASSERT_EQ(0, vt_upage_resolve(&self->u, self->src));
 	ASSERT_EQ(0, vt_call_join(&self->call, STATE_MS)) {
 		TH_LOG("the read did not return once its fault was resolved");
 	}
@@ -309,12 +239,12 @@ TEST_F_TIMEOUT(uf, ufault_writer_does_not_hold_up_unplug, 180)
 
 	vt_call_start(&self->call, fd, true, self->u.page, MSG_LEN);
 	self->started = true;
-	ASSERT_EQ(0, upage_wait_fault(&self->u, STATE_MS)) {
+	ASSERT_EQ(0, vt_upage_wait_fault(&self->u, STATE_MS)) {
 		TH_LOG("the write did not fault on its buffer");
 	}
 	control_goes_on(_metadata, self, "writer");
 
-	ASSERT_EQ(0, upage_resolve(&self->u, self->src));
+	ASSERT_EQ(0, vt_upage_resolve(&self->u, self->src));
 	ASSERT_EQ(0, vt_call_join(&self->call, STATE_MS)) {
 		TH_LOG("the write did not return once its fault was resolved");
 	}
