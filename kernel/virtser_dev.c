@@ -379,9 +379,7 @@ static int vs_freeze(struct virtio_device *vdev)
 		if (!port)
 			continue;
 		WRITE_ONCE(port->host_connected, false);
-		mutex_lock(&port->read_mutex);
 		vs_rx_detach(port);
-		mutex_unlock(&port->read_mutex);
 		vs_tx_detach(port);
 		vs_port_put(port);
 	}

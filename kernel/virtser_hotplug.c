@@ -301,9 +301,11 @@ fail:
  * Order matters: first make open files see the port as gone and wake
  * every sleeper (so blocked reads and writes return -ENODEV), then stop
  * the console, then let go of the virtqueues, which waits for every path
- * still using them, and only then take the port out of the table: from
- * then on the device's callbacks drain the queues under ports_lock, so
- * the two owners never overlap.  The user-visible devices go last.
+ * still using them (but not for a reader's copy to user memory, which
+ * may wait for a page for ever: vs_rx_detach()), and only then take the
+ * port out of the table: from then on the device's callbacks drain the
+ * queues under ports_lock, so the two owners never overlap.  The
+ * user-visible devices go last.
  *
  * Context: process, ports_mutex held.
  */
@@ -331,9 +333,7 @@ void vs_port_unplug(struct vs_port *port)
 	if (port->is_console)
 		vs_cons_remove(port);
 
-	mutex_lock(&port->read_mutex);
 	vs_rx_detach(port);
-	mutex_unlock(&port->read_mutex);
 	vs_tx_detach(port);
 
 	/*

@@ -13,9 +13,12 @@
  *                      took it out, as noted at each handoff
  *
  * Lock order (outer first):
- *   vs_dev.ports_mutex -> vs_port.read_mutex ->
+ *   vs_dev.ports_mutex or vs_port.read_mutex (never both) ->
  *   vs_dev.ports_lock -> vs_port.inbuf_lock / vs_port.outvq_lock ->
  *   vs_dev.c_ivq_lock / vs_dev.c_ovq_lock
+ * read_mutex is held across copies to user memory, which may wait for a
+ * page as long as the memory takes, so nothing that holds ports_mutex
+ * (control work, unplug, freeze, removal) may wait for it.
  * No spinlock is held across a sleep, and no spinlock is held while
  * waiting for the device: control sends and writes sleep on waitqueues
  * with a timeout or a signal instead of spinning on the ring.
@@ -148,12 +151,16 @@ struct vs_zc {
  *	removed); used, notify included, only under @inbuf_lock
  * @rxq: filled buffers taken from @in_vq, oldest first; a buffer on this
  *	list belongs to the port.  Buffers are appended under @inbuf_lock
- *	only; they are removed under @inbuf_lock by the port's only reader:
- *	a holder of @read_mutex for generic ports (so it can copy to user
- *	space from the head buffer without holding the spinlock), hvc's
- *	get_chars for console ports (hvc serialises it; console ports cannot
- *	be opened, so there is no other reader), or detach
- * @rx_bytes: sum of unread bytes on @rxq
+ *	only; they are removed under @inbuf_lock by the port's only reader
+ *	or by detach.  The reader is a holder of @read_mutex for generic
+ *	ports: it takes the head buffer off the list to copy from it to
+ *	user space without the spinlock, owns it meanwhile, and puts back
+ *	what it did not read at the head (or frees it once @unplugged);
+ *	for console ports it is hvc's get_chars (hvc serialises it; console
+ *	ports cannot be opened, so there is no other reader), which copies
+ *	under the spinlock and leaves the buffer on the list
+ * @rx_bytes: sum of unread bytes on @rxq and in the buffer a reader has
+ *	taken off it
  * @guest_connected: a file is open (always true for consoles); written
  *	under @inbuf_lock, read locklessly in wait conditions
  * @bytes_received: bytes the device reported, before clamping
@@ -173,7 +180,9 @@ struct vs_zc {
  *	under @outvq_lock, not @inbuf_lock, because put_chars may run from
  *	a printk issued while @inbuf_lock is held.
  *
- * @read_mutex: serialises readers (see @rxq).
+ * @read_mutex: serialises readers (see @rxq), so that reads stay in
+ *	order; held across the copy to user memory, so only readers, open
+ *	and release take it, never a path holding ports_mutex.
  *
  * Written from control work without a lock, read locklessly
  * (READ_ONCE/WRITE_ONCE) by wait conditions and poll:

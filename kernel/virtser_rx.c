@@ -184,6 +184,25 @@ int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 	return err;
 }
 
+/*
+ * inbuf_lock held.  The reader gives back @buf, which it took off @rxq to
+ * copy from and did not finish: to the head of @rxq, where the next read
+ * goes on from its offset, or, once the port is unplugged (the detach ran
+ * while the reader copied), to nobody: its unread bytes are discarded.
+ */
+static void vs_rx_give_back_locked(struct vs_port *port, struct vs_buf *buf)
+{
+	size_t left = buf->len - buf->offset;
+
+	if (READ_ONCE(port->unplugged)) {
+		port->bytes_discarded += left;
+		port->rx_bytes -= left;
+		vs_buf_free(buf);
+		return;
+	}
+	list_add(&buf->list, &port->rxq);	/* the port owns it again */
+}
+
 /**
  * vs_rx_take() - copy unread data out and give consumed buffers back
  * @port: the port; the caller is its only reader: it holds read_mutex
@@ -194,11 +213,17 @@ int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
  *	interrupts were off and moved them to @rxq; the caller notifies
  *	(hvc's get_chars does not: hvc reads until it gets 0)
  *
- * Only the reader removes buffers from @rxq, so the head buffer stays put
- * while it is copied from without the spinlock, which a copy to user
- * memory needs.  A console's copy is to hvc's kernel buffer and is done
- * under inbuf_lock.  Consumed buffers go back to the device in one batch
- * with one kick.
+ * A copy to user memory may fault and wait as long as the memory takes
+ * (FUSE, NFS, userfaultfd), so it is done with no lock that anyone else
+ * waits for: the reader takes the head buffer off @rxq under inbuf_lock,
+ * owns it during the copy, and then either hands it to the consumed batch
+ * or gives back what is left (vs_rx_give_back_locked()).  Detach (unplug,
+ * freeze) therefore never waits for a reader; other readers still wait on
+ * read_mutex, so reads stay in order.  While the reader holds the buffer
+ * its unread bytes stay in rx_bytes, and the offset moves only under
+ * inbuf_lock.  A console's copy is to hvc's kernel buffer and is done
+ * under inbuf_lock, with the buffer left on @rxq.  Consumed buffers go
+ * back to the device in one batch with one kick.
  *
  * Context: process for generic ports (may fault); any for consoles.
  * Return: bytes copied, -EFAULT when the first copy faulted, 0 when the
@@ -226,6 +251,7 @@ ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived)
 		if (atomic) {
 			got = copy_to_iter(buf->data + buf->offset, n, to);
 		} else {
+			list_del_init(&buf->list);	/* the reader's now */
 			spin_unlock_irqrestore(&port->inbuf_lock, flags);
 			got = copy_to_iter(buf->data + buf->offset, n, to);
 			spin_lock_irqsave(&port->inbuf_lock, flags);
@@ -234,6 +260,8 @@ ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived)
 		port->rx_bytes -= got;
 		if (buf->offset == buf->len)
 			list_move_tail(&buf->list, &consumed);	/* ours now */
+		else if (!atomic)
+			vs_rx_give_back_locked(port, buf);
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
 		done += got;
 		if (got < n) {
@@ -288,13 +316,17 @@ void vs_rx_attach(struct vs_port *port, struct virtqueue *vq)
 
 /**
  * vs_rx_detach() - the port lets go of its receive queue
- * @port: the port; the caller is its only reader (read_mutex held, or the
- *	console already removed from hvc)
+ * @port: the port; the caller holds ports_mutex (unplug, freeze) or has
+ *	removed the console from hvc.  A reader may be inside vs_rx_take()
+ *	with a buffer it took off @rxq: detach does not wait for it (its copy
+ *	may wait for a page for ever); that buffer stays the reader's, and
+ *	its bytes in rx_bytes, until the reader hands it on.
  *
  * Taking inbuf_lock waits for every path still using the queue, and none
  * uses it afterwards.  Buffers still posted stay with the queue: the next
  * owner (vs_dev's orphan drain, a port added at the same id, or the reset
- * at freeze or removal) gets them.  Unread data is dropped and counted.
+ * at freeze or removal) gets them.  Unread data on @rxq is dropped and
+ * counted.
  *
  * Context: any.
  */
@@ -302,13 +334,16 @@ void vs_rx_detach(struct vs_port *port)
 {
 	struct vs_buf *buf, *tmp;
 	unsigned long flags;
+	size_t dropped = 0;
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&port->inbuf_lock, flags);
 	port->in_vq = NULL;
-	port->bytes_discarded += port->rx_bytes;
-	port->rx_bytes = 0;
 	list_splice_init(&port->rxq, &done);
+	list_for_each_entry(buf, &done, list)
+		dropped += buf->len - buf->offset;
+	port->bytes_discarded += dropped;
+	port->rx_bytes -= dropped;
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 	list_for_each_entry_safe(buf, tmp, &done, list)
 		vs_buf_free(buf);

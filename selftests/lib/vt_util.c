@@ -6,9 +6,13 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "sha256.h"
 #include "vt_guest.h"
@@ -258,4 +262,67 @@ int vt_port_works(const struct vt_port *p, int ms)
 	close(fd);
 	vt_host(NULL, 0, "reset %u", p->id);
 	return ok;
+}
+
+int vt_upage_init(struct vt_upage *u)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+
+	u->size = (size_t)sysconf(_SC_PAGESIZE);
+	u->page = MAP_FAILED;
+	u->uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (u->uffd < 0)
+		return -errno;
+	if (ioctl(u->uffd, UFFDIO_API, &api))
+		return -errno;
+	u->page = mmap(NULL, u->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u->page == MAP_FAILED)
+		return -errno;
+	reg.range.start = (uintptr_t)u->page;
+	reg.range.len = u->size;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(u->uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	return 0;
+}
+
+int vt_upage_wait_fault(struct vt_upage *u, int ms)
+{
+	struct uffd_msg msg;
+
+	if (!(vt_poll(u->uffd, POLLIN, ms) & POLLIN))
+		return -1;
+	if (read(u->uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		return -1;
+	if (msg.event != UFFD_EVENT_PAGEFAULT ||
+	    msg.arg.pagefault.address < (uintptr_t)u->page ||
+	    msg.arg.pagefault.address >= (uintptr_t)u->page + u->size)
+		return -1;
+	return 0;
+}
+
+int vt_upage_resolve(struct vt_upage *u, const void *src)
+{
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)u->page,
+		.src = (uintptr_t)src,
+		.len = u->size,
+	};
+
+	/* EEXIST: already resolved (a teardown after the test did). */
+	if (ioctl(u->uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+void vt_upage_fini(struct vt_upage *u)
+{
+	if (u->page != MAP_FAILED)
+		munmap(u->page, u->size);
+	if (u->uffd >= 0)
+		close(u->uffd);
+	u->page = MAP_FAILED;
+	u->uffd = -1;
 }

@@ -83,6 +83,26 @@ void vt_call_start(struct vt_call *c, int fd, bool is_write, void *buf, size_t l
 int vt_call_join(struct vt_call *c, int ms);
 
 /*
+ * One anonymous page registered with userfaultfd (missing mode) whose
+ * faults wait until the test resolves them, as a page of FUSE or NFS
+ * may: a read() or write() given it as its buffer stays in the kernel's
+ * copy until vt_upage_resolve().  Closing the userfaultfd (vt_upage_fini(),
+ * or the program's exit) wakes such a call too; its copy then fails.
+ */
+struct vt_upage {
+	int uffd;
+	char *page;
+	size_t size;
+};
+/* 0, or -errno (no userfaultfd in the kernel, or refused); fini either way. */
+int vt_upage_init(struct vt_upage *u);
+/* 0 once a thread is stuck in a fault on the page, -1 if none within ms. */
+int vt_upage_wait_fault(struct vt_upage *u, int ms);
+/* Fill the page with a copy of src (one page) and wake the faulting thread. */
+int vt_upage_resolve(struct vt_upage *u, const void *src);
+void vt_upage_fini(struct vt_upage *u);
+
+/*
  * Fill the port's transmit path (host not reading) with non-blocking writes
  * until EAGAIN; returns the bytes written and adds them to sha.
  */
