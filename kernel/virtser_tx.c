@@ -19,7 +19,23 @@
  */
 #include "virtser_internal.h"
 
-/* outvq_lock held. */
+/*
+ * outvq_lock held.
+ *
+ * Why tx_inflight is clamped: a buffer back from the queue need not be
+ * one this port counted.  vs_tx_detach() leaves what is still in flight
+ * on the queue, and a port plugged again at the same id (vs_port_add())
+ * takes the queue over with tx_inflight at 0, so the previous port's
+ * buffers come back to an owner that never added their length.  Without
+ * the clamp the size_t would wrap to near SIZE_MAX, and vs_tx_room_locked()
+ * would then see the in-flight limit reached for good: every write would
+ * block forever.  With it the count may, until the previous port's
+ * buffers are all back, be short by at most what that port left in flight
+ * (itself at most VS_TX_INFLIGHT_MAX); that only lets the new port queue
+ * that much more for a while, and the ring still bounds what is in
+ * flight.  A restore (vs_tx_attach()) starts from a reset ring, so there
+ * the count is exact.
+ */
 static void vs_tx_reclaim_locked(struct vs_port *port)
 {
 	struct vs_buf *buf;
