@@ -154,8 +154,10 @@ static int vs_queue_tx(struct vs_port *port, struct vs_buf *buf)
  * QEMU returns every transmit buffer as used, with length 0, also when
  * it discarded the data at host close or unplug.  Buffers dropped
  * unconsumed by a reset (suspend) are queued again.  -ENOSPC when not even
- * the first buffer fitted, -EFAULT when its pages could not be taken,
- * -ENOMEM when memory or a DMA mapping failed: the caller copies instead.
+ * the first buffer fitted (ring, in-flight limit or bounce pool full),
+ * -EFAULT when its pages could not be taken, -ENOMEM when memory or a DMA
+ * mapping failed with nothing in flight: the caller copies instead.  A
+ * later buffer that does not fit ends the write short.
  */
 static ssize_t vs_write_zc(struct vs_port *port, struct iov_iter *from)
 {
@@ -236,8 +238,10 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	    iov_iter_single_seg_count(from) >= VS_ZC_MIN) {
 		ret = vs_write_zc(port, from);
 		/*
-		 * Nothing lent: copy instead.  -ENOMEM also covers a failed
-		 * DMA mapping (virtqueue_add_outbuf() under swiotlb).
+		 * Nothing lent: copy instead.  Under swiotlb a full bounce
+		 * pool is -ENOSPC while buffers are in flight (the copy
+		 * then waits for room as for a full ring) and -ENOMEM when
+		 * none are (it tries smaller buffers).
 		 */
 		if (ret != -ENOSPC && ret != -EFAULT && ret != -ENOMEM)
 			return ret;
@@ -273,6 +277,15 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			 */
 			if (ret == -ENOSPC && !total && !nonblock) {
 				max_pages = max(max_pages / 2, 1U);
+				continue;
+			}
+			/*
+			 * Not mappable, with nothing in flight to wait for
+			 * (vs_tx_queue()): a smaller buffer needs less of
+			 * the bounce pool.
+			 */
+			if (ret == -ENOMEM && !total && max_pages > 1) {
+				max_pages /= 2;
 				continue;
 			}
 			if (ret == -ENOSPC && nonblock && !total)

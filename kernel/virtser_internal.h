@@ -179,6 +179,10 @@ struct vs_zc {
  *	chunks back to hvc; cleared when the host returns a buffer.  Kept
  *	under @outvq_lock, not @inbuf_lock, because put_chars may run from
  *	a printk issued while @inbuf_lock is held.
+ * @tx_nomap: a buffer could not be DMA-mapped (a full swiotlb bounce
+ *	pool) while buffers were in flight on the queue: no room until
+ *	the device returns one, which gives its bounce space back
+ * @tx_map_failed: buffers that could not be DMA-mapped (sysfs)
  *
  * @read_mutex: serialises readers (see @rxq), so that reads stay in
  *	order; held across the copy to user memory, so only readers, open
@@ -232,6 +236,8 @@ struct vs_port {
 	size_t tx_inflight;
 	unsigned long bytes_sent;
 	bool cons_stalled;
+	bool tx_nomap;
+	unsigned long tx_map_failed;
 
 	struct mutex read_mutex;	/* serialises readers */
 
@@ -357,6 +363,7 @@ struct vs_dev {
  * @bytes_received: bytes the device reported, before clamping
  * @bytes_discarded: bytes dropped without being read
  * @tx_inflight: bytes handed to the device and not yet returned
+ * @tx_map_failed: transmit buffers that could not be DMA-mapped
  * @rx_bytes: bytes received and not yet read
  */
 struct vs_port_stats {
@@ -366,6 +373,7 @@ struct vs_port_stats {
 	unsigned long bytes_received;
 	unsigned long bytes_discarded;
 	size_t tx_inflight;
+	unsigned long tx_map_failed;
 	size_t rx_bytes;
 };
 

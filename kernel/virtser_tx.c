@@ -19,7 +19,23 @@
  */
 #include "virtser_internal.h"
 
-/* outvq_lock held. */
+/*
+ * outvq_lock held.
+ *
+ * Why tx_inflight is clamped: a buffer back from the queue need not be
+ * one this port counted.  vs_tx_detach() leaves what is still in flight
+ * on the queue, and a port plugged again at the same id (vs_port_add())
+ * takes the queue over with tx_inflight at 0, so the previous port's
+ * buffers come back to an owner that never added their length.  Without
+ * the clamp the size_t would wrap to near SIZE_MAX, and vs_tx_room_locked()
+ * would then see the in-flight limit reached for good: every write would
+ * block forever.  With it the count may, until the previous port's
+ * buffers are all back, be short by at most what that port left in flight
+ * (itself at most VS_TX_INFLIGHT_MAX); that only lets the new port queue
+ * that much more for a while, and the ring still bounds what is in
+ * flight.  A restore (vs_tx_attach()) starts from a reset ring, so there
+ * the count is exact.
+ */
 static void vs_tx_reclaim_locked(struct vs_port *port)
 {
 	struct vs_buf *buf;
@@ -30,6 +46,7 @@ static void vs_tx_reclaim_locked(struct vs_port *port)
 		port->tx_inflight -= min(port->tx_inflight, buf->len);
 		port->outvq_full = false;
 		port->cons_stalled = false;
+		port->tx_nomap = false;	/* its bounce space is free again */
 		vs_buf_free_used(buf);
 	}
 }
@@ -65,15 +82,34 @@ static void vs_tx_arm_locked(struct vs_port *port)
 /* outvq_lock held: arm only when it is needed (see the file comment). */
 static void vs_tx_arm_if_needed(struct vs_port *port)
 {
-	if (port->tx_inflight > VS_TX_LAZY || port->cons_stalled)
+	if (port->tx_inflight > VS_TX_LAZY || port->cons_stalled ||
+	    port->tx_nomap)
 		vs_tx_arm_locked(port);
 }
 
 /* outvq_lock held. */
 static bool vs_tx_room_locked(struct vs_port *port)
 {
-	return port->out_vq && port->out_vq->num_free &&
+	return port->out_vq && port->out_vq->num_free && !port->tx_nomap &&
 	       port->tx_inflight < VS_TX_INFLIGHT_MAX;
+}
+
+/*
+ * outvq_lock held.  virtqueue_add_outbuf() failed with -ENOMEM: it maps
+ * buffers with the DMA API once the device has ACCESS_PLATFORM, and under
+ * swiotlb (SEV, TDX, swiotlb=force) the bounce pool can be full.  While
+ * buffers are in flight on the queue their return frees bounce space, so
+ * this is a full ring: no room until one is back (-ENOSPC, callers wait
+ * or back-pressure as for a full ring).  With nothing in flight, waiting
+ * for the device cannot help: -ENOMEM, the caller tries a smaller buffer.
+ */
+static int vs_tx_map_failed_locked(struct vs_port *port)
+{
+	port->tx_map_failed++;
+	if (port->out_vq->num_free == virtqueue_get_vring_size(port->out_vq))
+		return -ENOMEM;
+	port->tx_nomap = true;
+	return -ENOSPC;
 }
 
 /* outvq_lock held. */
@@ -91,14 +127,17 @@ static void vs_tx_kick_locked(struct vs_port *port)
  *	its last buffer); VS_TX_CONSOLE: hvc's put_chars, see below;
  *	VS_TX_LAST: with VS_TX_CONSOLE, the caller's last try
  *
- * What the device consumed is reclaimed first.  For a console, a full
- * ring on the last try, or while the console is already stalled, marks it
- * stalled and arms the interrupt (vs_tx_intr() clears it), and fails with
- * -EAGAIN: put_chars then returns 0 at once, and hvc keeps the chunk.
+ * What the device consumed is reclaimed first.  A buffer that cannot be
+ * DMA-mapped while others are in flight counts as a full ring (see
+ * vs_tx_map_failed_locked()).  For a console, a full ring on the last
+ * try, or while the console is already stalled, marks it stalled and arms
+ * the interrupt (vs_tx_intr() clears it), and fails with -EAGAIN:
+ * put_chars then returns 0 at once, and hvc keeps the chunk.
  *
  * Context: any.
- * Return: 0; -ENODEV (no queue, unplugged); -ENOSPC (ring or in-flight
- * limit full); -EAGAIN (console stalled); -EIO (broken ring).
+ * Return: 0; -ENODEV (no queue, unplugged); -ENOSPC (ring, in-flight
+ * limit or bounce pool full); -EAGAIN (console stalled); -ENOMEM (a
+ * mapping failed with nothing in flight); -EIO (broken ring).
  */
 int vs_tx_queue(struct vs_port *port, struct vs_buf *buf, unsigned int flags)
 {
@@ -119,6 +158,8 @@ int vs_tx_queue(struct vs_port *port, struct vs_buf *buf, unsigned int flags)
 			port->bytes_sent += buf->len;
 			if (flags & VS_TX_KICK)
 				vs_tx_kick_locked(port);
+		} else if (err == -ENOMEM) {
+			err = vs_tx_map_failed_locked(port);
 		}
 		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;
 	}
@@ -256,6 +297,7 @@ void vs_tx_attach(struct vs_port *port, struct virtqueue *vq)
 	spin_lock_irqsave(&port->outvq_lock, flags);
 	port->out_vq = vq;
 	port->tx_inflight = 0;
+	port->tx_nomap = false;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 }
 
@@ -295,5 +337,6 @@ void vs_tx_stats(struct vs_port *port, struct vs_port_stats *st)
 	st->outvq_full = port->outvq_full;
 	st->bytes_sent = port->bytes_sent;
 	st->tx_inflight = port->tx_inflight;
+	st->tx_map_failed = port->tx_map_failed;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
 }

@@ -20,8 +20,9 @@
 #      what Debian 13 ships), unpacked into BUILDDIR/qemu-bpo
 #   6. virtser.ko's own VM runs on each kernel: 100 load/unload and 1,000
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
-#      restore, coexistence with the in-tree driver, and a panic's output
-#      through emergency write (multiport and single-port devices)
+#      restore, coexistence with the in-tree driver, a panic's output
+#      through emergency write (multiport and single-port devices), and
+#      writes through a small forced swiotlb pool (make vmtest-bounce)
 #   6b. the debug kernel lane: the debug guest kernel built once per machine
 #      (scripts/debug-kernel.sh, cached in /var/cache/virtser), the module
 #      against it, the VM suite, the stress run and the hostile suite for
@@ -290,6 +291,10 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 		vm_run "virtser.ko stress, PM and memory runs: KERNEL=$k" stress-$k \
 			bash selftests/vm/run.sh --kernel $k --driver ours --build "$B" \
 			--tests virtser_stress --tag stress --append "vs.load=100 vs.plug=1000"
+
+		# Its tests skip on the in-tree driver, which has no zero-copy.
+		vm_run "writes through a small swiotlb bounce pool: KERNEL=$k" bounce-$k \
+			make -s vmtest-bounce KERNEL=$k DRIVER=ours B="$B"
 
 		step "coexistence with the in-tree driver: KERNEL=$k"
 		sh selftests/vm/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1

@@ -1,9 +1,18 @@
 #!/bin/bash
 # run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
 #        [--tests "PROG..."] [--tag NAME] [--append "KERNEL ARGS"] [--daemon]
+#        [--bounce SLABS]
 #
 # --daemon adds a port whose host end is virtserd (build/host/virtserd),
 # for the end-to-end tests of the daemon with a real guest.
+#
+# --bounce SLABS makes every transfer of the virtio-serial device go
+# through a bounce buffer, as under SEV or TDX: the device gets
+# iommu_platform=on (VIRTIO_F_ACCESS_PLATFORM, so the guest maps buffers
+# with the DMA API; QEMU needs no vIOMMU for it, but the device must be
+# modern-only, disable-legacy=on) and the guest swiotlb=SLABS,force, a pool
+# of SLABS 2 KiB slots (a multiple of 128) that every mapping is copied
+# through.  A small pool makes mapping failures happen.
 #
 # --vtdev leaves QEMU's virtio-serial device out and loads vtdev.ko
 # (build/vtdev/<kernel>/, selftests/vtdev/) after the driver instead: the
@@ -26,6 +35,7 @@ tag=
 extra=
 daemon=
 vtdev=
+bounce=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -37,9 +47,11 @@ while [ $# -gt 0 ]; do
 	--append) extra=$2; shift 2 ;;		# more guest kernel arguments
 	--daemon) daemon=1; shift ;;
 	--vtdev) vtdev=1; shift ;;
+	--bounce) bounce=$2; shift 2 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
+case "$bounce" in *[!0-9]*) echo "run.sh: --bounce takes a number of slots" >&2; exit 2 ;; esac
 case "$driver" in intree|ours) ;; *) echo "run.sh: DRIVER must be intree or ours" >&2; exit 2 ;; esac
 # make -C selftests resolves a relative B= inside selftests/: make it absolute.
 mkdir -p "$build" && build=$(cd "$build" && pwd)
@@ -104,6 +116,11 @@ for spec in "${ports[@]}"; do
 done
 
 append="console=ttyS0,115200 panic=-1 vt.driver=$driver vt.nports=${#ports[@]} $extra"
+vser=virtio-serial-pci,id=vser0
+if [ -n "$bounce" ]; then
+	vser="$vser,iommu_platform=on,disable-legacy=on"
+	append="$append swiotlb=$bounce,force"
+fi
 # A built-in virtio_console (6.12) must not bind the device when we test ours.
 kconfig=/boot/config-$kver
 [ -f "$kconfig" ] || kconfig=$hdr/.config	# the debug kernel's built tree
@@ -131,7 +148,7 @@ for attempt in 1 2; do
 	-serial "file:$work/console.log" \
 	-chardev "socket,id=ctl,path=$work/ctl.sock,server=on,wait=off" -serial chardev:ctl \
 	-qmp "unix:$work/qmp.sock,server=on,wait=off" "${daemon_qmp[@]}" \
-	${ports[0]:+-device virtio-serial-pci,id=vser0} "${qemu_ports[@]}" &
+	${ports[0]:+-device "$vser"} "${qemu_ports[@]}" &
 vmhost_pid=$!
 wait "$vmhost_pid"
 rc=$?

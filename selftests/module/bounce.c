@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bounce.c - virtser.ko's writes when every transfer goes through a bounce
+ * buffer (swiotlb), as under SEV or TDX.  Runs in a boot of its own:
+ * `make vmtest-bounce` (run.sh --bounce SLABS gives the device
+ * iommu_platform=on and the guest swiotlb=SLABS,force).  In any other
+ * boot, and on the in-tree driver (which has no zero-copy), the tests
+ * skip.
+ *
+ * The pool is small on purpose: the receive buffers of the control queue,
+ * the console and the port under test take part of it, and what is left
+ * is less than the transmit data a port may have in flight (4 MiB), so a
+ * host that stops reading runs the pool out before the port is full.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sha256.h"
+#include "stream.h"
+#include "vt_guest.h"
+#include "vt_util.h"
+
+#define ZC_PARAM	"/sys/module/virtser/parameters/tx_zerocopy"
+#define SWIOTLB_DIR	"/sys/kernel/debug/swiotlb"
+/* What virtser.ko lets a port have in flight (VS_TX_INFLIGHT_MAX). */
+#define INFLIGHT_MAX	(4ll << 20)
+#define ZC_WRITE	(1 << 20)
+#define ZC_TOTAL	(8 << 20)
+#define FILL_CHUNK	32768
+/* Twice INFLIGHT_MAX: a fill that gets this far never stopped. */
+#define FILL_MAX	(8ll << 20)
+#define STATE_MS	10000
+/* VIRTIO_F_ACCESS_PLATFORM: the guest maps buffers with the DMA API. */
+#define F_ACCESS_PLATFORM 33
+
+static bool is_virtser(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/virtser", &st) == 0;
+}
+
+/* The console device negotiated ACCESS_PLATFORM (iommu_platform=on). */
+static bool device_maps_buffers(void)
+{
+	char path[PATH_MAX], val[128];
+	struct dirent *de;
+	bool yes = false;
+	DIR *d = opendir("/sys/bus/virtio/devices");
+
+	if (!d)
+		return false;
+	while (!yes && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device",
+			 de->d_name);
+		if (vt_read_file(path, val, sizeof(val)) < 0 ||
+		    strtoul(val, NULL, 0) != 3)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/features",
+			 de->d_name);
+		/* One '0' or '1' per feature bit, bit 0 first. */
+		yes = vt_read_file(path, val, sizeof(val)) >= 0 &&
+		      strlen(val) > F_ACCESS_PLATFORM &&
+		      val[F_ACCESS_PLATFORM] == '1';
+	}
+	closedir(d);
+	return yes;
+}
+
+static bool bounce_forced(void)
+{
+	char cmdline[4096];
+
+	return vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) >= 0 &&
+	       strstr(cmdline, "swiotlb=") && strstr(cmdline, ",force");
+}
+
+/* Slots of the bounce pool in use, of *total; -1 if debugfs lacks them. */
+static long pool_used(long *total)
+{
+	char v[64];
+
+	if (vt_read_file(SWIOTLB_DIR "/io_tlb_nslabs", v, sizeof(v)) < 0)
+		return -1;
+	*total = atol(v);
+	if (vt_read_file(SWIOTLB_DIR "/io_tlb_used", v, sizeof(v)) < 0)
+		return -1;
+	return atol(v);
+}
+
+/* Why the tests cannot run in this boot, or NULL. */
+static const char *cannot_run(void)
+{
+	if (!is_virtser())
+		return "driver under test is not virtser";
+	if (!bounce_forced() || !device_maps_buffers())
+		return "no forced bounce buffering (run.sh --bounce)";
+	return NULL;
+}
+
+static int zc_param(const char *v)
+{
+	return vt_write_file(ZC_PARAM, v) ? -1 : 0;
+}
+
+FIXTURE(bounce) {
+	struct vt_port p;
+	char node[PATH_MAX];
+	char saved;	/* tx_zerocopy before the test: 'Y' or 'N' */
+	int fd;
+};
+
+FIXTURE_SETUP(bounce)
+{
+	char v[8];
+
+	self->fd = -1;
+	self->saved = 0;
+	/* The harness runs the test body after a SKIP here: it checks again. */
+	if (cannot_run())
+		SKIP(return, "%s", cannot_run());
+	ASSERT_EQ(0, vt_read_file(ZC_PARAM, v, sizeof(v)) < 0);
+	self->saved = v[0];
+	ASSERT_EQ(0, zc_param("1"));
+	ASSERT_EQ(0, vt_first_port(&self->p));
+	ASSERT_EQ(0, vt_port_node(self->p.id, self->node, sizeof(self->node)));
+	ASSERT_EQ(0, vt_host(NULL, 0, "reset %u", self->p.id));
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", self->p.id));
+	ASSERT_EQ(0, vt_wait_host(self->fd, true, STATE_MS));
+}
+
+FIXTURE_TEARDOWN(bounce)
+{
+	if (self->fd >= 0) {
+		close(self->fd);
+		vt_host(NULL, 0, "reset %u", self->p.id);
+	}
+	if (self->saved)
+		zc_param(self->saved == 'Y' || self->saved == '1' ? "1" : "0");
+}
+
+/*
+ * Memory for zero-copy writes, 2 MiB aligned and asking for transparent
+ * huge pages: physically contiguous pages merge into one descriptor, which
+ * must still not be longer than swiotlb can map at once (256 KiB).
+ */
+static unsigned char *zc_buffer(size_t len)
+{
+	size_t align = 2 << 20;
+	unsigned char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (unsigned char *)(((unsigned long)p + align - 1) & ~(align - 1));
+	madvise(a, len, MADV_HUGEPAGE);	/* a hint: fine if unsupported */
+	return a;
+}
+
+/* Write all of buf[0..len) with blocking write()s; 0 or the failing errno. */
+static int write_all(int fd, const unsigned char *buf, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		size_t n = len - *done > ZC_WRITE ? ZC_WRITE : len - *done;
+		ssize_t w = write(fd, buf + *done, n);
+
+		if (w <= 0)
+			return w ? errno : EIO;
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * 1 MiB zero-copy writes (8 MiB in all) to a host that reads: every byte
+ * arrives, in order, whatever the bounce pool made of the segments.
+ */
+TEST_F_TIMEOUT(bounce, zero_copy_writes_arrive_intact, 300)
+{
+	if (cannot_run())
+		SKIP(return, "%s", cannot_run());
+	unsigned char *buf = zc_buffer(ZC_TOTAL);
+	char mine[65], theirs[65], reply[256];
+	unsigned long long got;
+	struct vt_stream st;
+	struct sha256 sha;
+	size_t done;
+	int err;
+
+	ASSERT_NE(NULL, buf);
+	vt_stream_seed(&st, 11);
+	vt_stream_fill(&st, buf, ZC_TOTAL);
+	sha256_init(&sha);
+	sha256_update(&sha, buf, ZC_TOTAL);
+	sha256_final_hex(&sha, mine);
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %d", self->p.id, ZC_TOTAL));
+	err = write_all(self->fd, buf, ZC_TOTAL, &done);
+	EXPECT_EQ(0, err) {
+		TH_LOG("write() after %zu bytes: %s", done, strerror(err));
+	}
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", self->p.id)) {
+		TH_LOG("host: %s", reply);
+	}
+	ASSERT_EQ(2, sscanf(reply, "%64s %llu", theirs, &got));
+	EXPECT_EQ(ZC_TOTAL, got);
+	EXPECT_STREQ(mine, theirs);
+}
+
+/*
+ * The host stops reading and non-blocking copied writes run the bounce
+ * pool out: they must end in EAGAIN (poll() then waits for room), not
+ * ENOMEM.  Then a blocking 1 MiB zero-copy write, whose buffers cannot be
+ * mapped now, must wait and go through the copy path instead of failing;
+ * once the host reads, everything arrives intact.
+ */
+TEST_F_TIMEOUT(bounce, writes_wait_when_the_pool_is_exhausted, 300)
+{
+	if (cannot_run())
+		SKIP(return, "%s", cannot_run());
+	/* Fill data, then the zero-copy write's 1 MiB, back to back. */
+	unsigned char *data = zc_buffer(FILL_MAX + ZC_WRITE), *zc;
+	char mine[65], theirs[65], reply[256], attr[PATH_MAX], v[32];
+	long res[2] = { -1, 0 };
+	long long filled = 0;
+	unsigned long long got;
+	long used, slots = 0;
+	int fl, err = 0, p[2], status;
+	struct vt_stream st;
+	struct sha256 sha;
+	pid_t pid;
+
+	ASSERT_NE(NULL, data);
+	vt_stream_seed(&st, 12);
+	vt_stream_fill(&st, data, FILL_MAX + ZC_WRITE);
+	fl = fcntl(self->fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	while (filled < FILL_MAX) {
+		ssize_t n = write(self->fd, data + filled, FILL_CHUNK);
+
+		if (n < 0 && errno == EAGAIN) {
+			/* Stays full: the device takes nothing more. */
+			if (!(vt_poll(self->fd, POLLOUT, 500) & POLLOUT))
+				break;
+			continue;
+		}
+		if (n <= 0) {
+			err = n ? errno : EIO;
+			break;
+		}
+		filled += n;
+	}
+	used = pool_used(&slots);
+	TH_LOG("filled %lld bytes; bounce pool %ld of %ld slots used%s", filled,
+	       used, slots, err ? ", then write() failed" : "");
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
+	EXPECT_EQ(0, err) {
+		TH_LOG("non-blocking write() with the pool exhausted: %s",
+		       strerror(err));
+	}
+	/* Else the port's own limit stopped it, and the pool was never short. */
+	ASSERT_GT(INFLIGHT_MAX, filled) {
+		TH_LOG("the pool is too large for this test: use a smaller --bounce");
+	}
+	snprintf(attr, sizeof(attr), "/sys/class/virtio-ports/%s/virtser/tx_map_failed",
+		 strrchr(self->node, '/') + 1);
+	if (vt_read_file(attr, v, sizeof(v)) >= 0) {
+		TH_LOG("tx_map_failed: %ld", atol(v));
+		ASSERT_LT(0, atol(v));	/* the pool did run out */
+	}
+
+	zc = data + filled;
+	sha256_init(&sha);
+	sha256_update(&sha, data, (size_t)filled + ZC_WRITE);
+	sha256_final_hex(&sha, mine);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		size_t done;
+
+		close(p[0]);
+		res[1] = write_all(self->fd, zc, ZC_WRITE, &done);
+		res[0] = (long)done;
+		_exit(write(p[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	/* Give the writer time to fail, if it is going to; then read. */
+	if (vt_poll(p[0], POLLIN, 1000) & POLLIN)
+		TH_LOG("the zero-copy write returned before the host read anything");
+	EXPECT_EQ(0, vt_host(NULL, 0, "sink %u %lld", self->p.id,
+			     filled + ZC_WRITE));
+	if (vt_poll(p[0], POLLIN, 120000) & POLLIN) {
+		EXPECT_EQ(sizeof(res), read(p[0], res, sizeof(res)));
+	} else {
+		kill(pid, SIGKILL);
+	}
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(0, res[1]) {
+		TH_LOG("zero-copy write with the pool exhausted: %s after %ld bytes",
+		       strerror((int)res[1]), res[0]);
+	}
+	EXPECT_EQ(ZC_WRITE, res[0]);
+	if (res[0] == ZC_WRITE) {
+		ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000",
+				     self->p.id)) {
+			TH_LOG("host: %s", reply);
+		}
+		ASSERT_EQ(2, sscanf(reply, "%64s %llu", theirs, &got));
+		EXPECT_EQ(filled + ZC_WRITE, (long long)got);
+		EXPECT_STREQ(mine, theirs);
+	}
+}
+
+TEST_HARNESS_MAIN
