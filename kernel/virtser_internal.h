@@ -24,7 +24,8 @@
  * has one owner at a time, and every use of it, notify included, is under
  * the owner's lock with the queue pointer read under that lock:
  *   a port's receive queue   the port (inbuf_lock), from vs_port_add() or
- *                            restore until vs_rx_detach()
+ *                            restore until vs_rx_detach() (or, at a
+ *                            freeze, vs_rx_freeze())
  *   a port's transmit queue  the port (outvq_lock), likewise until
  *                            vs_tx_detach()
  *   either, with no port     vs_dev (ports_lock), only while no port is at
@@ -152,7 +153,10 @@ struct vs_zc {
  *	a holder of @read_mutex for generic ports (so it can copy to user
  *	space from the head buffer without holding the spinlock), hvc's
  *	get_chars for console ports (hvc serialises it; console ports cannot
- *	be opened, so there is no other reader), or detach
+ *	be opened, so there is no other reader), or detach.  A freeze
+ *	keeps it (vs_rx_freeze()): what was unread, and then what the
+ *	device had filled, stays queued across restore, at most one ring
+ *	of buffers
  * @rx_bytes: sum of unread bytes on @rxq
  * @guest_connected: a file is open (always true for consoles); written
  *	under @inbuf_lock, read locklessly in wait conditions
@@ -403,6 +407,8 @@ bool vs_rx_intr(struct vs_port *port);
 ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived);
 void vs_rx_discard(struct vs_port *port, bool *arrived);
 void vs_rx_attach(struct vs_port *port, struct virtqueue *vq);
+bool vs_rx_unread(struct vs_port *port);
+void vs_rx_freeze(struct vs_port *port);
 void vs_rx_detach(struct vs_port *port);
 void vs_rx_stats(struct vs_port *port, struct vs_port_stats *st);
 
