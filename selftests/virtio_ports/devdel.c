@@ -647,8 +647,8 @@ TEST_F_TIMEOUT(dev, freeze_restore_under_traffic, 300)
 	 * drivers/char/virtio_console.c), so bytes are lost both ways.
 	 */
 	if ((lost_in || lost_out) && !is_virtser())
-		SKIP(return, "in-tree bug: a freeze under traffic lost data (%s%s)",
-		     lost_in ? "host to guest" : "", lost_out ? " guest to host" : "");
+		SKIP(return, "in-tree bug: a freeze under traffic lost data (%llu bytes host to guest%s)",
+		     lost_in, lost_out ? ", and guest to host" : "");
 	/* virtser.ko keeps what the device delivered (vs_rx_freeze()). */
 	EXPECT_EQ(0, lost_in) {
 		TH_LOG("host to guest: %llu bytes lost at the freeze", lost_in);
