@@ -379,7 +379,8 @@ static int vs_freeze(struct virtio_device *vdev)
 		if (!port)
 			continue;
 		WRITE_ONCE(port->host_connected, false);
-		vs_rx_detach(port);
+		/* What the device delivered stays with the port for restore. */
+		vs_rx_freeze(port);
 		vs_tx_detach(port);
 		vs_port_put(port);
 	}
@@ -438,8 +439,11 @@ static int vs_restore(struct virtio_device *vdev)
 		port = vs_port_get(vsdev, id);
 		if (!port)
 			continue;
-		if (port->rx_allocated &&
-		    !vs_rx_fill(port, GFP_KERNEL, &arrived) && arrived)
+		arrived = false;
+		if (port->rx_allocated)
+			vs_rx_fill(port, GFP_KERNEL, &arrived);
+		/* Data kept at the freeze comes first, and needs telling too. */
+		if (arrived || vs_rx_unread(port))
 			vs_port_data_arrived(port);
 		if (READ_ONCE(port->guest_connected))
 			vs_ctrl_send(vsdev, id, VS_CTRL_PORT_OPEN, 1);

@@ -27,7 +27,8 @@
  * has one owner at a time, and every use of it, notify included, is under
  * the owner's lock with the queue pointer read under that lock:
  *   a port's receive queue   the port (inbuf_lock), from vs_port_add() or
- *                            restore until vs_rx_detach()
+ *                            restore until vs_rx_detach() (or, at a
+ *                            freeze, vs_rx_freeze())
  *   a port's transmit queue  the port (outvq_lock), likewise until
  *                            vs_tx_detach()
  *   either, with no port     vs_dev (ports_lock), only while no port is at
@@ -158,7 +159,10 @@ struct vs_zc {
  *	what it did not read at the head (or frees it once @unplugged);
  *	for console ports it is hvc's get_chars (hvc serialises it; console
  *	ports cannot be opened, so there is no other reader), which copies
- *	under the spinlock and leaves the buffer on the list
+ *	under the spinlock and leaves the buffer on the list.  A freeze
+ *	keeps it (vs_rx_freeze()): what was unread, and then what the
+ *	device had filled, stays queued across restore, at most one ring
+ *	of buffers
  * @rx_bytes: sum of unread bytes on @rxq and in the buffer a reader has
  *	taken off it
  * @guest_connected: a file is open (always true for consoles); written
@@ -420,6 +424,8 @@ bool vs_rx_intr(struct vs_port *port);
 ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived);
 void vs_rx_discard(struct vs_port *port, bool *arrived);
 void vs_rx_attach(struct vs_port *port, struct virtqueue *vq);
+bool vs_rx_unread(struct vs_port *port);
+void vs_rx_freeze(struct vs_port *port);
 void vs_rx_detach(struct vs_port *port);
 void vs_rx_stats(struct vs_port *port, struct vs_port_stats *st);
 

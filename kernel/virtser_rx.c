@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The receive virtqueue of a port: fill, interrupt, take, re-post,
- * discard, detach.
+ * discard, detach, and keeping the filled buffers across a freeze.
  *
  * Discipline: while a port owns its receive queue (from vs_port_add() or
- * restore until vs_rx_detach()), every use of the queue, including the
- * notify, happens under the port's inbuf_lock, with @in_vq read under it.
+ * restore until vs_rx_detach(), or vs_rx_freeze() at a freeze), every use
+ * of the queue, including the notify, happens under the port's inbuf_lock,
+ * with @in_vq read under it.
  * So a path that finds @in_vq set may use it until it drops the lock, and
  * detach, which clears it under the lock, waits for every such path.
  * Nothing here tells anyone that data arrived: the functions that move
@@ -39,6 +40,43 @@ static bool vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
 	return false;
 }
 
+/*
+ * inbuf_lock held; @buf came back from the device with @used bytes and
+ * the port owns it.  Queues it on @rxq for the reader and returns true,
+ * or returns false when it carries nothing to keep (the caller gives it
+ * back or frees it).  A too-long used length is clamped; the first one
+ * is left in *@bad for the caller to report after unlocking.
+ */
+static bool vs_rx_used_locked(struct vs_port *port, struct vs_buf *buf,
+			      unsigned int used, unsigned int *bad)
+{
+	u32 len;
+
+	port->bytes_received += used;
+	if (vs_used_len(used, buf->size, &len) && !port->rx_overflow_warned) {
+		port->rx_overflow_warned = true;
+		*bad = used;
+	}
+	if (!vs_rx_keep(len, port->guest_connected, vs_keep_unread)) {
+		port->bytes_discarded += len;
+		return false;
+	}
+	buf->len = len;
+	buf->offset = 0;
+	list_add_tail(&buf->list, &port->rxq);
+	port->rx_bytes += len;
+	return true;
+}
+
+/* Never print with inbuf_lock held: see vs_rx_intr(). */
+static void vs_rx_warn_len(struct vs_port *port, unsigned int bad)
+{
+	if (bad)
+		dev_warn(&port->vsdev->vdev->dev,
+			 "port %u: device used %u bytes of a %lu-byte buffer\n",
+			 port->id, bad, PAGE_SIZE);
+}
+
 /**
  * vs_rx_intr() - move filled buffers from the receive queue to @rxq
  * @port: the port (the caller holds a reference)
@@ -55,31 +93,17 @@ bool vs_rx_intr(struct vs_port *port)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
-	bool kick = false, got = false, warn = false;
+	bool kick = false, got = false;
 	unsigned int used, bad = 0;
-	u32 len;
 
 	spin_lock_irqsave(&port->inbuf_lock, flags);
 	while (port->in_vq &&
 	       (buf = virtqueue_get_buf(port->in_vq, &used))) {
 		/* The port owns @buf now. */
-		port->bytes_received += used;
-		if (vs_used_len(used, buf->size, &len) &&
-		    !port->rx_overflow_warned) {
-			port->rx_overflow_warned = true;
-			warn = true;
-			bad = used;
-		}
-		if (!vs_rx_keep(len, port->guest_connected, vs_keep_unread)) {
-			port->bytes_discarded += len;
+		if (vs_rx_used_locked(port, buf, used, &bad))
+			got = true;
+		else
 			kick |= vs_rx_post_locked(port, buf);
-			continue;
-		}
-		buf->len = len;
-		buf->offset = 0;
-		list_add_tail(&buf->list, &port->rxq);
-		port->rx_bytes += len;
-		got = true;
 	}
 	/*
 	 * While unread data is queued a reader will come back for more, so
@@ -97,10 +121,7 @@ bool vs_rx_intr(struct vs_port *port)
 	 * Never print with inbuf_lock held: on a console port printk may
 	 * come straight back into this port's put_chars.
 	 */
-	if (warn)
-		dev_warn(&port->vsdev->vdev->dev,
-			 "port %u: device used %u bytes of a %lu-byte buffer\n",
-			 port->id, bad, PAGE_SIZE);
+	vs_rx_warn_len(port, bad);
 	return got;
 }
 
@@ -315,6 +336,73 @@ void vs_rx_attach(struct vs_port *port, struct virtqueue *vq)
 }
 
 /**
+ * vs_rx_unread() - does unread data wait for the reader?
+ * @port: the port
+ *
+ * Restore asks, to notify for the data vs_rx_freeze() kept: the reader
+ * may have gone to sleep before the freeze with that data still on the
+ * ring, where no interrupt will ever report it now.
+ *
+ * Context: any.
+ */
+bool vs_rx_unread(struct vs_port *port)
+{
+	unsigned long flags;
+	bool unread;
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	unread = !list_empty(&port->rxq);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	return unread;
+}
+
+/**
+ * vs_rx_freeze() - keep what the device delivered, then let go of the queue
+ * @port: the port
+ *
+ * Called at freeze after the reset, so the device writes no more and every
+ * buffer it marked used is complete: those move to @rxq behind the unread
+ * data already there (the current buffer's unconsumed part included), by
+ * the rule vs_rx_intr() applies, and read(), poll and hvc's get_chars find
+ * them after restore in the order the device gave them, ahead of what the
+ * new queue brings.  Buffers only made available carry nothing; they stay
+ * with the queue and the reset's owner frees them (vs_vq_free_all()).
+ *
+ * Only appends to @rxq, so it needs no read_mutex and does not wait for a
+ * reader; like vs_rx_detach(), clearing @in_vq under the lock waits for
+ * every path still using the queue.  The kept data is bounded by the ring
+ * size: a buffer is on the ring or on @rxq, never both.  After restore,
+ * vs_rx_fill() posts a full new ring beside it; the kept buffers are freed
+ * once read if that ring has no room for them.  A port the restore's
+ * reconciliation removes takes its kept data with it (vs_rx_detach(),
+ * counted as discarded).  A device broken before the freeze returns
+ * nothing here (virtqueue_get_buf() refuses), and what it filled is freed
+ * with the queue.
+ *
+ * Context: process, with the device reset; takes inbuf_lock.
+ */
+void vs_rx_freeze(struct vs_port *port)
+{
+	struct vs_buf *buf, *tmp;
+	unsigned long flags;
+	unsigned int used, bad = 0;
+	LIST_HEAD(drop);
+
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	while (port->in_vq &&
+	       (buf = virtqueue_get_buf(port->in_vq, &used))) {
+		/* The port owns @buf now; a reset device takes none back. */
+		if (!vs_rx_used_locked(port, buf, used, &bad))
+			list_add_tail(&buf->list, &drop);
+	}
+	port->in_vq = NULL;
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	list_for_each_entry_safe(buf, tmp, &drop, list)
+		vs_buf_free(buf);
+	vs_rx_warn_len(port, bad);
+}
+
+/**
  * vs_rx_detach() - the port lets go of its receive queue
  * @port: the port; the caller holds ports_mutex (unplug, freeze) or has
  *	removed the console from hvc.  A reader may be inside vs_rx_take()
@@ -325,8 +413,8 @@ void vs_rx_attach(struct vs_port *port, struct virtqueue *vq)
  * Taking inbuf_lock waits for every path still using the queue, and none
  * uses it afterwards.  Buffers still posted stay with the queue: the next
  * owner (vs_dev's orphan drain, a port added at the same id, or the reset
- * at freeze or removal) gets them.  Unread data on @rxq is dropped and
- * counted.
+ * at removal) gets them.  Unread data on @rxq is dropped and counted.  A
+ * freeze uses vs_rx_freeze() instead, which keeps it.
  *
  * Context: any.
  */

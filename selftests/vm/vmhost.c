@@ -1529,6 +1529,13 @@ static void port_writable(int id)
 	struct port *p = &ports[id];
 	ssize_t r;
 
+	/*
+	 * The poll set was built before this turn's commands ran: a jobend
+	 * just handled may have ended the source at a chunk boundary, and a
+	 * write of the 0 bytes left would look like a failed write.
+	 */
+	if (p->job != JOB_SOURCE || p->job_done)
+		return;
 	if (p->chunk_off == p->chunk_len) {
 		size_t n = vt_stream_chunk(&p->st, JOB_CHUNK);
 
