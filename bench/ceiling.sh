@@ -10,7 +10,9 @@
 # Every row starts with "ceiling"; throughput and CPU rows name the
 # direction (g2h, h2g) and the call size (4K, 64K, 1M) and end with the
 # ratio written as 1.23x; CPU rows say "cpu".  memcpy rows are the limit,
-# measured in each guest.
+# measured in each guest.  "zerocopy" rows are virtser.ko's writes with
+# tx_zerocopy=Y (the opt-in; only 1M is large enough to be lent, 4K and 64K
+# take the copy path) against the in-tree driver's ordinary writes.
 #
 # CEILING_MIB (default 256) is the size of each transfer; machines are
 # noisy: compare ratios from one run, not figures across runs.
@@ -50,7 +52,7 @@ else
 fi
 printf '\ndriver ceiling: vtdev.ko in the guest, Linux %s, %s, %s MiB per transfer, median of 5\n' \
 	"$kernel" "$how" "$mib"
-printf '%-30s %10s %8s %10s %8s %7s\n' "" "in-tree" "memcpy" "virtser" "memcpy" "ratio"
+printf '%-38s %10s %8s %10s %8s %7s\n' "" "in-tree" "memcpy" "virtser" "memcpy" "ratio"
 
 ratio() {	# a b -> b/a as 1.23x
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b != "") printf "%.2fx", b / a; else print "-" }'
@@ -58,13 +60,13 @@ ratio() {	# a b -> b/a as 1.23x
 frac() {	# v limit -> v as a percentage of limit
 	awk -v v="$1" -v l="$2" 'BEGIN { if (l > 0 && v != "") printf "%.1f%%", 100 * v / l; else print "-" }'
 }
-row() {		# key label [memcpy-key]
-	local a=${val[intree.$1]:-} b=${val[ours.$1]:-} fa=- fb=-
+row() {		# key label [memcpy-key [virtser's key]]
+	local a=${val[intree.$1]:-} b=${val[ours.${4:-$1}]:-} fa=- fb=-
 	if [ -n "${3:-}" ]; then
 		fa=$(frac "$a" "${val[intree.$3]:-}")
 		fb=$(frac "$b" "${val[ours.$3]:-}")
 	fi
-	printf '%-30s %10s %8s %10s %8s %7s\n' "ceiling $2 (${val[unit.$1]:-})" \
+	printf '%-38s %10s %8s %10s %8s %7s\n' "ceiling $2 (${val[unit.$1]:-})" \
 		"${a:--}" "$fa" "${b:--}" "$fb" "$([ -n "$a" ] && [ -n "$b" ] && ratio "$a" "$b" || echo -)"
 }
 for s in 4K 64K 1024K; do
@@ -82,6 +84,14 @@ for dir in g2h h2g; do
 		l=${s/1024K/1M}
 		row ${dir}_${s}_cpu "$dir $l cpu"
 	done
+done
+for s in 4K 64K 1024K; do
+	l=${s/1024K/1M}
+	row g2h_$s "zerocopy g2h $l" memcpy_$s zc_g2h_$s
+done
+for s in 4K 64K 1024K; do
+	l=${s/1024K/1M}
+	row g2h_${s}_cpu "zerocopy g2h $l cpu" "" zc_g2h_${s}_cpu
 done
 row rtt_median "rtt 64B median"
 row rtt_p99 "rtt 64B p99"

@@ -3,6 +3,7 @@
  * vt_dev.c - guest-side helpers for vtdev.ko (see vt_dev.h).
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -186,6 +187,37 @@ uint64_t vt_fnv1a(uint64_t h, const void *p, size_t n)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+/* Written from the definition in vtdev_uapi.h, not from vtdev.c. */
+uint64_t vt_wsum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t sum = 0, k = 1, w;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= n; i += 8, k += 2) {
+		memcpy(&w, b + i, sizeof(w));
+		sum += k * le64toh(w);
+	}
+	for (w = 0, j = 0; i + j < n; j++)
+		w |= (uint64_t)b[i + j] << (8 * j);
+	return sum + k * w;
+}
+
+void vt_dev_pattern(uint8_t *pat, uint64_t seed)
+{
+	uint64_t x = seed, w;
+	size_t i, j;
+
+	for (i = 0; i < VTDEV_PATTERN_SIZE; i += 8) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		w = x * 0x2545f4914f6cdd1dull;
+		for (j = 0; j < 8; j++)
+			pat[i + j] = (uint8_t)(w >> (8 * j));
+	}
 }
 
 int vt_klog_start(void)

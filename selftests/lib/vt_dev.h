@@ -51,6 +51,10 @@ int vt_dev_wait_tx(struct vt_dev *d, unsigned int id, uint64_t want, int ms);
 /* FNV-1a 64, as the device computes tx_sum and rx_sum. */
 #define VT_FNV_OFFSET	0xcbf29ce484222325ull
 uint64_t vt_fnv1a(uint64_t h, const void *p, size_t n);
+/* The word sum of VTDEV_MODE_FAST over n bytes from the mode's start. */
+uint64_t vt_wsum(const void *p, size_t n);
+/* The VTDEV_PATTERN_SIZE bytes of VTDEV_SRC_PATTERN for a nonzero seed. */
+void vt_dev_pattern(uint8_t *pat, uint64_t seed);
 
 /*
  * The guest kernel log since vt_klog_start(): vt_klog_scan() reads what

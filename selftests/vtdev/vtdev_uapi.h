@@ -88,17 +88,42 @@ struct vtdev_ctrl {
 #define VTDEV_MODE_SINK		0	/* count, checksum, give back at once */
 #define VTDEV_MODE_ECHO		1	/* ... and queue it for the guest to read */
 #define VTDEV_MODE_STALL	2	/* never take transmit buffers */
+/*
+ * VTDEV_MODE_FAST: as SINK, but the word sum below into tx_wsum instead of
+ * FNV-1a into tx_sum; setting this mode restarts tx_wsum at 0.
+ */
+#define VTDEV_MODE_FAST		3
+
+/*
+ * The word sum of VTDEV_MODE_FAST, cheap enough to run at memory speed:
+ * the bytes since the mode was set, b0 b1 ..., read as little-endian
+ * 64-bit words w0 = b0 | b1 << 8 | ... | b7 << 56, w1, ...; tx_wsum is the
+ * sum of (2k + 1) * wk modulo 2^64, a last partial word counted with its
+ * missing bytes as zeros.  The weights make it depend on where each word
+ * lies in the stream, so a reordered or lost buffer changes it.
+ */
+
+/*
+ * The pattern of VTDEV_SRC_PATTERN: VTDEV_PATTERN_SIZE bytes, the
+ * xorshift64* stream of the seed as little-endian words, sent over and
+ * over.  Not a multiple of any buffer or page size, so a lost, doubled or
+ * swapped buffer shows in the bytes read.
+ */
+#define VTDEV_PATTERN_SIZE	((1U << 20) + 8)
 
 struct vtdev_mode {
 	__u32 id;
 	__u32 mode;
 };
 
+/* vtdev_source.flags */
+#define VTDEV_SRC_PATTERN	_BITUL(0)	/* copy from the pattern, no rx_sum */
+
 struct vtdev_source {
 	__u32 id;
-	__u32 pad;
+	__u32 flags;		/* VTDEV_SRC_*; read when the stream restarts */
 	__u64 bytes;		/* more bytes of the seeded stream to send */
-	__u64 seed;		/* restarts the stream when bytes_sent is 0 */
+	__u64 seed;		/* restarts the stream when nothing is pending */
 };
 
 struct vtdev_write {
@@ -115,14 +140,15 @@ struct vtdev_stats {
 	__u32 host_open;
 	__u32 mode;
 	__u64 tx_bytes;		/* bytes the guest transmitted on the port */
-	__u64 tx_sum;		/* FNV-1a 64 over them, in order */
+	__u64 tx_sum;		/* FNV-1a 64 over them, in order (not in FAST) */
 	__u64 tx_bufs;
 	__u64 rx_bytes;		/* bytes the device put in the guest's buffers */
-	__u64 rx_sum;		/* FNV-1a 64 over them, in order */
+	__u64 rx_sum;		/* FNV-1a 64 over them, in order (not pattern) */
 	__u64 rx_bufs;
 	__u64 rx_pending;	/* queued or still to generate */
 	__u64 tx_swapped;	/* VTDEV_H_REORDER: pairs completed swapped */
 	__u64 rx_swapped;
+	__u64 tx_wsum;		/* VTDEV_MODE_FAST: word sum since the mode was set */
 };
 
 struct vtdev_state {
