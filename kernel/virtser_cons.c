@@ -154,11 +154,14 @@ static VS_HVC_RET vs_put_chars(u32 vtermno, const VS_HVC_CHAR *buf,
 	if (err) {
 		vs_buf_free(b);
 		/*
-		 * A full ring, or no ring while frozen: 0 makes hvc keep the
-		 * chunk and retry.  A broken ring takes nothing ever again:
-		 * the chunk is dropped so that writers do not block forever.
+		 * A full ring, no ring while frozen, or a chunk that cannot
+		 * be DMA-mapped now (a bounce pool held by other ports, with
+		 * nothing of ours in flight to make room): 0 makes hvc keep
+		 * the chunk and retry on its poll.  A broken ring takes
+		 * nothing ever again: the chunk is dropped so that writers do
+		 * not block forever.
 		 */
-		ret = err == -EAGAIN || err == -ENODEV ? 0 : count;
+		ret = err == -EAGAIN || err == -ENODEV || err == -ENOMEM ? 0 : count;
 	}
 	/* Otherwise the device owns @b; vs_tx_reclaim() frees it. */
 out:

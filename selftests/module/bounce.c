@@ -31,6 +31,7 @@
 #include "kselftest_harness.h"
 #include "sha256.h"
 #include "stream.h"
+#include "vt_console.h"
 #include "vt_guest.h"
 #include "vt_util.h"
 
@@ -192,6 +193,38 @@ static int write_all(int fd, const unsigned char *buf, size_t len, size_t *done)
 }
 
 /*
+ * Non-blocking writes of @chunk bytes from @data until the device takes no
+ * more (EAGAIN, and poll() gives no POLLOUT for 500 ms) or @max bytes went
+ * in.  *filled counts what went in; returns 0 or the errno that ended it.
+ */
+static int fill_port(int fd, const unsigned char *data, long long max,
+		     size_t chunk, long long *filled)
+{
+	int fl = fcntl(fd, F_GETFL), err = 0;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return errno;
+	while (*filled < max) {
+		ssize_t n = write(fd, data + *filled, chunk);
+
+		if (n < 0 && errno == EAGAIN) {
+			/* Stays full: the device takes nothing more. */
+			if (!(vt_poll(fd, POLLOUT, 500) & POLLOUT))
+				break;
+			continue;
+		}
+		if (n <= 0) {
+			err = n ? errno : EIO;
+			break;
+		}
+		*filled += n;
+	}
+	if (fcntl(fd, F_SETFL, fl) && !err)
+		err = errno;
+	return err;
+}
+
+/*
  * 1 MiB zero-copy writes (8 MiB in all) to a host that reads: every byte
  * arrives, in order, whatever the bounce pool made of the segments.
  */
@@ -244,7 +277,7 @@ TEST_F_TIMEOUT(bounce, writes_wait_when_the_pool_is_exhausted, 300)
 	long long filled = 0;
 	unsigned long long got;
 	long used, slots = 0;
-	int fl, err = 0, p[2], status;
+	int err, p[2], status;
 	struct vt_stream st;
 	struct sha256 sha;
 	pid_t pid;
@@ -252,27 +285,10 @@ TEST_F_TIMEOUT(bounce, writes_wait_when_the_pool_is_exhausted, 300)
 	ASSERT_NE(NULL, data);
 	vt_stream_seed(&st, 12);
 	vt_stream_fill(&st, data, FILL_MAX + ZC_WRITE);
-	fl = fcntl(self->fd, F_GETFL);
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
-	while (filled < FILL_MAX) {
-		ssize_t n = write(self->fd, data + filled, FILL_CHUNK);
-
-		if (n < 0 && errno == EAGAIN) {
-			/* Stays full: the device takes nothing more. */
-			if (!(vt_poll(self->fd, POLLOUT, 500) & POLLOUT))
-				break;
-			continue;
-		}
-		if (n <= 0) {
-			err = n ? errno : EIO;
-			break;
-		}
-		filled += n;
-	}
+	err = fill_port(self->fd, data, FILL_MAX, FILL_CHUNK, &filled);
 	used = pool_used(&slots);
 	TH_LOG("filled %lld bytes; bounce pool %ld of %ld slots used%s", filled,
 	       used, slots, err ? ", then write() failed" : "");
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
 	EXPECT_EQ(0, err) {
 		TH_LOG("non-blocking write() with the pool exhausted: %s",
 		       strerror(err));
@@ -330,6 +346,86 @@ TEST_F_TIMEOUT(bounce, writes_wait_when_the_pool_is_exhausted, 300)
 		EXPECT_EQ(filled + ZC_WRITE, (long long)got);
 		EXPECT_STREQ(mine, theirs);
 	}
+}
+
+/*
+ * Console output while another port holds the whole bounce pool: hvc's
+ * chunk cannot be mapped, and the console has nothing in flight whose
+ * completion would make room.  The chunk must wait (put_chars returns 0,
+ * hvc retries) and reach the host once the pool has room again, not be
+ * dropped.
+ */
+TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
+{
+	if (cannot_run())
+		SKIP(return, "%s", cannot_run());
+	unsigned char *data = zc_buffer(FILL_MAX);
+	char reply[8192], marker[64], node2[PATH_MAX];
+	long long filled = 0, filled2 = 0;
+	struct vt_port c, ports[16], *p2 = NULL;
+	long used, slots = 0;
+	struct vt_stream st;
+	int hvc, err, n, i, fd2;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_EQ(0, zc_param("0"));	/* copied writes: one slot for a small one */
+	ASSERT_EQ(0, vt_console_port(&c));
+	/* A second generic port for the slots the first one's big writes left. */
+	n = vt_ports(ports, 16);
+	for (i = 0; i < n && !p2; i++)
+		if (!ports[i].console && !ports[i].daemon && ports[i].id != self->p.id)
+			p2 = &ports[i];
+	ASSERT_NE(NULL, p2);
+	ASSERT_EQ(0, vt_port_node(p2->id, node2, sizeof(node2)));
+	vt_host(NULL, 0, "reset %u", p2->id);
+	fd2 = open(node2, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p2->id));
+	ASSERT_EQ(0, vt_wait_host(fd2, true, STATE_MS));
+	vt_host(NULL, 0, "reset %u", c.id);
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "connect %u", c.id));
+	vt_stream_seed(&st, 13);
+	vt_stream_fill(&st, data, FILL_MAX);
+	/*
+	 * Big writes take the long runs of slots; after its first mapping
+	 * failure a port waits for a completion, so one-byte writes on the
+	 * second port take every slot left.
+	 */
+	err = fill_port(self->fd, data, FILL_MAX, FILL_CHUNK, &filled);
+	if (!err)
+		err = fill_port(fd2, data, FILL_MAX, 1, &filled2);
+	used = pool_used(&slots);
+	TH_LOG("filled %lld + %lld bytes; bounce pool %ld of %ld slots used", filled,
+	       filled2, used, slots);
+	ASSERT_EQ(0, err) {
+		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
+	}
+	ASSERT_GT(INFLIGHT_MAX, filled) {
+		TH_LOG("the pool is too large for this test: use a smaller --bounce");
+	}
+	snprintf(marker, sizeof(marker), "vt-bounce-console-%d-ok\n", getpid());
+	hvc = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, hvc);
+	EXPECT_EQ((ssize_t)strlen(marker), write(hvc, marker, strlen(marker)));
+	close(hvc);
+	/* Let hvc try while the pool is full; then make room. */
+	usleep(500000);
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", self->p.id, filled));
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", p2->id, filled2));
+	marker[strlen(marker) - 1] = '\0';
+	EXPECT_EQ(0, vt_host_expect(c.id, 30000, marker, reply, sizeof(reply))) {
+		TH_LOG("console output written while the pool was full never "
+		       "arrived; the host saw: %.200s", reply);
+	}
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", self->p.id)) {
+		TH_LOG("host: %s", reply);
+	}
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", p2->id)) {
+		TH_LOG("host: %s", reply);
+	}
+	close(fd2);
+	vt_host(NULL, 0, "reset %u", p2->id);
+	vt_host(NULL, 0, "reset %u", c.id);
 }
 
 TEST_HARNESS_MAIN
