@@ -81,6 +81,28 @@ int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms)
 	return vt_wait_path(node, false, STATE_WAIT_FLOOR_MS + (int)(end > vt_now_ms() ? end - vt_now_ms() : 0));
 }
 
+int vt_plug(unsigned int id, const char *name, char *node, size_t len, int ms)
+{
+	char reply[1024];
+
+	if (vt_host(reply, sizeof(reply), "hotplug_add %u %s", id, name)) {
+		fprintf(stderr, "# hotplug_add %u %s: %s\n", id, name, reply);
+		return -1;
+	}
+	return vt_wait_port_ready(id, node, len, ms);
+}
+
+int vt_unplug(unsigned int id)
+{
+	char reply[1024];
+
+	if (vt_host(reply, sizeof(reply), "hotplug_del %u", id)) {
+		fprintf(stderr, "# hotplug_del %u: %s\n", id, reply);
+		return -1;
+	}
+	return 0;
+}
+
 int vt_sigio_wait(sigset_t *set, int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };

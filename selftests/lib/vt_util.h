@@ -34,6 +34,12 @@ int vt_wait_path(const char *path, bool gone, int ms);
  * too.  All the rig's ports are named.
  */
 int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
+/*
+ * Have the host hot-plug port id named name and wait as vt_wait_port_ready()
+ * does; or hot-unplug it.  0, or -1 with the host's answer on stderr.
+ */
+int vt_plug(unsigned int id, const char *name, char *node, size_t len, int ms);
+int vt_unplug(unsigned int id);
 
 struct vt_port;
 /*

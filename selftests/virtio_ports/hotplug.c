@@ -35,28 +35,16 @@ struct plugged {
 /* device_add a port and wait until the guest has set it up. */
 static int plug(struct plugged *p, unsigned int id)
 {
-	char reply[1024];
-
 	p->id = id;
 	snprintf(p->name, sizeof(p->name), "org.virtser.hot.%u", id);
 	snprintf(p->link[0], sizeof(p->link[0]), "/dev/virtio-ports/%s", p->name);
 	snprintf(p->link[1], sizeof(p->link[1]), "/dev/virtio-port/%s", p->name);
-	if (vt_host(reply, sizeof(reply), "hotplug_add %u %s", id, p->name)) {
-		fprintf(stderr, "# hotplug_add: %s\n", reply);
-		return -1;
-	}
-	return vt_wait_port_ready(id, p->node, sizeof(p->node), STATE_MS);
+	return vt_plug(id, p->name, p->node, sizeof(p->node), STATE_MS);
 }
 
 static int unplug(struct plugged *p)
 {
-	char reply[1024];
-
-	if (vt_host(reply, sizeof(reply), "hotplug_del %u", p->id)) {
-		fprintf(stderr, "# hotplug_del: %s\n", reply);
-		return -1;
-	}
-	return 0;
+	return vt_unplug(p->id);
 }
 
 /* No state: a fixture only so tests can have their own timeout. */

@@ -45,26 +45,14 @@ struct plugged {
 /* device_add a port and wait until the guest has set it up. */
 static int plug(struct plugged *p, unsigned int id)
 {
-	char reply[1024];
-
 	p->id = id;
 	snprintf(p->name, sizeof(p->name), "org.virtser.ufault.%u", id);
-	if (vt_host(reply, sizeof(reply), "hotplug_add %u %s", id, p->name)) {
-		fprintf(stderr, "# hotplug_add: %s\n", reply);
-		return -1;
-	}
-	return vt_wait_port_ready(id, p->node, sizeof(p->node), STATE_MS);
+	return vt_plug(id, p->name, p->node, sizeof(p->node), STATE_MS);
 }
 
 static int unplug(struct plugged *p)
 {
-	char reply[1024];
-
-	if (vt_host(reply, sizeof(reply), "hotplug_del %u", p->id)) {
-		fprintf(stderr, "# hotplug_del: %s\n", reply);
-		return -1;
-	}
-	return 0;
+	return vt_unplug(p->id);
 }
 
 static bool is_virtser(void)
