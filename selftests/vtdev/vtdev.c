@@ -155,6 +155,10 @@ struct vtdev {
 	u32 nvqs;			/* set up by the driver */
 	bool fail_find_vqs;		/* hostile: the next find_vqs fails ... */
 	u32 fail_after;			/* ... after making this many queues */
+	/* hostile, for the next DEVICE_READY 1: a short message among ... */
+	bool ready_bad;
+	/* ... the PORT_ADDs, and port @ready_omit - 1 removed, unannounced */
+	u32 ready_omit;
 	struct list_head ctrl_out;	/* struct vtdev_msg, in order */
 	u32 ctrl_pending;
 	struct vtdev_port ports[VTDEV_MAX_PORTS];
@@ -411,6 +415,19 @@ static void vtdev_ctrl(struct vtdev *dev, u32 id, u16 event, u16 value,
 	vtdev_queue_msg(dev, m);
 }
 
+/* Half a control header, which no driver can take.  dev->lock held. */
+static void vtdev_ctrl_short(struct vtdev *dev)
+{
+	struct vtdev_msg *m = vtdev_msg_alloc(4, GFP_ATOMIC);
+
+	if (!m) {
+		dev->errors++;
+		return;
+	}
+	memset(m->data, 0, 4);
+	vtdev_queue_msg(dev, m);
+}
+
 /* What QEMU sends once the guest said a port is ready. */
 static void vtdev_port_ready(struct vtdev *dev, u32 id)
 {
@@ -446,10 +463,22 @@ static void vtdev_ctrl_in(struct vtdev *dev, const u8 *buf, u32 len)
 		dev->ready = value == 1;
 		if (value != 1)
 			break;
-		for (id = 0; id < dev->nr_ports; id++)
-			if (dev->ports[id].exists)
-				vtdev_ctrl(dev, id, VIRTIO_CONSOLE_PORT_ADD, 1,
-					   NULL, 0);
+		for (id = 0; id < dev->nr_ports; id++) {
+			if (!dev->ports[id].exists)
+				continue;
+			/* Gone while the guest could not hear PORT_REMOVE. */
+			if (dev->ready_omit == id + 1) {
+				dev->ports[id].exists = false;
+				continue;
+			}
+			vtdev_ctrl(dev, id, VIRTIO_CONSOLE_PORT_ADD, 1,
+				   NULL, 0);
+			if (dev->ready_bad)
+				vtdev_ctrl_short(dev);
+			dev->ready_bad = false;
+		}
+		dev->ready_bad = false;
+		dev->ready_omit = 0;
 		break;
 	case VIRTIO_CONSOLE_PORT_READY:
 		if (id >= dev->nr_ports) {
@@ -1575,6 +1604,19 @@ static long vtdev_ioctl(struct file *file, unsigned int cmd,
 			spin_lock_irqsave(&dev->lock, flags);
 			dev->fail_find_vqs = true;
 			dev->fail_after = u.h.arg;
+			spin_unlock_irqrestore(&dev->lock, flags);
+			return 0;
+		}
+		if (u.h.op == VTDEV_H_READY_BAD ||
+		    u.h.op == VTDEV_H_READY_OMIT) {
+			if (u.h.op == VTDEV_H_READY_OMIT &&
+			    u.h.arg >= dev->nr_ports)
+				return -EINVAL;
+			spin_lock_irqsave(&dev->lock, flags);
+			if (u.h.op == VTDEV_H_READY_BAD)
+				dev->ready_bad = true;
+			else
+				dev->ready_omit = u.h.arg + 1;
 			spin_unlock_irqrestore(&dev->lock, flags);
 			return 0;
 		}

@@ -174,6 +174,14 @@ struct vtdev_state {
 #define VTDEV_H_REORDER		4	/* complete the next arg pairs on q swapped */
 #define VTDEV_H_FAIL_FIND_VQS	5	/* next find_vqs: make arg queues, then -ENOMEM */
 #define VTDEV_H_KICK_DELAY	6	/* next kick of queue q: spin arg us (<= 2000000) first */
+/*
+ * The next DEVICE_READY 1 (the one a restore sends): READY_BAD puts a
+ * 4-byte control message after the first PORT_ADD it answers with;
+ * READY_OMIT removes port arg without a PORT_REMOVE and leaves it out of
+ * the announcement, as a port unplugged while the guest was frozen.
+ */
+#define VTDEV_H_READY_BAD	7
+#define VTDEV_H_READY_OMIT	8	/* arg: port id */
 
 struct vtdev_hostile {
 	__u32 op;
