@@ -257,6 +257,7 @@ int vs_port_add(struct vs_dev *vsdev, u32 id)
 	port->devt = MKDEV(MAJOR(vsdev->devt_base), id);
 	spin_lock_init(&port->inbuf_lock);
 	spin_lock_init(&port->outvq_lock);
+	vs_tx_cache_init(&port->tx_cache);
 	mutex_init(&port->read_mutex);
 	INIT_LIST_HEAD(&port->rxq);
 	INIT_LIST_HEAD(&port->cons_list);
