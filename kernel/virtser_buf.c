@@ -109,6 +109,24 @@ void vs_tx_cache_put(struct vs_tx_cache *cache, struct vs_buf *buf)
 }
 
 /**
+ * vs_tx_cache_bytes() - bytes a transmit page cache holds (sysfs)
+ * @cache: the cache
+ *
+ * Context: any.
+ * Return: the bytes, at most VS_TX_CACHE_MAX.
+ */
+size_t vs_tx_cache_bytes(struct vs_tx_cache *cache)
+{
+	unsigned long flags;
+	size_t bytes;
+
+	spin_lock_irqsave(&cache->lock, flags);
+	bytes = cache->bytes;
+	spin_unlock_irqrestore(&cache->lock, flags);
+	return bytes;
+}
+
+/**
  * vs_tx_cache_drop() - give every cached page back to the page allocator
  * @cache: the cache
  *

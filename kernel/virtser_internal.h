@@ -413,6 +413,7 @@ struct vs_dev {
  * @bytes_discarded: bytes dropped without being read
  * @tx_inflight: bytes handed to the device and not yet returned
  * @tx_map_failed: transmit buffers that could not be DMA-mapped
+ * @tx_cached: bytes of used transmit pages kept for the next writes
  * @rx_bytes: bytes received and not yet read
  */
 struct vs_port_stats {
@@ -423,6 +424,7 @@ struct vs_port_stats {
 	unsigned long bytes_discarded;
 	size_t tx_inflight;
 	unsigned long tx_map_failed;
+	size_t tx_cached;
 	size_t rx_bytes;
 };
 
@@ -456,6 +458,7 @@ struct vs_buf *vs_buf_alloc_tx(struct vs_tx_cache *cache, size_t len);
 void vs_tx_cache_init(struct vs_tx_cache *cache);
 void vs_tx_cache_put(struct vs_tx_cache *cache, struct vs_buf *buf);
 void vs_tx_cache_drop(struct vs_tx_cache *cache);
+size_t vs_tx_cache_bytes(struct vs_tx_cache *cache);
 size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 				 size_t max_seg, ssize_t *got);

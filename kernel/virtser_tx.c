@@ -345,4 +345,5 @@ void vs_tx_stats(struct vs_port *port, struct vs_port_stats *st)
 	st->tx_inflight = port->tx_inflight;
 	st->tx_map_failed = port->tx_map_failed;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	st->tx_cached = vs_tx_cache_bytes(&port->tx_cache);
 }
