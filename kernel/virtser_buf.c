@@ -8,11 +8,147 @@
  * entry (one indirect descriptor) that never depends on a high-order
  * allocation.
  */
+#include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "virtser_internal.h"
+
+/* Source of vs_tx_cache.cookie; 0 (vs_buf.owner's "none") is never given. */
+static atomic64_t vs_tx_cookies = ATOMIC64_INIT(0);
+
+/**
+ * vs_tx_cache_init() - set up a new port's transmit page cache
+ * @cache: the cache, not yet visible to anyone
+ *
+ * Context: any.
+ */
+void vs_tx_cache_init(struct vs_tx_cache *cache)
+{
+	unsigned int o;
+
+	spin_lock_init(&cache->lock);
+	for (o = 0; o <= VS_TX_SEG_ORDER; o++)
+		INIT_LIST_HEAD(&cache->pages[o]);
+	cache->bytes = 0;
+	cache->cookie = atomic64_inc_return(&vs_tx_cookies);
+}
+
+/*
+ * The largest cached segment not above *@order, which is set to its
+ * order; the caller owns it.  A buffer may so be built of more, smaller
+ * segments than a fresh one; it still covers what it was asked for.
+ */
+static struct page *vs_tx_cache_take(struct vs_tx_cache *cache,
+				     unsigned int *order)
+{
+	struct page *page = NULL;
+	unsigned long flags;
+	int o;
+
+	spin_lock_irqsave(&cache->lock, flags);
+	for (o = min_t(unsigned int, *order, VS_TX_SEG_ORDER); o >= 0; o--) {
+		page = list_first_entry_or_null(&cache->pages[o], struct page,
+						lru);
+		if (page) {
+			list_del(&page->lru);
+			cache->bytes -= PAGE_SIZE << o;
+			*order = o;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&cache->lock, flags);
+	return page;
+}
+
+/**
+ * vs_tx_cache_put() - free a used transmit buffer, keeping its pages
+ * @cache: the cache of the port whose queue gave @buf back
+ * @buf: buffer back from the device; the caller owned it, and it is gone
+ *
+ * Pages of a buffer allocated for @cache go to it up to VS_TX_CACHE_MAX
+ * bytes, the rest to the page allocator.  A buffer of another cache (one
+ * the port plugged at this id before left on the queue) holds that
+ * port's data, and a reused page is overwritten only as far as the next
+ * write reaches: it is freed.  Zero-copy and small buffers are freed as
+ * by vs_buf_free_used().  The device gave the buffer back and the virtio
+ * core unmapped it, so no one else looks at the pages kept.
+ *
+ * Context: any.
+ */
+void vs_tx_cache_put(struct vs_tx_cache *cache, struct vs_buf *buf)
+{
+	unsigned int i, order;
+	unsigned long flags;
+	struct page *page;
+	size_t size;
+
+	if (buf->zc || buf->data || buf->owner != cache->cookie) {
+		vs_buf_free_used(buf);
+		return;
+	}
+	spin_lock_irqsave(&cache->lock, flags);
+	for (i = 0; i < buf->nr_pages; i++) {
+		page = buf->pages[i];
+		order = compound_order(page);
+		size = PAGE_SIZE << order;
+		if (order <= VS_TX_SEG_ORDER &&
+		    cache->bytes + size <= VS_TX_CACHE_MAX) {
+			list_add(&page->lru, &cache->pages[order]);
+			cache->bytes += size;
+			buf->pages[i] = NULL;	/* the cache's now */
+		}
+	}
+	spin_unlock_irqrestore(&cache->lock, flags);
+	for (i = 0; i < buf->nr_pages; i++)
+		if (buf->pages[i])
+			put_page(buf->pages[i]);
+	buf->nr_pages = 0;
+	vs_buf_free(buf);
+}
+
+/**
+ * vs_tx_cache_bytes() - bytes a transmit page cache holds (sysfs)
+ * @cache: the cache
+ *
+ * Context: any.
+ * Return: the bytes, at most VS_TX_CACHE_MAX.
+ */
+size_t vs_tx_cache_bytes(struct vs_tx_cache *cache)
+{
+	unsigned long flags;
+	size_t bytes;
+
+	spin_lock_irqsave(&cache->lock, flags);
+	bytes = cache->bytes;
+	spin_unlock_irqrestore(&cache->lock, flags);
+	return bytes;
+}
+
+/**
+ * vs_tx_cache_drop() - give every cached page back to the page allocator
+ * @cache: the cache
+ *
+ * Context: any.
+ */
+void vs_tx_cache_drop(struct vs_tx_cache *cache)
+{
+	struct page *page, *next;
+	unsigned long flags;
+	LIST_HEAD(pages);
+	unsigned int o;
+
+	spin_lock_irqsave(&cache->lock, flags);
+	for (o = 0; o <= VS_TX_SEG_ORDER; o++)
+		list_splice_init(&cache->pages[o], &pages);
+	cache->bytes = 0;
+	spin_unlock_irqrestore(&cache->lock, flags);
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		put_page(page);		/* a whole segment, any order */
+	}
+}
 
 static struct vs_buf *vs_buf_alloc_sg(unsigned int nents, gfp_t gfp)
 {
@@ -63,26 +199,34 @@ struct vs_buf *vs_buf_alloc_rx(gfp_t gfp)
 }
 
 /*
- * Transmit segments are taken up to PAGE_ALLOC_COSTLY_ORDER (32 KiB) when
- * the page allocator has such a block at hand, without reclaim, compaction
+ * Transmit segments are taken up to VS_TX_SEG_ORDER (32 KiB) when the
+ * page allocator has such a block at hand, without reclaim, compaction
  * or a warning, and are order-0 pages otherwise: no write ever depends on
  * a high-order allocation succeeding.  The larger segments matter to the
  * host: QEMU passes each descriptor of a virtio-serial buffer to its
  * chardev as a separate write(), so a 256 KiB buffer of order-0 pages
  * costs it 64 system calls, and one of 32 KiB segments 8.
+ *
+ * The port's cache of used pages (struct vs_tx_cache) comes first: a
+ * fresh page costs a clearing (init_on_alloc, on in Debian's kernels)
+ * and its freeing later, which traced at over half of a 64 KiB write.
  */
-#define VS_TX_SEG_ORDER		PAGE_ALLOC_COSTLY_ORDER
 #define VS_TX_SEG_GFP		((GFP_KERNEL | __GFP_COMP | __GFP_NOWARN | \
 				  __GFP_NORETRY) & ~__GFP_DIRECT_RECLAIM)
 
-static struct page *vs_tx_seg_alloc(size_t want, unsigned int *order)
+static struct page *vs_tx_seg_alloc(struct vs_tx_cache *cache, size_t want,
+				    unsigned int *order)
 {
 	struct page *page;
 
 	*order = 0;
-	if (want > PAGE_SIZE) {
+	if (want > PAGE_SIZE)
 		*order = min_t(unsigned int, VS_TX_SEG_ORDER,
 			       ilog2(want >> PAGE_SHIFT));
+	page = vs_tx_cache_take(cache, order);
+	if (page)
+		return page;
+	if (*order) {
 		page = alloc_pages(VS_TX_SEG_GFP, *order);
 		if (page)
 			return page;
@@ -93,6 +237,7 @@ static struct page *vs_tx_seg_alloc(size_t want, unsigned int *order)
 
 /**
  * vs_buf_alloc_tx() - allocate a page-backed transmit buffer
+ * @cache: the writing port's cache: its pages are taken first
  * @len: bytes needed, at most VS_TX_MAX_PAGES pages
  *
  * The scatterlist covers exactly @len bytes in segments of one to eight
@@ -102,7 +247,7 @@ static struct page *vs_tx_seg_alloc(size_t want, unsigned int *order)
  * Context: process; may sleep.
  * Return: the buffer, or NULL.
  */
-struct vs_buf *vs_buf_alloc_tx(size_t len)
+struct vs_buf *vs_buf_alloc_tx(struct vs_tx_cache *cache, size_t len)
 {
 	unsigned int n = DIV_ROUND_UP(len, PAGE_SIZE), order;
 	struct vs_buf *buf;
@@ -124,8 +269,9 @@ struct vs_buf *vs_buf_alloc_tx(size_t len)
 	buf->pages = kcalloc(n, sizeof(*buf->pages), GFP_KERNEL);
 	if (!buf->pages)
 		goto fail;
+	buf->owner = cache->cookie;
 	while (done < len) {
-		page = vs_tx_seg_alloc(len - done, &order);
+		page = vs_tx_seg_alloc(cache, len - done, &order);
 		if (!page)
 			goto fail;
 		seg = min_t(size_t, len - done, PAGE_SIZE << order);

@@ -253,7 +253,7 @@ static ssize_t vs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		len = min_t(size_t, iov_iter_count(from),
 			    max_pages * PAGE_SIZE);
-		buf = vs_buf_alloc_tx(len);
+		buf = vs_buf_alloc_tx(&port->tx_cache, len);
 		if (!buf) {
 			ret = -ENOMEM;
 			break;
@@ -388,6 +388,8 @@ static int vs_release(struct inode *inode, struct file *filp)
 		mutex_unlock(&port->read_mutex);
 	}
 	vs_tx_reclaim(port);
+	/* An idle port keeps no pages (a reopen refills the cache). */
+	vs_tx_cache_drop(&port->tx_cache);
 	vs_port_put(port);
 	return 0;
 }

@@ -148,6 +148,16 @@ static ssize_t tx_inflight_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(tx_inflight);
 
+static ssize_t tx_cached_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%zu\n", st.tx_cached);
+}
+static DEVICE_ATTR_RO(tx_cached);
+
 static ssize_t tx_map_failed_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
@@ -185,6 +195,7 @@ static struct attribute *vs_stat_attrs[] = {
 	&dev_attr_host_connected.attr,
 	&dev_attr_tx_inflight.attr,
 	&dev_attr_tx_map_failed.attr,
+	&dev_attr_tx_cached.attr,
 	&dev_attr_rx_bytes.attr,
 	NULL,
 };
@@ -257,6 +268,7 @@ int vs_port_add(struct vs_dev *vsdev, u32 id)
 	port->devt = MKDEV(MAJOR(vsdev->devt_base), id);
 	spin_lock_init(&port->inbuf_lock);
 	spin_lock_init(&port->outvq_lock);
+	vs_tx_cache_init(&port->tx_cache);
 	mutex_init(&port->read_mutex);
 	INIT_LIST_HEAD(&port->rxq);
 	INIT_LIST_HEAD(&port->cons_list);

@@ -15,7 +15,7 @@
  * Lock order (outer first):
  *   vs_dev.ports_mutex or vs_port.read_mutex (never both) ->
  *   vs_dev.ports_lock -> vs_port.inbuf_lock / vs_port.outvq_lock ->
- *   vs_dev.c_ivq_lock / vs_dev.c_ovq_lock
+ *   vs_dev.c_ivq_lock / vs_dev.c_ovq_lock / vs_port.tx_cache.lock
  * read_mutex is held across copies to user memory, which may wait for a
  * page as long as the memory takes, so nothing that holds ports_mutex
  * (control work, unplug, freeze, removal) may wait for it.
@@ -46,6 +46,7 @@
 #include <linux/cdev.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mmzone.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/scatterlist.h>
@@ -66,6 +67,18 @@ struct hvc_struct;
 #define VS_TX_INFLIGHT_MAX	(4U << 20)
 /* In flight below this, used transmit buffers wait for the next write. */
 #define VS_TX_LAZY		(256U << 10)
+/*
+ * Largest transmit segment: PAGE_ALLOC_COSTLY_ORDER (32 KiB), see
+ * vs_tx_seg_alloc() in virtser_buf.c.
+ */
+#define VS_TX_SEG_ORDER		PAGE_ALLOC_COSTLY_ORDER
+/*
+ * Bytes of used transmit pages a port keeps for its next writes (see
+ * vs_tx_cache_put()): two of the largest buffers, so a writer that
+ * waits for room and then writes again finds its pages there, while an
+ * idle port pins at most 512 KiB (and none once its last file closes).
+ */
+#define VS_TX_CACHE_MAX		(2U * VS_TX_MAX_PAGES * PAGE_SIZE)
 /* Blocking writes of at least this much user memory are not copied. */
 #define VS_ZC_MIN		(256U << 10)
 /* How long a control send waits for ring space before giving up. */
@@ -85,6 +98,9 @@ struct hvc_struct;
  *	pages of up to PAGE_ALLOC_COSTLY_ORDER, or for a zero-copy write
  *	the writer's pages (one page reference each)
  * @zc: the zero-copy write whose pages these are, or NULL
+ * @owner: vs_tx_cache.cookie of the cache a copied transmit buffer was
+ *	allocated for (0 otherwise): only that cache takes its pages back,
+ *	never the cache of the next port to own the queue
  * @sg: scatterlist describing the buffer to the virtqueue
  *
  * Receive buffers are one page; transmit buffers are up to VS_TX_MAX_PAGES
@@ -101,6 +117,7 @@ struct vs_buf {
 	unsigned int nr_sg;
 	struct page **pages;
 	struct vs_zc *zc;
+	u64 owner;
 	struct scatterlist sg[];
 };
 
@@ -124,6 +141,30 @@ struct vs_zc {
 	atomic_t pending;
 	atomic_long_t sent;
 	struct vs_port *port;
+};
+
+/**
+ * struct vs_tx_cache - a port's used transmit pages (virtser_buf.c)
+ * @lock: irq-safe spinlock, innermost: the transmit reclaim puts pages
+ *	here under vs_port.outvq_lock.  Protects @pages and @bytes.
+ * @pages: one list per order up to VS_TX_SEG_ORDER, linked through
+ *	page->lru; vs_buf_alloc_tx() takes from them before the page
+ *	allocator.  The pages hold this port's earlier data: only buffers
+ *	allocated for this cache (@cookie) come back to it, so no page
+ *	carries one port's data to another
+ * @bytes: bytes on @pages, at most VS_TX_CACHE_MAX
+ * @cookie: set once at creation, unique for the module's lifetime (so a
+ *	port freed and another allocated at its address do not match);
+ *	read without a lock
+ *
+ * Emptied when the port lets go of its transmit queue (unplug, freeze,
+ * removal) and when a file of the port is closed.
+ */
+struct vs_tx_cache {
+	spinlock_t lock;		/* irq-safe; see above */
+	struct list_head pages[VS_TX_SEG_ORDER + 1];
+	size_t bytes;
+	u64 cookie;
 };
 
 /**
@@ -188,6 +229,9 @@ struct vs_zc {
  *	the device returns one, which gives its bounce space back
  * @tx_map_failed: buffers that could not be DMA-mapped (sysfs)
  *
+ * @tx_cache: used transmit pages for the port's next writes; its own
+ *	lock, taken inside @outvq_lock by the reclaim
+ *
  * @read_mutex: serialises readers (see @rxq), so that reads stay in
  *	order; held across the copy to user memory, so only readers, open
  *	and release take it, never a path holding ports_mutex.
@@ -242,6 +286,7 @@ struct vs_port {
 	bool cons_stalled;
 	bool tx_nomap;
 	unsigned long tx_map_failed;
+	struct vs_tx_cache tx_cache;
 
 	struct mutex read_mutex;	/* serialises readers */
 
@@ -368,6 +413,7 @@ struct vs_dev {
  * @bytes_discarded: bytes dropped without being read
  * @tx_inflight: bytes handed to the device and not yet returned
  * @tx_map_failed: transmit buffers that could not be DMA-mapped
+ * @tx_cached: bytes of used transmit pages kept for the next writes
  * @rx_bytes: bytes received and not yet read
  */
 struct vs_port_stats {
@@ -378,6 +424,7 @@ struct vs_port_stats {
 	unsigned long bytes_discarded;
 	size_t tx_inflight;
 	unsigned long tx_map_failed;
+	size_t tx_cached;
 	size_t rx_bytes;
 };
 
@@ -407,7 +454,11 @@ void vs_dev_unregister(struct vs_dev *vsdev);
 /* virtser_buf.c: allocation and freeing only */
 struct vs_buf *vs_buf_alloc_rx(gfp_t gfp);
 struct vs_buf *vs_buf_alloc_data(size_t size, gfp_t gfp);
-struct vs_buf *vs_buf_alloc_tx(size_t len);
+struct vs_buf *vs_buf_alloc_tx(struct vs_tx_cache *cache, size_t len);
+void vs_tx_cache_init(struct vs_tx_cache *cache);
+void vs_tx_cache_put(struct vs_tx_cache *cache, struct vs_buf *buf);
+void vs_tx_cache_drop(struct vs_tx_cache *cache);
+size_t vs_tx_cache_bytes(struct vs_tx_cache *cache);
 size_t vs_buf_fill_tx(struct vs_buf *buf, struct iov_iter *from);
 struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 				 size_t max_seg, ssize_t *got);

@@ -42,12 +42,15 @@ static void vs_tx_reclaim_locked(struct vs_port *port)
 	unsigned int len;
 
 	while (port->out_vq && (buf = virtqueue_get_buf(port->out_vq, &len))) {
-		/* Back from the device: ours to free. */
+		/*
+		 * Back from the device (and unmapped): ours; its pages go
+		 * to the cache if it was allocated for this port.
+		 */
 		port->tx_inflight -= min(port->tx_inflight, buf->len);
 		port->outvq_full = false;
 		port->cons_stalled = false;
 		port->tx_nomap = false;	/* its bounce space is free again */
-		vs_buf_free_used(buf);
+		vs_tx_cache_put(&port->tx_cache, buf);
 	}
 }
 
@@ -305,7 +308,8 @@ void vs_tx_attach(struct vs_port *port, struct virtqueue *vq)
  * vs_tx_detach() - the port lets go of its transmit queue
  * @port: the port
  *
- * Reclaims what is back, then forgets the queue.  Taking outvq_lock waits
+ * Reclaims what is back, then forgets the queue and frees the port's
+ * cached pages (unplug, freeze and removal all come here).  Taking outvq_lock waits
  * for every path still using it (a notify included), and none uses it
  * afterwards; buffers still in flight stay with the queue for its next
  * owner (see vs_rx_detach()).
@@ -320,6 +324,8 @@ void vs_tx_detach(struct vs_port *port)
 	vs_tx_reclaim_locked(port);
 	port->out_vq = NULL;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	/* Nothing comes back to the cache without the queue. */
+	vs_tx_cache_drop(&port->tx_cache);
 }
 
 /**
@@ -339,4 +345,5 @@ void vs_tx_stats(struct vs_port *port, struct vs_port_stats *st)
 	st->tx_inflight = port->tx_inflight;
 	st->tx_map_failed = port->tx_map_failed;
 	spin_unlock_irqrestore(&port->outvq_lock, flags);
+	st->tx_cached = vs_tx_cache_bytes(&port->tx_cache);
 }

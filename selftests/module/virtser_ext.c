@@ -195,6 +195,54 @@ TEST_F(ext, write_takes_256KiB_in_one_call)
 	free(buf);
 }
 
+/*
+ * Pages of consumed writes are kept for the next writes, up to two
+ * 256 KiB buffers' worth, none of it beyond the port's file.  2 MiB in
+ * 64 KiB writes, all at the host, then one byte, whose write reclaims
+ * what the device gave back: at least one 64 KiB buffer (the first ones
+ * went back before the host could see the last) and at most 512 KiB
+ * must be cached, and the close must free it all.  A second 2 MiB, on
+ * reused pages, must arrive intact.
+ */
+TEST_F(ext, tx_pages_reused_bounded_and_freed_at_close)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	const size_t chunk = 64 * 1024, n = 2 * 1024 * 1024;
+	unsigned char *buf = malloc(n);
+	struct vt_stream st;
+	struct sha256 sha;
+	long long cached;
+	size_t off;
+	int round;
+
+	NEED_VIRTSER();
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, stat_of(self, "tx_cached"));	/* a fresh open */
+	vt_stream_seed(&st, 4242);
+	for (round = 0; round < 2; round++) {
+		vt_stream_fill(&st, buf, n);
+		sha256_init(&sha);
+		sha256_update(&sha, buf, n);
+		HOST("sink %u %zu", self->p.id, n);
+		for (off = 0; off < n; off += chunk)
+			ASSERT_EQ((ssize_t)chunk, write(self->fd, buf + off, chunk));
+		HOST_GOT(&sha, n);
+	}
+	sha256_init(&sha);
+	sha256_update(&sha, buf, 1);
+	HOST("sink %u 1", self->p.id);
+	ASSERT_EQ(1, write(self->fd, buf, 1));
+	HOST_GOT(&sha, 1);
+	cached = stat_of(self, "tx_cached");
+	EXPECT_LE((long long)chunk, cached);
+	EXPECT_GE(512LL * 1024, cached);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, stat_of(self, "tx_cached"));
+	free(buf);
+}
+
 TEST_F(ext, readv_and_writev)
 {
 	if (!is_virtser())
