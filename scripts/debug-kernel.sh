@@ -59,7 +59,8 @@ log=$out/build.log
 # merge_config only warns when Kconfig overrides a request: check that
 # what the lane exists for really is set.
 for opt in KASAN KFENCE PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK \
-	   DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR DEBUG_FS BLK_DEV_INITRD DEVTMPFS; do
+	   DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR DEBUG_FS BLK_DEV_INITRD DEVTMPFS \
+	   USERFAULTFD HOTPLUG_PCI_ACPI; do
 	grep -qx "CONFIG_$opt=y" .config ||
 		{ echo "debug-kernel: CONFIG_$opt is not y after merging" >&2; exit 1; }
 done
