@@ -222,11 +222,15 @@ static bool parse_mode(struct pctx *c, const xmlNode *n, enum vs_mode *out)
 	return ok;
 }
 
+/*
+ * Names go into paths (%v, %p in templates; a libvirt domain or its
+ * channels supply them): "." and ".." would step out of a directory.
+ */
 bool vs_config_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 64)
+	if (n == 0 || n > 64 || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("._-:", *s))
@@ -719,7 +723,7 @@ static bool validate_port(struct pctx *c, const xmlNode *n, struct vs_port_cfg *
 		return false;
 	}
 	if ((p->name || !tmpl) && !vs_config_valid_name(p->name)) {
-		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-]", p->name);
+		perr(c, n, "port name '%s' must be 1-64 of [A-Za-z0-9._:-], not . or ..", p->name);
 		return false;
 	}
 	if (p->buffer_size < 4096) {
@@ -1320,6 +1324,47 @@ static bool check_qmp_path(struct pctx *c, const xmlNode *n, const struct vs_con
  * <vm libvirt='URI'>: its children are templates (a default per kind, an
  * override per port name) that the domain's ports are backed with.
  */
+/* Whether template path @v names the vm (%v). */
+static bool names_vm(const char *v)
+{
+	for (; v && *v; v++)
+		if (*v == '%' && *++v == 'v')
+			return true;
+		else if (!*v)
+			break;
+	return false;
+}
+
+/*
+ * In <domains> one template serves every domain of the connection: what it
+ * binds or creates must name the domain (%v), or two domains' ports would
+ * share a socket or append to one log, one tenant's output in another's
+ * file; and a fixed TCP port can be bound by one domain only.
+ */
+static bool check_every_tmpl(struct pctx *c, const xmlNode *n, const struct vs_port_cfg *p)
+{
+	const struct vs_endpoint *e = &p->ep;
+	const char *bad = NULL;
+
+	if (e->type == VS_EP_TCP && e->sock.mode == VS_MODE_BIND) {
+		perr(c, n, "a tcp listener cannot be in <domains>: every domain would bind "
+		     "the same port; give it in a <vm> of its own");
+		return false;
+	}
+	if (e->path && !names_vm(e->path))
+		bad = e->path;
+	else if (e->sock.path && e->sock.mode == VS_MODE_BIND && !names_vm(e->sock.path))
+		bad = e->sock.path;
+	else if (p->log.file && !names_vm(p->log.file))
+		bad = p->log.file;
+	if (bad) {
+		perr(c, n, "'%s' in <domains> must contain %%v (the domain's name), or every "
+		     "domain's port would share it", bad);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_lv_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
 			size_t default_buffer)
 {
@@ -1345,6 +1390,8 @@ static bool parse_lv_vm(struct pctx *c, const xmlNode *n, struct vs_vm_cfg *vm,
 		p = &vm->tmpls[vm->ntmpls++];
 		memset(p, 0, sizeof(*p));
 		if (!parse_port(c, k, p, default_buffer, 0, true))
+			return false;
+		if (!vm->name && !check_every_tmpl(c, k, p))	/* <domains> */
 			return false;
 		if (p->guest_hold && p->kind == VS_KIND_SERIAL) {
 			perr(c, k, "<guest closed='hold'/>: QEMU reports the guest's state only "
@@ -1379,7 +1426,7 @@ static bool parse_vm(struct pctx *c, const xmlNode *n, struct vs_config *cfg,
 		return false;
 	vm->name = attr(n, "name");
 	if (!vm->name || !vs_config_valid_name(vm->name)) {
-		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-]");
+		perr(c, n, "needs name= of 1-64 of [A-Za-z0-9._:-], not . or ..");
 		return false;
 	}
 	vm->libvirt_uri = attr(n, "libvirt");

@@ -185,7 +185,7 @@ struct vs_port_cfg *vs_port_cfg_dup(const struct vs_port_cfg *p);
 void vs_port_cfg_free(struct vs_port_cfg *p);
 /* Frees what @p points to, not @p (an element of an array). */
 void vs_port_cfg_clear(struct vs_port_cfg *p);
-/* 1-64 of [A-Za-z0-9._:-]: a vm's or a port's name. */
+/* 1-64 of [A-Za-z0-9._:-], not "." or "..": a vm's or a port's name. */
 bool vs_config_valid_name(const char *s);
 
 /* Both compare the semantic content used at run time (for reload). */

@@ -318,7 +318,7 @@ static void every_add(struct lvconn *c, const char *dom)
 		return;
 	if (!vs_config_valid_name(dom)) {
 		vs_log(LOG_WARNING, "libvirt %s: domain '%s' is not followed: a vm's name is "
-		       "1-64 of [A-Za-z0-9._:-]", c->uri, dom);
+		       "1-64 of [A-Za-z0-9._:-], not . or ..", c->uri, dom);
 		return;
 	}
 	v = calloc(1, sizeof(*v));

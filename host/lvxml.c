@@ -224,7 +224,7 @@ static void scan_dev(struct vs_lv_dom *d, const xmlNode *n, unsigned index)
 		v.name = xdup(dflt);
 	}
 	if (!why && !vs_config_valid_name(v.name))
-		why = "its name is not 1-64 of [A-Za-z0-9._:-]";
+		why = "its name is not 1-64 of [A-Za-z0-9._:-], or is . or ..";
 	if (why) {
 		skip(d, "%s '%s' (line %d): %s", el, v.name, v.line, why);
 		goto out;
@@ -384,17 +384,24 @@ static const struct vs_port_cfg *tmpl_for(const struct vs_vm_cfg *vm,
 	return dflt;
 }
 
-/* The port's chardev for a TCP source: resolved here, as config.c does. */
+/*
+ * The port's chardev for a TCP source.  Numeric addresses only (and
+ * "localhost"): this runs on the daemon's loop at every lifecycle event,
+ * and a name in a domain's XML would make every port wait for DNS.
+ */
 static bool resolve(struct vs_sockspec *s)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV }, *res;
+				  .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST }, *res;
+	const char *host = s->host;
 
 	if (s->is_unix)
 		return true;
+	if (host && !strcmp(host, "localhost"))
+		host = "127.0.0.1";
 	if (s->mode == VS_MODE_BIND)
 		hints.ai_flags |= AI_PASSIVE;
-	if (getaddrinfo(s->host, s->service, &hints, &res))
+	if (getaddrinfo(host, s->service, &hints, &res))
 		return false;
 	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
 	s->addrlen = res->ai_addrlen;
@@ -455,7 +462,8 @@ long vs_lv_ports(const struct vs_vm_cfg *vm, const struct vs_lv_dom *dom,
 		}
 		if (!resolve(&p->chardev)) {
 			snprintf(err, errlen, "vm '%s': port '%s': the domain's host='%s' "
-				 "service='%s' does not resolve", vm->name, p->name,
+				 "service='%s' is not a numeric address and port",
+				 vm->name, p->name,
 				 p->chardev.host, p->chardev.service);
 			goto fail;
 		}

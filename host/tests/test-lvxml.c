@@ -298,6 +298,19 @@ static const struct bad_cfg bad_cfgs[] = {
 	{ "<domains libvirt='x:///'><channel type='unix'><source mode='bind' path='/r/%v'/>"
 	  "</channel></domains>", "must contain %p" },
 	{ "<domains libvirt='x:///'><qmp path='/q'/></domains>", "comes from libvirt" },
+	/* Names go into paths: "." and ".." would step out of a directory. */
+	{ "<vm name='..' libvirt='x:///'/>", "not . or .." },
+	/* One template for every domain: what it binds or writes names the domain. */
+	{ "<domains libvirt='x:///'><console type='file' name='console1'>"
+	  "<source path='/var/log/vs/%p.log'/></console></domains>", "must contain %v" },
+	{ "<domains libvirt='x:///'><channel type='unix'><source mode='bind' path='/r/%p'/>"
+	  "</channel></domains>", "must contain %v" },
+	{ "<domains libvirt='x:///'><channel type='unix'><source mode='bind' path='/r/%%v.%p'/>"
+	  "</channel></domains>", "must contain %v" },
+	{ "<domains libvirt='x:///'><console type='pty'><source path='/r/%v.%p'/>"
+	  "<log file='/var/log/%p.log'/></console></domains>", "must contain %v" },
+	{ "<domains libvirt='x:///'><channel type='tcp' name='org.x'>"
+	  "<source mode='bind' service='7000'/></channel></domains>", "cannot be in <domains>" },
 };
 
 static void test_bad_cfg(void)
@@ -334,6 +347,49 @@ static void test_domains(void)
 	vs_config_free(cfg);
 }
 
+/*
+ * A tcp source named by a host name: refused with a reason, not looked up
+ * (the lookup would stall the daemon's loop at every lifecycle event);
+ * "localhost" is taken as 127.0.0.1.
+ */
+static void test_numeric_hosts(void)
+{
+	static const char dom_fmt[] =
+		"<domain type='qemu'><name>web1</name><devices>"
+		"<channel type='tcp'><source mode='connect' host='%s' service='4555'/>"
+		"<protocol type='raw'/><target type='virtio' name='org.example.tcp'/>"
+		"<alias name='channel0'/></channel></devices></domain>";
+	const char *hosts[] = { "qemu-host.invalid", "localhost" };
+	char err[600] = "", xml[1024];
+	struct vs_config *cfg = vs_config_parse(cfg_ok, strlen(cfg_ok), "t.xml", err, sizeof(err));
+
+	if (!tap_check(cfg != NULL, "templates parse (%s)", err))
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct vs_port_cfg *ports = NULL;
+		struct vs_lv_dom *d;
+		long n;
+
+		snprintf(xml, sizeof(xml), dom_fmt, hosts[i]);
+		err[0] = '\0';
+		d = vs_lv_scan(xml, strlen(xml), err, sizeof(err));
+		if (!tap_check(d != NULL, "a domain with host='%s' scans (%s)", hosts[i], err))
+			continue;
+		err[0] = '\0';
+		n = vs_lv_ports(&cfg->vms[0], d, &ports, err, sizeof(err));
+		if (i == 0)
+			tap_check(n < 0 && strstr(err, "not a numeric address"),
+				  "host='%s' is refused, not resolved (%s)", hosts[i], err);
+		else
+			tap_check(n == 1 && ports[0].chardev.addrlen > 0,
+				  "host='localhost' is 127.0.0.1 (%ld: %s)", n, err);
+		if (n >= 0)
+			vs_lv_ports_free(ports, (size_t)n);
+		vs_lv_dom_free(d);
+	}
+	vs_config_free(cfg);
+}
+
 int main(void)
 {
 	const char *top = getenv("top_srcdir");
@@ -347,5 +403,6 @@ int main(void)
 	test_ports(dir);
 	test_bad_cfg();
 	test_domains();
+	test_numeric_hosts();
 	return tap_done();
 }
