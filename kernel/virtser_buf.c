@@ -36,27 +36,23 @@ void vs_tx_cache_init(struct vs_tx_cache *cache)
 }
 
 /*
- * The largest cached segment not above *@order, which is set to its
- * order; the caller owns it.  A buffer may so be built of more, smaller
- * segments than a fresh one; it still covers what it was asked for.
+ * A cached segment of exactly @order, or NULL; the caller owns it.  Only
+ * the exact order: handing out smaller ones would build big writes from
+ * many small segments (which cost QEMU one write() each), and those go
+ * back into the cache, so after one phase of small writes or one
+ * fragmented moment a port would stay on order-0 pages for good.
  */
 static struct page *vs_tx_cache_take(struct vs_tx_cache *cache,
-				     unsigned int *order)
+				     unsigned int order)
 {
-	struct page *page = NULL;
+	struct page *page;
 	unsigned long flags;
-	int o;
 
 	spin_lock_irqsave(&cache->lock, flags);
-	for (o = min_t(unsigned int, *order, VS_TX_SEG_ORDER); o >= 0; o--) {
-		page = list_first_entry_or_null(&cache->pages[o], struct page,
-						lru);
-		if (page) {
-			list_del(&page->lru);
-			cache->bytes -= PAGE_SIZE << o;
-			*order = o;
-			break;
-		}
+	page = list_first_entry_or_null(&cache->pages[order], struct page, lru);
+	if (page) {
+		list_del(&page->lru);
+		cache->bytes -= PAGE_SIZE << order;
 	}
 	spin_unlock_irqrestore(&cache->lock, flags);
 	return page;
@@ -223,7 +219,7 @@ static struct page *vs_tx_seg_alloc(struct vs_tx_cache *cache, size_t want,
 	if (want > PAGE_SIZE)
 		*order = min_t(unsigned int, VS_TX_SEG_ORDER,
 			       ilog2(want >> PAGE_SHIFT));
-	page = vs_tx_cache_take(cache, order);
+	page = vs_tx_cache_take(cache, *order);
 	if (page)
 		return page;
 	if (*order) {
@@ -231,6 +227,9 @@ static struct page *vs_tx_seg_alloc(struct vs_tx_cache *cache, size_t want,
 		if (page)
 			return page;
 		*order = 0;
+		page = vs_tx_cache_take(cache, 0);
+		if (page)
+			return page;
 	}
 	return alloc_page(GFP_KERNEL);
 }

@@ -173,7 +173,8 @@ out:
  * After a reset: forget the control queues (under their locks, which waits
  * for a control send still notifying), free every buffer, delete the
  * queues and clear every pointer to them (the ports let go of theirs in
- * vs_rx_detach() and vs_tx_detach() before this).  Called with ports_mutex held.
+ * vs_rx_detach() or vs_rx_freeze(), and vs_tx_detach(), before this).
+ * Called with ports_mutex held.
  * Without queues (after a failed restore, and at the freeze or remove
  * that follows one) only the clearing is done: the transport already
  * deleted what its failed find_vqs made, and a second del_vqs would free

@@ -86,7 +86,8 @@ struct hvc_struct;
 
 /**
  * struct vs_buf - one buffer posted to a virtqueue
- * @list: link in vs_port.rxq (receive) while the reader owns it
+ * @list: link in vs_port.rxq (receive) while the port owns it; off the
+ *	list while a reader copies from it
  * @data: kernel mapping of a single receive or control buffer, or NULL
  *	for transmit buffers built from pages
  * @size: capacity of @data or total length of @pages

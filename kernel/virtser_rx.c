@@ -159,18 +159,40 @@ static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
  * @arrived: set if buffers used before (the port that had this id before
  *	may have left interrupts off on the shared queue) were collected
  *
+ * A port holds at most one ring of receive buffers: buffers still on
+ * @rxq (kept across a freeze, or unread) count against the ring, and are
+ * re-posted as they are read.  Posting a full ring beside them let each
+ * freeze/restore of a port nobody read add one more ring of the host's
+ * data to the guest's memory.
+ *
  * Context: process (with GFP_KERNEL).
- * Return: 0 if at least one buffer is posted, else a negative error.
+ * Return: 0 if at least one buffer is posted or none is wanted, else a
+ * negative error.
  */
 int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
 	bool posted = false, more = false;
+	unsigned int room = 0;
 	int err = 0;
 
 	*arrived = false;
-	for (;;) {
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (port->in_vq) {
+		room = virtqueue_get_vring_size(port->in_vq);
+		list_for_each_entry(buf, &port->rxq, list)
+			if (room && !--room)
+				break;
+	} else {
+		err = -ENODEV;
+	}
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	if (err)
+		return err;
+	if (!room)
+		return 0;
+	while (room--) {
 		buf = vs_buf_alloc_rx(gfp);
 		if (!buf) {
 			err = -ENOMEM;
@@ -223,6 +245,9 @@ static void vs_rx_give_back_locked(struct vs_port *port, struct vs_buf *buf)
 	}
 	list_add(&buf->list, &port->rxq);	/* the port owns it again */
 }
+
+/* The most one vs_rx_take() copies, as VS_WRITE_MAX bounds a write. */
+#define VS_RX_TAKE_MAX	(4U << 20)
 
 /**
  * vs_rx_take() - copy unread data out and give consumed buffers back
@@ -303,11 +328,20 @@ ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived)
 		 * reader goes on copying.  Should @rxq have run dry, the
 		 * re-post turns interrupts on, and what the device filled
 		 * meanwhile is collected here and read by this same call.
+		 * That could go on as long as the host sends, so one call
+		 * takes at most VS_RX_TAKE_MAX, and a reader gives the CPU
+		 * up between batches.  (*arrived may then wake others for
+		 * data this call reads itself: harmless, and what it leaves
+		 * at the cap is announced.)
 		 */
 		if (batch && nconsumed >= batch && iov_iter_count(to)) {
 			nconsumed = 0;
+			if (done >= VS_RX_TAKE_MAX)
+				break;
 			if (vs_rx_repost(port, &consumed) && vs_rx_intr(port))
 				*arrived = true;
+			if (!atomic)
+				cond_resched();
 		}
 	}
 	if (vs_rx_repost(port, &consumed) && vs_rx_intr(port))
@@ -392,8 +426,9 @@ bool vs_rx_unread(struct vs_port *port)
  * reader; like vs_rx_detach(), clearing @in_vq under the lock waits for
  * every path still using the queue.  The kept data is bounded by the ring
  * size: a buffer is on the ring or on @rxq, never both.  After restore,
- * vs_rx_fill() posts a full new ring beside it; the kept buffers are freed
- * once read if that ring has no room for them.  A port the restore's
+ * vs_rx_fill() posts only what the new ring has room for beside them, and
+ * the kept buffers go back to the device as they are read.  A port the
+ * restore's
  * reconciliation removes takes its kept data with it (vs_rx_detach(),
  * counted as discarded).  A device broken before the freeze returns
  * nothing here (virtqueue_get_buf() refuses), and what it filled is freed
@@ -424,7 +459,7 @@ void vs_rx_freeze(struct vs_port *port)
 
 /**
  * vs_rx_detach() - the port lets go of its receive queue
- * @port: the port; the caller holds ports_mutex (unplug, freeze) or has
+ * @port: the port; the caller holds ports_mutex (unplug) or has
  *	removed the console from hvc.  A reader may be inside vs_rx_take()
  *	with a buffer it took off @rxq: detach does not wait for it (its copy
  *	may wait for a page for ever); that buffer stays the reader's, and

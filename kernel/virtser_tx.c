@@ -44,13 +44,20 @@ static void vs_tx_reclaim_locked(struct vs_port *port)
 	while (port->out_vq && (buf = virtqueue_get_buf(port->out_vq, &len))) {
 		/*
 		 * Back from the device (and unmapped): ours; its pages go
-		 * to the cache if it was allocated for this port.
+		 * to the cache if it was allocated for this port and a file
+		 * is open.  A port nobody has open keeps no pages: release
+		 * clears guest_connected, reclaims under this lock (so a
+		 * reclaim that still saw it set has finished) and only then
+		 * empties the cache.
 		 */
 		port->tx_inflight -= min(port->tx_inflight, buf->len);
 		port->outvq_full = false;
 		port->cons_stalled = false;
 		port->tx_nomap = false;	/* its bounce space is free again */
-		vs_tx_cache_put(&port->tx_cache, buf);
+		if (READ_ONCE(port->guest_connected))
+			vs_tx_cache_put(&port->tx_cache, buf);
+		else
+			vs_buf_free_used(buf);
 	}
 }
 

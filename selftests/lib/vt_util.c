@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -101,6 +102,20 @@ int vt_unplug(unsigned int id)
 		return -1;
 	}
 	return 0;
+}
+
+long long vt_debugfs_val(const char *node, const char *key)
+{
+	char path[PATH_MAX], buf[2048], *line, *save;
+	size_t klen = strlen(key);
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s", node + strlen("/dev/"));
+	if (vt_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			return atoll(line + klen + 1);
+	return -1;
 }
 
 int vt_sigio_wait(sigset_t *set, int ms)

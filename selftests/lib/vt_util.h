@@ -40,6 +40,8 @@ int vt_wait_port_ready(unsigned int id, char *node, size_t len, int ms);
  */
 int vt_plug(unsigned int id, const char *name, char *node, size_t len, int ms);
 int vt_unplug(unsigned int id);
+/* One numeric value of the debugfs file of node ("/dev/vportNpM"), or -1. */
+long long vt_debugfs_val(const char *node, const char *key);
 
 struct vt_port;
 /*

@@ -410,6 +410,96 @@ TEST_F_TIMEOUT(st, freeze_keeps_unread_data, 120)
 }
 
 /*
+ * A port open but not read while the host keeps sending holds one ring of
+ * the host's data however often the guest is frozen: what a freeze keeps
+ * counts against the ring restore posts.  Restore used to post a whole new
+ * ring beside the kept buffers, so each freeze of an unread port added one
+ * more ring (512 KiB on QEMU's 128-entry queues of one page each).  A
+ * freeze takes every buffer the device filled into bytes_received, so
+ * after the last one that counter, less what it was before the host
+ * started, is what the port holds.  Then every byte is read, in order.
+ */
+#define RING_BYTES	(128 * 4096)
+#define HELD_TOTAL	(4 << 20)
+#define HELD_SEED	77
+#define HELD_FREEZES	3
+
+TEST_F_TIMEOUT(st, freeze_cycles_hold_one_ring, 300)
+{
+	if (!is_virtser())
+		SKIP(return, "driver under test is not virtser");
+	static unsigned char want[HELD_TOTAL], got[HELD_TOTAL];
+	char node[PATH_MAX], reply[256];
+	long long held, base;
+	struct vt_port p;
+	struct pollfd pfd;
+	size_t have = 0, i;
+	uint64_t t0;
+	ssize_t r;
+	int fd, err, k;
+
+	ASSERT_EQ(0, vt_first_port(&p));
+	ASSERT_EQ(0, vt_port_node(p.id, node, sizeof(node)));
+	vt_host(NULL, 0, "reset %u", p.id);
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
+	if (vt_debugfs_val(node, "bytes_received") < 0)
+		SKIP(return, "no debugfs for %s", node);
+	fd = open(node, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p.id));
+	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
+	base = vt_debugfs_val(node, "bytes_received");	/* earlier tests' */
+	ASSERT_EQ(0, vt_host(NULL, 0, "source %u %d %d", p.id, HELD_TOTAL, HELD_SEED));
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, STATE_MS));
+	for (k = 0; k < HELD_FREEZES; k++) {
+		/* Time for the device to fill what the driver posted. */
+		usleep(1000000);
+		ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
+		err = vt_write_file("/sys/power/state", "freeze");
+		EXPECT_EQ(0, vt_write_file("/sys/power/pm_test", "none"));
+		ASSERT_EQ(0, err) {
+			TH_LOG("suspend %d: %s", k + 1, strerror(-err));
+		}
+		ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
+	}
+	held = vt_debugfs_val(node, "bytes_received") - base;
+	TH_LOG("%lld bytes held after %d freezes unread", held, HELD_FREEZES);
+	EXPECT_LT(0, held);
+	EXPECT_GE(RING_BYTES, held) {
+		TH_LOG("more than one ring (%d bytes) held by a port nobody read",
+		       RING_BYTES);
+	}
+
+	vt_stream_image(want, HELD_TOTAL, HELD_SEED);
+	t0 = vt_now_ms();
+	while (have < HELD_TOTAL && vt_now_ms() - t0 < 6 * STATE_MS) {
+		r = read(fd, got + have, HELD_TOTAL - have);
+		if (r > 0) {
+			have += (size_t)r;
+			continue;
+		}
+		ASSERT_TRUE(r < 0 && errno == EAGAIN) {
+			TH_LOG("read after %zu bytes: %zd (%s)", have, r, r ? strerror(errno) : "EOF");
+		}
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		poll(&pfd, 1, 100);
+	}
+	EXPECT_EQ(HELD_TOTAL, have);
+	for (i = 0; i < have && got[i] == want[i]; i++)
+		;
+	EXPECT_EQ(have, i) {
+		TH_LOG("byte %zu differs: the data came out of order or damaged", i);
+	}
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u %d", p.id, STATE_MS)) {
+		TH_LOG("host: %s", reply);
+	}
+	close(fd);
+	vt_host(NULL, 0, "reset %u", p.id);
+}
+
+/*
  * Resume rediscovery: a port hot-plugged while the device is frozen.
  *
  * The guest arms a delayed hot-plug on the host ("after"), then suspends

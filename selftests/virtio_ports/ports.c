@@ -175,29 +175,14 @@ TEST(discovery_debugfs)
 	}
 }
 
-/* One numeric value of a port's debugfs file, or -1. */
-static long long debugfs_val(const char *node, const char *key)
-{
-	char path[PATH_MAX], buf[2048], *line, *save;
-	size_t klen = strlen(key);
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/virtio-ports/%s", node + strlen("/dev/"));
-	if (vt_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (!strncmp(line, key, klen) && line[klen] == ':')
-			return atoll(line + klen + 1);
-	return -1;
-}
-
-#define DBG(key)	debugfs_val(self->node, key)
+#define DBG(key)	vt_debugfs_val(self->node, key)
 
 /* Wait until a debugfs value is @want (the control queue is asynchronous). */
 static bool debugfs_wait(const char *node, const char *key, long long want, int ms)
 {
 	uint64_t end = vt_now_ms() + (uint64_t)ms;
 
-	while (debugfs_val(node, key) != want) {
+	while (vt_debugfs_val(node, key) != want) {
 		if (vt_now_ms() > end)
 			return false;
 		usleep(10000);
