@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -355,8 +356,8 @@ static void watch_stop(struct watch *w)
  * device comes back without its interrupt routing.  That is the machine,
  * not the driver; seen on 6.1-debug only.
  */
-#define DEVICE_LOST "the guest's ACPI timed out routing the re-added device's interrupt " \
-	"(AE_AML_LOOP_TIMEOUT): the debug kernel under TCG"
+#define DEVICE_LOST "the debug kernel's ACPI under TCG is too slow for device hot-plug " \
+	"(AE_AML_LOOP_TIMEOUT in _PRT, ejects over 30 s)"
 
 static bool acpi_loop_timed_out(int ms)
 {
@@ -396,6 +397,19 @@ FIXTURE(dev) {
 	bool lost;		/* the ports were gone at setup: see DEVICE_LOST */
 	struct watch watch;
 };
+
+/*
+ * The rig's debug kernel (LOCALVERSION -vtdebug, selftests/vm/debug.config):
+ * under TCG its ACPI interpreter is too slow for QEMU's hot-plug methods
+ * (the _PRT timeout above, and ejects that took longer than vmhost's 30 s),
+ * so device_del is not tested there.
+ */
+static bool on_debug_kernel(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.release, "-vtdebug");
+}
 
 /* The three ports this fixture uses exist now. */
 static bool ports_present(struct vt_port *p)
@@ -761,7 +775,7 @@ TEST_F_TIMEOUT(dev, device_del_under_traffic, 300)
 	 */
 	if (!ours)
 		SKIP(return, "in-tree bug: read() racing another read() or the removal oopses in fill_readbuf()");
-	if (self->lost)
+	if (self->lost || on_debug_kernel())
 		SKIP(return, DEVICE_LOST);
 	self->in.locked = false;
 	ASSERT_EQ(0, traffic_start(_metadata, self));
@@ -816,7 +830,7 @@ TEST_F_TIMEOUT(dev, device_del_under_faulting_reader, 300)
 	char *src;
 	int i, err;
 
-	if (self->lost)
+	if (self->lost || on_debug_kernel())
 		SKIP(return, DEVICE_LOST);
 
 	err = vt_upage_init(&u);
