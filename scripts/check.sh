@@ -54,7 +54,8 @@ log=$B/check.log
 : > "$log"
 start=$(date +%s)
 
-step() { printf '\n== %s\n' "$*"; }
+# Each heading says when the step began, so a slow step shows in the log.
+step() { printf '\n== %s  [t=%d s]\n' "$*" $(( $(date +%s) - start )); }
 count() {	# count NAME STATUS
 	case "$2" in
 	0) pass=$((pass + 1)); echo "ok - $1" ;;

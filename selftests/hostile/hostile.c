@@ -46,6 +46,8 @@ static const struct {
 	  "console output spins with interrupts off until the host returns the buffer: the guest hangs" },
 	{ "failed_restore_then_io_and_remove",
 	  "a failed restore frees the queue arrays that removal frees again: the next probe crashed in kmalloc" },
+	{ "unplug_while_reader_reposts_and_writer_kicks",
+	  "an unplug under a reader and a writer corrupts the slab (6.12: WARNING in free_large_kmalloc, then oopses)" },
 	{ NULL, NULL },
 };
 
