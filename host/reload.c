@@ -35,9 +35,12 @@ const char *vs_reload(void)
 		vs_config_free(cfg);
 		return err;
 	}
-	/* Before the plain ports: a vm that stops being a domain frees its names. */
-	vs_lv_apply(cfg);
-	/* Ports whose configuration did not change are not touched at all. */
+	/*
+	 * Ports whose configuration did not change are not touched at all.
+	 * The others stop before vs_lv_apply(), so that a plain <vm> that
+	 * becomes a domain's gives up its ports' names (a stopping port is
+	 * not found by name) and the domain's ports of the same names start.
+	 */
 	for (struct vs_port *p = vs_ports, *next; p; p = next) {
 		bool keep = false;
 
@@ -60,6 +63,8 @@ const char *vs_reload(void)
 			kept++;
 		}
 	}
+	/* Before the new plain ports: a vm that stops being a domain frees its names. */
+	vs_lv_apply(cfg);
 	for (size_t i = 0; i < cfg->nvms; i++)
 		for (size_t j = 0; j < cfg->vms[i].nports; j++) {
 			char id[160];

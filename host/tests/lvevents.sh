@@ -95,7 +95,8 @@ domain_xml() {	# domain_xml DATA_SOCKET
 XML
 }
 
-start_daemon <<XML
+lv_conf() {
+	cat <<XML
 <vm name='d' libvirt='$uri' domain='$dom'>
   <channel type='unix'><source mode='bind' path='$T/%v.%p'/></channel>
   <console type='unix'><source mode='bind' path='$T/%v.%p'/></console>
@@ -105,6 +106,27 @@ start_daemon <<XML
   <channel type='unix'><source mode='bind' path='$T/all.%v.%p'/></channel>
 </domains>
 XML
+}
+# A plain <vm> of the same name with one port of the same name as the
+# domain's channel.
+plain_conf() {
+	cat <<XML
+<vm name='d'>
+  <channel type='unix'>
+    <source mode='bind' path='$T/plain.sock'/>
+    <target type='virtio' name='org.example.data'/>
+    <chardev type='unix' path='$T/q/plain-qemu.sock'/>
+  </channel>
+</vm>
+XML
+}
+# reload_to FUNC: the running daemon's configuration becomes FUNC's body.
+reload_to() {
+	{ echo "<virtserd><control path='$T/ctl'/>"; "$1"; echo "</virtserd>"; } > "$T/c.xml"
+	[ "$(ctl reload)" = "OK reloaded" ]
+}
+
+start_daemon < <(lv_conf)
 nports() { ctl list 2>/dev/null | grep -c '^d/'; }
 check "virtserd connected to libvirt; the domain is not defined: no port" \
 	waitfor "grep -q 'libvirt .*: connected' '$T/d.err' && [ \"\$(nports)\" = 0 ]"
@@ -183,5 +205,22 @@ check "and removed their endpoints" \
 	waitfor "! ls '$T/d.org.example.data' '$T/d.console1' '$T/d.serial0' 2> /dev/null" 400
 check "no reload took part" bash -c "! grep -q reload '$T/d.err'"
 check "virtserd exits cleanly" stop_daemon
+
+# A reload that turns a plain <vm> into the domain's vm of the same name:
+# the domain's ports all come, the one it shares a name with included
+# (the plain port, still draining when the domain's ports are made, must
+# not stand in their way), and back again.
+check "virsh define the domain again" virsh define "$T/dom2.xml"
+start_daemon < <(plain_conf)
+check "a plain <vm>: one port, d/org.example.data" \
+	waitfor "[ \"\$(nports)\" = 1 ] && [ -S '$T/plain.sock' ]"
+check "reload to the domain's vm" reload_to lv_conf
+check "all 3 of the domain's ports, d/org.example.data at its template's path" \
+	waitfor "[ \"\$(nports)\" = 3 ] && [ -S '$T/d.org.example.data' ] && ! [ -e '$T/plain.sock' ]" 400
+check "d/org.example.data is the domain's now" source_is
+check "reload back to the plain <vm>" reload_to plain_conf
+check "one port again, at the plain path; the domain's endpoints gone" \
+	waitfor "[ \"\$(nports)\" = 1 ] && [ -S '$T/plain.sock' ] && ! ls '$T/d.console1' '$T/d.serial0' 2> /dev/null" 400
+check "virtserd exits cleanly after the reloads" stop_daemon
 stop_libvirtd
 finish
