@@ -168,6 +168,16 @@ static ssize_t tx_map_failed_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(tx_map_failed);
 
+static ssize_t rx_map_failed_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct vs_port_stats st;
+
+	vs_port_stats(dev, &st);
+	return sysfs_emit(buf, "%lu\n", st.rx_map_failed);
+}
+static DEVICE_ATTR_RO(rx_map_failed);
+
 static ssize_t rx_bytes_show(struct device *dev,
 			     struct device_attribute *attr, char *buf)
 {
@@ -195,6 +205,7 @@ static struct attribute *vs_stat_attrs[] = {
 	&dev_attr_host_connected.attr,
 	&dev_attr_tx_inflight.attr,
 	&dev_attr_tx_map_failed.attr,
+	&dev_attr_rx_map_failed.attr,
 	&dev_attr_tx_cached.attr,
 	&dev_attr_rx_bytes.attr,
 	NULL,
@@ -270,7 +281,7 @@ int vs_port_add(struct vs_dev *vsdev, u32 id)
 	spin_lock_init(&port->outvq_lock);
 	vs_tx_cache_init(&port->tx_cache);
 	mutex_init(&port->read_mutex);
-	INIT_LIST_HEAD(&port->rxq);
+	vs_rx_init(port);
 	INIT_LIST_HEAD(&port->cons_list);
 	init_waitqueue_head(&port->waitqueue);
 	port->in_vq = vsdev->vqs[vs_port_rx_vq(id)];

@@ -212,6 +212,13 @@ struct vs_tx_cache {
  * @bytes_received: bytes the device reported, before clamping
  * @bytes_discarded: bytes dropped without being read
  * @rx_overflow_warned: a too-long used length was already reported
+ * @rx_spare: empty receive buffers the device could not be given back
+ *	(a full swiotlb bounce pool: DMA mapping failed); the port's, posted
+ *	again by the next interrupt or read, or by @rx_retry
+ * @rx_nspare: buffers on @rx_spare
+ * @rx_map_failed: receive buffers that could not be DMA-mapped (sysfs)
+ * @rx_retry: posts @rx_spare again while it is not empty; armed under
+ *	@inbuf_lock, cancelled (synchronously) once @in_vq is cleared
  *
  * @outvq_lock: spinlock for the transmit side (virtser_tx.c); irq-safe
  *	because the tx callback and hvc put_chars (from any context) take
@@ -278,6 +285,10 @@ struct vs_port {
 	unsigned long bytes_received;
 	unsigned long bytes_discarded;
 	bool rx_overflow_warned;
+	struct list_head rx_spare;
+	unsigned int rx_nspare;
+	unsigned long rx_map_failed;
+	struct delayed_work rx_retry;
 
 	spinlock_t outvq_lock;		/* irq-safe; see above */
 	struct virtqueue *out_vq;
@@ -414,6 +425,7 @@ struct vs_dev {
  * @bytes_discarded: bytes dropped without being read
  * @tx_inflight: bytes handed to the device and not yet returned
  * @tx_map_failed: transmit buffers that could not be DMA-mapped
+ * @rx_map_failed: receive buffers that could not be DMA-mapped
  * @tx_cached: bytes of used transmit pages kept for the next writes
  * @rx_bytes: bytes received and not yet read
  */
@@ -425,6 +437,7 @@ struct vs_port_stats {
 	unsigned long bytes_discarded;
 	size_t tx_inflight;
 	unsigned long tx_map_failed;
+	unsigned long rx_map_failed;
 	size_t tx_cached;
 	size_t rx_bytes;
 };
@@ -471,6 +484,7 @@ struct vs_zc *vs_zc_alloc(struct vs_port *port);
 void vs_zc_put(struct vs_zc *zc);
 
 /* virtser_rx.c: the receive queue, under inbuf_lock */
+void vs_rx_init(struct vs_port *port);
 int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived);
 bool vs_rx_intr(struct vs_port *port);
 ssize_t vs_rx_take(struct vs_port *port, struct iov_iter *to, bool *arrived);

@@ -16,6 +16,14 @@
  * Receive buffers are one page each.  They are posted only once a port is
  * first opened (or becomes a console), not when it is added: a port that
  * is never opened costs no receive memory.
+ *
+ * A buffer the device gives back is posted again at once; when that fails
+ * because it cannot be DMA-mapped (a full swiotlb bounce pool, as under
+ * SEV or TDX while writes hold the pool), the port keeps it on @rx_spare
+ * and tries again at the next interrupt or read, and from @rx_retry every
+ * RX_RETRY_DELAY meanwhile: freeing it, as before, shrank the ring for
+ * good, and once every buffer had failed once the port received nothing
+ * more until it was closed and opened again.
  */
 #include <linux/uio.h>
 
@@ -28,16 +36,86 @@ static void vs_rx_kick_locked(struct vs_port *port)
 		virtqueue_notify(port->in_vq);
 }
 
+#define RX_RETRY_DELAY	(HZ / 20)
+
 /* inbuf_lock held; returns whether @buf went to the device. */
 static bool vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
 {
+	int err = -ENODEV;
+
 	buf->len = 0;
 	buf->offset = 0;
-	if (port->in_vq &&
-	    !virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf, GFP_ATOMIC))
+	if (port->in_vq)
+		err = virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf, GFP_ATOMIC);
+	if (!err)
 		return true;	/* the virtqueue owns @buf now */
+	if (err == -ENOMEM) {	/* not mapped: the port keeps it for later */
+		list_add_tail(&buf->list, &port->rx_spare);
+		port->rx_nspare++;
+		port->rx_map_failed++;
+		schedule_delayed_work(&port->rx_retry, RX_RETRY_DELAY);
+		return false;
+	}
 	vs_buf_free(buf);
 	return false;
+}
+
+/*
+ * inbuf_lock held; posts what it can of @rx_spare, oldest first, and
+ * returns whether any went to the device.  A failure puts that buffer
+ * back at the tail and arms @rx_retry again.
+ */
+static bool vs_rx_post_spares_locked(struct vs_port *port)
+{
+	unsigned int n = port->rx_nspare;
+	struct vs_buf *buf;
+	bool kick = false;
+
+	while (n-- && port->in_vq) {
+		buf = list_first_entry(&port->rx_spare, struct vs_buf, list);
+		list_del_init(&buf->list);	/* ours until posted */
+		port->rx_nspare--;
+		if (!vs_rx_post_locked(port, buf))
+			break;
+		kick = true;
+	}
+	return kick;
+}
+
+static void vs_rx_retry_work(struct work_struct *work)
+{
+	struct vs_port *port = container_of(to_delayed_work(work),
+					    struct vs_port, rx_retry);
+	unsigned long flags;
+
+	/*
+	 * Receive interrupts are on unless unread data waits on @rxq (see
+	 * vs_rx_intr()), whose reader re-posts, so a kick is all it takes.
+	 */
+	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (vs_rx_post_spares_locked(port))
+		vs_rx_kick_locked(port);
+	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+}
+
+/* inbuf_lock held, @in_vq just cleared: the spares go to @drop. */
+static void vs_rx_drop_spares_locked(struct vs_port *port, struct list_head *drop)
+{
+	list_splice_tail_init(&port->rx_spare, drop);
+	port->rx_nspare = 0;
+}
+
+/**
+ * vs_rx_init() - the receive side of a new port
+ * @port: the port, not yet visible to anyone
+ *
+ * Context: any.
+ */
+void vs_rx_init(struct vs_port *port)
+{
+	INIT_LIST_HEAD(&port->rxq);
+	INIT_LIST_HEAD(&port->rx_spare);
+	INIT_DELAYED_WORK(&port->rx_retry, vs_rx_retry_work);
 }
 
 /*
@@ -105,6 +183,9 @@ bool vs_rx_intr(struct vs_port *port)
 		else
 			kick |= vs_rx_post_locked(port, buf);
 	}
+	/* A buffer came back: it may have given back its bounce space. */
+	if (port->rx_nspare)
+		kick |= vs_rx_post_spares_locked(port);
 	/*
 	 * While unread data is queued a reader will come back for more, so
 	 * the buffers the device fills meanwhile need no interrupt each (one
@@ -139,6 +220,8 @@ static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
 	if (list_empty(done))
 		return false;
 	spin_lock_irqsave(&port->inbuf_lock, flags);
+	if (port->rx_nspare)	/* older than @done: they go first */
+		kick |= vs_rx_post_spares_locked(port);
 	list_for_each_entry_safe(buf, tmp, done, list) {
 		list_del_init(&buf->list);
 		kick |= vs_rx_post_locked(port, buf);
@@ -160,7 +243,8 @@ static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
  *	may have left interrupts off on the shared queue) were collected
  *
  * A port holds at most one ring of receive buffers: buffers still on
- * @rxq (kept across a freeze, or unread) count against the ring, and are
+ * @rxq (kept across a freeze, or unread) or @rx_spare count against the
+ * ring, and are
  * re-posted as they are read.  Posting a full ring beside them let each
  * freeze/restore of a port nobody read add one more ring of the host's
  * data to the guest's memory.
@@ -181,6 +265,7 @@ int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 	spin_lock_irqsave(&port->inbuf_lock, flags);
 	if (port->in_vq) {
 		room = virtqueue_get_vring_size(port->in_vq);
+		room -= min(room, port->rx_nspare);
 		list_for_each_entry(buf, &port->rxq, list)
 			if (room && !--room)
 				break;
@@ -451,7 +536,9 @@ void vs_rx_freeze(struct vs_port *port)
 			list_add_tail(&buf->list, &drop);
 	}
 	port->in_vq = NULL;
+	vs_rx_drop_spares_locked(port, &drop);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	cancel_delayed_work_sync(&port->rx_retry);
 	list_for_each_entry_safe(buf, tmp, &drop, list)
 		vs_buf_free(buf);
 	vs_rx_warn_len(port, bad);
@@ -471,7 +558,7 @@ void vs_rx_freeze(struct vs_port *port)
  * at removal) gets them.  Unread data on @rxq is dropped and counted.  A
  * freeze uses vs_rx_freeze() instead, which keeps it.
  *
- * Context: any.
+ * Context: process (it waits for @rx_retry to finish).
  */
 void vs_rx_detach(struct vs_port *port)
 {
@@ -487,7 +574,10 @@ void vs_rx_detach(struct vs_port *port)
 		dropped += buf->len - buf->offset;
 	port->bytes_discarded += dropped;
 	port->rx_bytes -= dropped;
+	vs_rx_drop_spares_locked(port, &done);
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
+	/* With @in_vq clear nothing arms it again. */
+	cancel_delayed_work_sync(&port->rx_retry);
 	list_for_each_entry_safe(buf, tmp, &done, list)
 		vs_buf_free(buf);
 }
@@ -508,5 +598,6 @@ void vs_rx_stats(struct vs_port *port, struct vs_port_stats *st)
 	st->bytes_received = port->bytes_received;
 	st->bytes_discarded = port->bytes_discarded;
 	st->rx_bytes = port->rx_bytes;
+	st->rx_map_failed = port->rx_map_failed;
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 }

@@ -349,6 +349,62 @@ TEST_F_TIMEOUT(bounce, writes_wait_when_the_pool_is_exhausted, 300)
 }
 
 /*
+ * Opens another generic port of the host half's, not @not1 or @not2, and
+ * connects the host to it: 0 with *@fd, *@id and @node set, or -1.
+ */
+static int open_other_port(unsigned int not1, unsigned int not2, unsigned int *id,
+			   char *node, size_t len, int *fd)
+{
+	struct vt_port ports[16];
+	int n = vt_ports(ports, 16), i;
+
+	for (i = 0; i < n; i++) {
+		if (ports[i].console || ports[i].daemon ||
+		    ports[i].id == not1 || ports[i].id == not2)
+			continue;
+		if (vt_port_node(ports[i].id, node, len))
+			return -1;
+		vt_host(NULL, 0, "reset %u", ports[i].id);
+		*fd = open(node, O_RDWR | O_CLOEXEC);
+		if (*fd < 0)
+			return -1;
+		*id = ports[i].id;
+		if (vt_host(NULL, 0, "connect %u", *id) ||
+		    vt_wait_host(*fd, true, STATE_MS)) {
+			close(*fd);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Copied writes until the bounce pool is exhausted, the host reading
+ * neither port: big writes on @fd take the long runs of slots; after its
+ * first mapping failure a port waits for a completion, so one-byte writes
+ * on @fd2 then take every slot left.  0 or the errno that ended a fill.
+ */
+static int exhaust_pool(struct __test_metadata *_metadata, int fd, int fd2,
+			const unsigned char *data, long long *filled,
+			long long *filled2)
+{
+	long used, slots = 0;
+	int err;
+
+	*filled = *filled2 = 0;
+	if (zc_param("0"))	/* copied writes: one slot for a small one */
+		return errno;
+	err = fill_port(fd, data, FILL_MAX, FILL_CHUNK, filled);
+	if (!err)
+		err = fill_port(fd2, data, FILL_MAX, 1, filled2);
+	used = pool_used(&slots);
+	TH_LOG("filled %lld + %lld bytes; bounce pool %ld of %ld slots used", *filled,
+	       *filled2, used, slots);
+	return err;
+}
+
+/*
  * Console output while another port holds the whole bounce pool: hvc's
  * chunk cannot be mapped, and the console has nothing in flight whose
  * completion would make room.  The chunk must wait (put_chars returns 0,
@@ -362,41 +418,21 @@ TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
 	unsigned char *data = zc_buffer(FILL_MAX);
 	char reply[8192], marker[64], node2[PATH_MAX];
 	long long filled = 0, filled2 = 0;
-	struct vt_port c, ports[16], *p2 = NULL;
-	long used, slots = 0;
+	struct vt_port c;
+	unsigned int id2;
 	struct vt_stream st;
-	int hvc, err, n, i, fd2;
+	int hvc, err, fd2;
 
 	ASSERT_NE(NULL, data);
-	ASSERT_EQ(0, zc_param("0"));	/* copied writes: one slot for a small one */
 	ASSERT_EQ(0, vt_console_port(&c));
 	/* A second generic port for the slots the first one's big writes left. */
-	n = vt_ports(ports, 16);
-	for (i = 0; i < n && !p2; i++)
-		if (!ports[i].console && !ports[i].daemon && ports[i].id != self->p.id)
-			p2 = &ports[i];
-	ASSERT_NE(NULL, p2);
-	ASSERT_EQ(0, vt_port_node(p2->id, node2, sizeof(node2)));
-	vt_host(NULL, 0, "reset %u", p2->id);
-	fd2 = open(node2, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", p2->id));
-	ASSERT_EQ(0, vt_wait_host(fd2, true, STATE_MS));
+	ASSERT_EQ(0, open_other_port(self->p.id, self->p.id, &id2, node2,
+				     sizeof(node2), &fd2));
 	vt_host(NULL, 0, "reset %u", c.id);
 	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "connect %u", c.id));
 	vt_stream_seed(&st, 13);
 	vt_stream_fill(&st, data, FILL_MAX);
-	/*
-	 * Big writes take the long runs of slots; after its first mapping
-	 * failure a port waits for a completion, so one-byte writes on the
-	 * second port take every slot left.
-	 */
-	err = fill_port(self->fd, data, FILL_MAX, FILL_CHUNK, &filled);
-	if (!err)
-		err = fill_port(fd2, data, FILL_MAX, 1, &filled2);
-	used = pool_used(&slots);
-	TH_LOG("filled %lld + %lld bytes; bounce pool %ld of %ld slots used", filled,
-	       filled2, used, slots);
+	err = exhaust_pool(_metadata, self->fd, fd2, data, &filled, &filled2);
 	ASSERT_EQ(0, err) {
 		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
 	}
@@ -411,7 +447,7 @@ TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
 	/* Let hvc try while the pool is full; then make room. */
 	usleep(500000);
 	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", self->p.id, filled));
-	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", p2->id, filled2));
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", id2, filled2));
 	marker[strlen(marker) - 1] = '\0';
 	EXPECT_EQ(0, vt_host_expect(c.id, 30000, marker, reply, sizeof(reply))) {
 		TH_LOG("console output written while the pool was full never "
@@ -420,12 +456,117 @@ TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
 	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", self->p.id)) {
 		TH_LOG("host: %s", reply);
 	}
-	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", p2->id)) {
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", id2)) {
 		TH_LOG("host: %s", reply);
 	}
 	close(fd2);
-	vt_host(NULL, 0, "reset %u", p2->id);
+	vt_host(NULL, 0, "reset %u", id2);
 	vt_host(NULL, 0, "reset %u", c.id);
+}
+
+#define RX_TOTAL	(2 << 20)	/* four rings' worth of 4 KiB buffers */
+#define RX_SEED		14
+
+/*
+ * Reads into @sha until @want bytes in all (*got counts them) or nothing
+ * comes for @idle_ms; 0, or the errno of a failed read.
+ */
+static int read_for(int fd, struct sha256 *sha, long long want, long long *got,
+		    int idle_ms)
+{
+	static unsigned char buf[65536];
+
+	while (*got < want) {
+		ssize_t r;
+
+		if (!(vt_poll(fd, POLLIN, idle_ms) & POLLIN))
+			return 0;
+		r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			return r ? errno : EIO;
+		sha256_update(sha, buf, (size_t)r);
+		*got += r;
+	}
+	return 0;
+}
+
+/*
+ * Host-to-guest data while writes hold the whole bounce pool: the receive
+ * buffers the reader empties cannot be mapped to go back to the device.
+ * The port must keep them and post them once the pool has room.  Freeing
+ * them, as virtser.ko did, shrank the ring for good: once a ring's worth
+ * had been read with the pool full, nothing more ever arrived.
+ */
+TEST_F_TIMEOUT(bounce, receive_waits_for_the_pool, 300)
+{
+	if (cannot_run())
+		SKIP(return, "%s", cannot_run());
+	unsigned char *data = zc_buffer(FILL_MAX);
+	char mine[65], theirs[65], reply[256], node2[PATH_MAX], node3[PATH_MAX];
+	char attr[PATH_MAX], v[32];
+	long long filled, filled2, got = 0;
+	unsigned long long n;
+	unsigned int id2, id3;
+	struct vt_stream st;
+	struct sha256 sha;
+	int err, fd2, fd3;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_EQ(0, open_other_port(self->p.id, self->p.id, &id2, node2,
+				     sizeof(node2), &fd2));
+	/* The port that receives, opened (its ring posted) before the fill. */
+	ASSERT_EQ(0, open_other_port(self->p.id, id2, &id3, node3, sizeof(node3),
+				     &fd3));
+	/*
+	 * The host fills the ring first: the buffers it used give their
+	 * slots back when they are collected, and the fill takes those too.
+	 */
+	ASSERT_EQ(0, vt_host(NULL, 0, "source %u %d %d", id3, RX_TOTAL, RX_SEED));
+	usleep(1000000);
+	vt_stream_seed(&st, 15);
+	vt_stream_fill(&st, data, FILL_MAX);
+	err = exhaust_pool(_metadata, self->fd, fd2, data, &filled, &filled2);
+	ASSERT_EQ(0, err) {
+		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
+	}
+	ASSERT_GT(INFLIGHT_MAX, filled) {
+		TH_LOG("the pool is too large for this test: use a smaller --bounce");
+	}
+	/* What the ring holds arrives; its buffers find no slot to go back. */
+	sha256_init(&sha);
+	EXPECT_EQ(0, read_for(fd3, &sha, RX_TOTAL, &got, 2000));
+	TH_LOG("read %lld of %d bytes with the pool full", got, RX_TOTAL);
+	snprintf(attr, sizeof(attr), "/sys/class/virtio-ports/%s/virtser/rx_map_failed",
+		 strrchr(node3, '/') + 1);
+	if (vt_read_file(attr, v, sizeof(v)) >= 0) {
+		TH_LOG("rx_map_failed: %ld", atol(v));
+		EXPECT_LT(0, atol(v));	/* the pool did run out for receive */
+	}
+
+	/* Room again: the rest must come. */
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", self->p.id, filled));
+	ASSERT_EQ(0, vt_host(NULL, 0, "sink %u %lld", id2, filled2));
+	EXPECT_EQ(0, read_for(fd3, &sha, RX_TOTAL, &got, 20000));
+	EXPECT_EQ(RX_TOTAL, got) {
+		TH_LOG("after the pool had room again only %lld of %d bytes "
+		       "arrived: the ring lost the buffers it could not re-post",
+		       got, RX_TOTAL);
+	}
+	if (got == RX_TOTAL) {
+		sha256_final_hex(&sha, mine);
+		ASSERT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 60000", id3)) {
+			TH_LOG("host: %s", reply);
+		}
+		ASSERT_EQ(2, sscanf(reply, "%64s %llu", theirs, &n));
+		EXPECT_EQ(RX_TOTAL, n);
+		EXPECT_STREQ(mine, theirs);
+	}
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", self->p.id));
+	EXPECT_EQ(0, vt_host(reply, sizeof(reply), "wait %u 120000", id2));
+	close(fd3);
+	close(fd2);
+	vt_host(NULL, 0, "reset %u", id3);
+	vt_host(NULL, 0, "reset %u", id2);
 }
 
 TEST_HARNESS_MAIN
