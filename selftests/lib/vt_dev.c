@@ -16,6 +16,7 @@
 
 #include "vt_dev.h"
 #include "vt_guest.h"
+#include "vt_util.h"
 
 void vt_dev_defaults(struct vtdev_create *c)
 {
@@ -240,19 +241,12 @@ int vt_klog_scan(int fd, const char *needle, int *warned)
 {
 	char rec[8192];
 	int splats = 0, i;
-	ssize_t n;
 
 	*warned = 0;
-	for (;;) {
+	while (vt_kmsg_next(fd, rec, sizeof(rec))) {
 		char *msg, *nl;
 		int prio;
 
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records: read on */
-		if (n <= 0)
-			break;
-		rec[n] = 0;
 		prio = atoi(rec) & 7;
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;

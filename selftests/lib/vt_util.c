@@ -22,6 +22,19 @@
 /* Even a late check gets a moment for a node udev is still creating. */
 #define STATE_WAIT_FLOOR_MS 100
 
+ssize_t vt_kmsg_next(int fd, char *rec, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, rec, len - 1);
+	while (n < 0 && errno == EPIPE);	/* overwritten records: read on */
+	if (n <= 0)
+		return 0;
+	rec[n] = 0;
+	return n;
+}
+
 short vt_poll(int fd, short events, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };

@@ -14,6 +14,12 @@
 
 /* poll() one fd for these events and return revents (0 on timeout). */
 short vt_poll(int fd, short events, int ms);
+/*
+ * The next record of the kernel log open on @fd (/dev/kmsg, O_NONBLOCK)
+ * into @rec, NUL-terminated; records overwritten meanwhile are skipped.
+ * Its length, or 0 when none is left.
+ */
+ssize_t vt_kmsg_next(int fd, char *rec, size_t len);
 
 /*
  * Wait until the port's poll bits say the host end is (dis)connected:

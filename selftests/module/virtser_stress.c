@@ -336,6 +336,33 @@ static int unread_send(unsigned int id, size_t from, size_t to)
 }
 
 /*
+ * Non-blocking reads of @fd into @buf until @len bytes or @ms pass (*have
+ * counts them; a short count is the caller's to judge): 0, the errno of a
+ * read that failed other than EAGAIN, or -1 at end of file.
+ */
+static int read_nb_all(int fd, unsigned char *buf, size_t len, uint64_t ms,
+		       size_t *have)
+{
+	uint64_t end = vt_now_ms() + ms;
+	ssize_t r;
+
+	*have = 0;
+	while (*have < len && vt_now_ms() < end) {
+		r = read(fd, buf + *have, len - *have);
+		if (r > 0) {
+			*have += (size_t)r;
+			continue;
+		}
+		if (!r)
+			return -1;
+		if (errno != EAGAIN)
+			return errno;
+		vt_poll(fd, POLLIN, 100);
+	}
+	return 0;
+}
+
+/*
  * Data the host sent before a freeze and the guest had not read must be
  * read after it, whole and in order: the buffers already on the port's
  * unread queue (the first send, seen by poll) and those the device filled
@@ -355,8 +382,6 @@ TEST_F_TIMEOUT(st, freeze_keeps_unread_data, 120)
 	char node[PATH_MAX];
 	struct pollfd pfd;
 	size_t have = 0, i;
-	uint64_t t0;
-	ssize_t r;
 	int fd, err;
 
 	ASSERT_EQ(0, vt_first_port(&p));
@@ -383,18 +408,9 @@ TEST_F_TIMEOUT(st, freeze_keeps_unread_data, 120)
 	ASSERT_EQ(0, vt_wait_host(fd, true, STATE_MS));
 
 	/* Every byte comes; an upper bound only, for a driver that lost some. */
-	t0 = vt_now_ms();
-	while (have < UNREAD_TOTAL && vt_now_ms() - t0 < STATE_MS) {
-		r = read(fd, got + have, UNREAD_TOTAL - have);
-		if (r > 0) {
-			have += (size_t)r;
-			continue;
-		}
-		ASSERT_TRUE(r < 0 && errno == EAGAIN) {
-			TH_LOG("read after %zu bytes: %zd (%s)", have, r, r ? strerror(errno) : "EOF");
-		}
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		poll(&pfd, 1, 100);
+	err = read_nb_all(fd, got, UNREAD_TOTAL, STATE_MS, &have);
+	ASSERT_EQ(0, err) {
+		TH_LOG("read after %zu bytes: %s", have, err > 0 ? strerror(err) : "EOF");
 	}
 	EXPECT_EQ(UNREAD_TOTAL, have) {
 		TH_LOG("%zu of the %d bytes sent before the freeze were read after it",
@@ -434,8 +450,6 @@ TEST_F_TIMEOUT(st, freeze_cycles_hold_one_ring, 300)
 	struct vt_port p;
 	struct pollfd pfd;
 	size_t have = 0, i;
-	uint64_t t0;
-	ssize_t r;
 	int fd, err, k;
 
 	ASSERT_EQ(0, vt_first_port(&p));
@@ -473,18 +487,9 @@ TEST_F_TIMEOUT(st, freeze_cycles_hold_one_ring, 300)
 	}
 
 	vt_stream_image(want, HELD_TOTAL, HELD_SEED);
-	t0 = vt_now_ms();
-	while (have < HELD_TOTAL && vt_now_ms() - t0 < 6 * STATE_MS) {
-		r = read(fd, got + have, HELD_TOTAL - have);
-		if (r > 0) {
-			have += (size_t)r;
-			continue;
-		}
-		ASSERT_TRUE(r < 0 && errno == EAGAIN) {
-			TH_LOG("read after %zu bytes: %zd (%s)", have, r, r ? strerror(errno) : "EOF");
-		}
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		poll(&pfd, 1, 100);
+	err = read_nb_all(fd, got, HELD_TOTAL, 6 * STATE_MS, &have);
+	ASSERT_EQ(0, err) {
+		TH_LOG("read after %zu bytes: %s", have, err > 0 ? strerror(err) : "EOF");
 	}
 	EXPECT_EQ(HELD_TOTAL, have);
 	for (i = 0; i < have && got[i] == want[i]; i++)
@@ -544,15 +549,8 @@ static unsigned int kmsg_scan(int fd, const char *const *needles)
 	unsigned long long us;
 	unsigned int seen = 0, i;
 	char rec[2048], *msg;
-	ssize_t n;
 
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten: go on */
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = 0;
+	while (vt_kmsg_next(fd, rec, sizeof(rec))) {
 		msg = strchr(rec, ';');
 		if (!msg || sscanf(rec, "%*u,%*u,%llu", &us) != 1)
 			continue;

@@ -364,22 +364,14 @@ static bool acpi_loop_timed_out(int ms)
 	uint64_t end = vt_now_ms() + (uint64_t)ms;
 	char rec[8192];
 	bool seen = false;
-	ssize_t n;
 	int fd;
 
 	do {
 		fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			return false;
-		while (!seen) {
-			n = read(fd, rec, sizeof(rec) - 1);
-			if (n < 0 && errno == EPIPE)
-				continue;	/* overwritten records: read on */
-			if (n <= 0)
-				break;
-			rec[n] = 0;
+		while (!seen && vt_kmsg_next(fd, rec, sizeof(rec)))
 			seen = strstr(rec, "AE_AML_LOOP_TIMEOUT") != NULL;
-		}
 		close(fd);
 		if (!seen)
 			usleep(500000);
