@@ -1669,7 +1669,10 @@ struct vs_config *vs_config_parse(const char *buf, size_t len,
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		abort();
-	if (!xmlDocGetRootElement(doc)) {
+	if (doc->intSubset || doc->extSubset) {
+		/* Entities defined there would expand without bound into the values. */
+		perr(&c, NULL, "a <!DOCTYPE> is not allowed in a configuration");
+	} else if (!xmlDocGetRootElement(doc)) {
 		perr(&c, NULL, "empty document");
 	} else if (!c.failed) {
 		parse_root(&c, xmlDocGetRootElement(doc), cfg);

@@ -289,6 +289,12 @@ struct vs_lv_dom *vs_lv_scan(const char *xml, size_t len, char *err, size_t errl
 		snprintf(err, errlen, "domain XML: %s", *first ? first : "not XML");
 		return NULL;
 	}
+	if (doc->intSubset || doc->extSubset) {
+		/* libvirt never writes one; its entities would expand without bound. */
+		snprintf(err, errlen, "domain XML: a <!DOCTYPE> is not allowed");
+		xmlFreeDoc(doc);
+		return NULL;
+	}
 	root = xmlDocGetRootElement(doc);
 	if (!root || !is_el(root, "domain")) {
 		snprintf(err, errlen, "domain XML: the root element is not <domain>");

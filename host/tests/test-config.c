@@ -78,6 +78,11 @@ struct bad {
 static const struct bad bad[] = {
 	{ "<virtserd>", "t.xml:1: xml: Premature end of data in tag virtserd line 1" },
 	{ "<servers/>", "t.xml:1: servers: root element must be <virtserd>" },
+	{ "<!DOCTYPE virtserd [<!ENTITY a 'aaaaaaaa'><!ENTITY b '&a;&a;&a;&a;'>]>\n"
+	  "<virtserd><control path='&b;'/></virtserd>",
+	  "t.xml:0: xml: a <!DOCTYPE> is not allowed in a configuration" },
+	{ "<!DOCTYPE virtserd>\n<virtserd/>",
+	  "t.xml:0: xml: a <!DOCTYPE> is not allowed in a configuration" },
 	{ "<virtserd foo='1'/>", "t.xml:1: virtserd: unknown attribute 'foo'" },
 	{ "<virtserd>\n<port/>\n</virtserd>", "t.xml:2: port: unknown element inside <virtserd>" },
 	{ "<virtserd>\n<vm/>\n</virtserd>", "t.xml:2: vm: needs name= of 1-64 of [A-Za-z0-9._:-], not . or .." },

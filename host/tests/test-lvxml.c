@@ -135,19 +135,21 @@ static void test_bad(void)
 	static const char *const bad[] = {
 		"", "<domain", "<notdomain><name>x</name></notdomain>",
 		"<domain type='qemu'><devices/></domain>",
+		"<!DOCTYPE domain [<!ENTITY a 'aaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+		"<domain><name>&b;</name></domain>",
 		"<domain><name>a</name><devices><channel type='unix'><source mode='bind' "
 		"path='/x'/><target type='virtio' name='bad name'/></channel></devices></domain>",
 	};
 	char err[300];
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		struct vs_lv_dom *d = vs_lv_scan(bad[i], strlen(bad[i]), err, sizeof(err));
 
 		tap_check(!d, "refused: '%.40s' (%s)", bad[i], d ? "accepted" : err);
 		vs_lv_dom_free(d);
 	}
 	{
-		struct vs_lv_dom *d = vs_lv_scan(bad[4], strlen(bad[4]), err, sizeof(err));
+		struct vs_lv_dom *d = vs_lv_scan(bad[5], strlen(bad[5]), err, sizeof(err));
 
 		tap_check(d && d->ndevs == 0 && d->skipped && strstr(d->skipped, "bad name"),
 			  "a port name virtserd cannot use is left out and named");
