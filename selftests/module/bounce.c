@@ -380,28 +380,37 @@ static int open_other_port(unsigned int not1, unsigned int not2, unsigned int *i
 }
 
 /*
- * Copied writes until the bounce pool is exhausted, the host reading
- * neither port: big writes on @fd take the long runs of slots; after its
- * first mapping failure a port waits for a completion, so one-byte writes
- * on @fd2 then take every slot left.  0 or the errno that ended a fill.
+ * Copied writes of the stream @seed (into @data, FILL_MAX bytes) until
+ * the bounce pool is exhausted, the host reading neither port: big writes
+ * on @fd take the long runs of slots; after its first mapping failure a
+ * port waits for a completion, so one-byte writes on @fd2 then take every
+ * slot left.  Fails the test if a write fails or the pool never ran out.
  */
-static int exhaust_pool(struct __test_metadata *_metadata, int fd, int fd2,
-			const unsigned char *data, long long *filled,
-			long long *filled2)
+static void exhaust_pool(struct __test_metadata *_metadata, int fd, int fd2,
+			 unsigned char *data, uint64_t seed, long long *filled,
+			 long long *filled2)
 {
 	long used, slots = 0;
+	struct vt_stream st;
 	int err;
 
+	vt_stream_seed(&st, seed);
+	vt_stream_fill(&st, data, FILL_MAX);
 	*filled = *filled2 = 0;
-	if (zc_param("0"))	/* copied writes: one slot for a small one */
-		return errno;
+	ASSERT_EQ(0, zc_param("0"));	/* copied writes: one slot for a small one */
 	err = fill_port(fd, data, FILL_MAX, FILL_CHUNK, filled);
 	if (!err)
 		err = fill_port(fd2, data, FILL_MAX, 1, filled2);
 	used = pool_used(&slots);
 	TH_LOG("filled %lld + %lld bytes; bounce pool %ld of %ld slots used", *filled,
 	       *filled2, used, slots);
-	return err;
+	ASSERT_EQ(0, err) {
+		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
+	}
+	/* Else the port's own limit stopped it, and the pool was never short. */
+	ASSERT_GT(INFLIGHT_MAX, *filled) {
+		TH_LOG("the pool is too large for this test: use a smaller --bounce");
+	}
 }
 
 /*
@@ -420,8 +429,7 @@ TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
 	long long filled = 0, filled2 = 0;
 	struct vt_port c;
 	unsigned int id2;
-	struct vt_stream st;
-	int hvc, err, fd2;
+	int hvc, fd2;
 
 	ASSERT_NE(NULL, data);
 	ASSERT_EQ(0, vt_console_port(&c));
@@ -430,15 +438,7 @@ TEST_F_TIMEOUT(bounce, console_output_waits_for_the_pool, 300)
 				     sizeof(node2), &fd2));
 	vt_host(NULL, 0, "reset %u", c.id);
 	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "connect %u", c.id));
-	vt_stream_seed(&st, 13);
-	vt_stream_fill(&st, data, FILL_MAX);
-	err = exhaust_pool(_metadata, self->fd, fd2, data, &filled, &filled2);
-	ASSERT_EQ(0, err) {
-		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
-	}
-	ASSERT_GT(INFLIGHT_MAX, filled) {
-		TH_LOG("the pool is too large for this test: use a smaller --bounce");
-	}
+	exhaust_pool(_metadata, self->fd, fd2, data, 13, &filled, &filled2);
 	snprintf(marker, sizeof(marker), "vt-bounce-console-%d-ok\n", getpid());
 	hvc = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 	ASSERT_LE(0, hvc);
@@ -507,9 +507,8 @@ TEST_F_TIMEOUT(bounce, receive_waits_for_the_pool, 300)
 	long long filled, filled2, got = 0;
 	unsigned long long n;
 	unsigned int id2, id3;
-	struct vt_stream st;
 	struct sha256 sha;
-	int err, fd2, fd3;
+	int fd2, fd3;
 
 	ASSERT_NE(NULL, data);
 	ASSERT_EQ(0, open_other_port(self->p.id, self->p.id, &id2, node2,
@@ -523,15 +522,7 @@ TEST_F_TIMEOUT(bounce, receive_waits_for_the_pool, 300)
 	 */
 	ASSERT_EQ(0, vt_host(NULL, 0, "source %u %d %d", id3, RX_TOTAL, RX_SEED));
 	usleep(1000000);
-	vt_stream_seed(&st, 15);
-	vt_stream_fill(&st, data, FILL_MAX);
-	err = exhaust_pool(_metadata, self->fd, fd2, data, &filled, &filled2);
-	ASSERT_EQ(0, err) {
-		TH_LOG("non-blocking write() with the pool exhausted: %s", strerror(err));
-	}
-	ASSERT_GT(INFLIGHT_MAX, filled) {
-		TH_LOG("the pool is too large for this test: use a smaller --bounce");
-	}
+	exhaust_pool(_metadata, self->fd, fd2, data, 15, &filled, &filled2);
 	/* What the ring holds arrives; its buffers find no slot to go back. */
 	sha256_init(&sha);
 	EXPECT_EQ(0, read_for(fd3, &sha, RX_TOTAL, &got, 2000));
