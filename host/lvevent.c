@@ -32,6 +32,8 @@ struct lvev {
 	bool busy;			/* an SQE of ours is in flight */
 	bool removed;			/* freed (ff called) when !busy */
 	bool dispatching;		/* inside its callback: re-armed after */
+	bool dead;			/* the fd cannot be polled: not re-armed
+					 * until libvirt updates the handle */
 	/* handle */
 	int fd;
 	int events;			/* VIR_EVENT_HANDLE_*; 0: not watched */
@@ -100,7 +102,7 @@ static void ev_arm(struct lvev *e)
 		e->busy = true;
 		return;
 	}
-	if (!e->is_timer && e->events) {
+	if (!e->is_timer && e->events && !e->dead) {
 		e->armed = to_poll(e->events);
 		sqe = vs_sqe(VS_OP_LV_POLL, e->slot, e->gen);
 		/* ERR and HUP are reported whatever the mask asks for. */
@@ -171,6 +173,7 @@ static void update_handle(int id, int events)
 	if (!e)
 		return;
 	e->events = events;
+	e->dead = false;
 	ev_changed(e);
 }
 
@@ -234,9 +237,14 @@ void lvev_poll_done(void *obj, int res)
 		ev_free(e);
 		return;
 	}
-	if (res < 0 && res != -ECANCELED)
-		/* The fd is not pollable (closed under us): say so as libvirt expects. */
+	if (res < 0 && res != -ECANCELED) {
+		/*
+		 * The fd is not pollable (closed under us): say so as libvirt
+		 * expects, once; polling it again would fail at once, for ever.
+		 */
 		ev = VIR_EVENT_HANDLE_ERROR;
+		e->dead = true;
+	}
 	if (ev && e->events) {
 		e->dispatching = true;
 		e->hcb(e->id, e->fd, ev, e->opaque);
