@@ -487,7 +487,9 @@ static bool conn_open(struct lvconn *c)
 	c->retry_ms = LV_RETRY_MIN_MS;
 	if (virConnectSetKeepAlive(c->conn, 5, 3) < 0)
 		vs_log(LOG_INFO, "libvirt %s: no keepalive: %s", c->uri, lv_err());
-	virConnectRegisterCloseCallback(c->conn, on_close, c, NULL);
+	if (virConnectRegisterCloseCallback(c->conn, on_close, c, NULL) < 0)
+		vs_log(LOG_WARNING, "libvirt %s: no close callback (%s): a libvirtd restart "
+		       "shows only when a call fails", c->uri, lv_err());
 	c->life_id = virConnectDomainEventRegisterAny(c->conn, NULL,
 						      VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 						      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
