@@ -12,8 +12,9 @@
 #                   its path: make vmtest QEMU=$$(make -s qemu-backports)
 #   make hostile KERNEL=6.1|6.12 DRIVER=intree|ours  the driver against a
 #                   misbehaving device (selftests/vtdev/vtdev.ko)
-#   make vmtest-bounce KERNEL=6.1|6.12 DRIVER=intree|ours  writes through a
-#                   small forced bounce buffer (swiotlb, iommu_platform=on)
+#   make vmtest-bounce KERNEL=6.1|6.12 DRIVER=intree|ours [PACKED=1]  writes
+#                   through a small forced bounce buffer (swiotlb,
+#                   iommu_platform=on; PACKED=1: packed virtqueues)
 #   make modules    build virtser.ko for every supported kernel
 #   make bench      benchmarks, side by side with what we measure against
 #   make distcheck  autotools distcheck of the userspace tarball
@@ -85,7 +86,8 @@ vmtest: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 BOUNCE ?= 2048
 vmtest-bounce: $(if $(filter ours,$(DRIVER)),module-$(KERNEL))
 	@bash selftests/vm/run.sh --kernel $(KERNEL) --driver $(DRIVER) --build $(B) \
-		--bounce $(BOUNCE) --tests bounce --tag bounce --timeout 900
+		--bounce $(BOUNCE) $(if $(PACKED),--packed) --tests bounce \
+		--tag bounce$(if $(PACKED),-packed) --timeout 900
 
 # QEMU 10.0 from bookworm-backports, unpacked into $(B)/qemu-bpo (never
 # installed); prints the wrapper to pass as QEMU=.

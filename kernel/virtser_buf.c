@@ -477,6 +477,23 @@ void vs_buf_free_used(struct vs_buf *buf)
 }
 
 /**
+ * vs_add_unmapped() - did a virtqueue add fail for want of a DMA mapping?
+ * @vq: the queue
+ * @err: what virtqueue_add_inbuf() or virtqueue_add_outbuf() returned
+ *
+ * Under swiotlb (SEV, TDX, swiotlb=force) a full bounce pool makes the
+ * mapping fail: the split ring then says -ENOMEM, the packed ring -EIO,
+ * which on a broken queue means only that.  A transient failure: it
+ * passes once the device returns buffers and their bounce space.
+ *
+ * Context: any.
+ */
+bool vs_add_unmapped(struct virtqueue *vq, int err)
+{
+	return err == -ENOMEM || (err == -EIO && !virtqueue_is_broken(vq));
+}
+
+/**
  * vs_buf_drain_used() - free what the device returned on a queue no port owns
  * @vq: the queue
  *

@@ -212,13 +212,16 @@ struct vs_tx_cache {
  * @bytes_received: bytes the device reported, before clamping
  * @bytes_discarded: bytes dropped without being read
  * @rx_overflow_warned: a too-long used length was already reported
- * @rx_spare: empty receive buffers the device could not be given back
+ * @rx_spare: empty receive buffers the device could not be given
  *	(a full swiotlb bounce pool: DMA mapping failed); the port's, posted
  *	again by the next interrupt or read, or by @rx_retry
  * @rx_nspare: buffers on @rx_spare
- * @rx_map_failed: receive buffers that could not be DMA-mapped (sysfs)
+ * @rx_map_failed: failed attempts to post a receive buffer for want of
+ *	a DMA mapping, retries included (sysfs)
  * @rx_retry: posts @rx_spare again while it is not empty; armed under
  *	@inbuf_lock, cancelled (synchronously) once @in_vq is cleared
+ * @rx_retry_delay: @rx_retry's next delay in jiffies, doubled after
+ *	each failed retry up to a second, back to the minimum on success
  *
  * @outvq_lock: spinlock for the transmit side (virtser_tx.c); irq-safe
  *	because the tx callback and hvc put_chars (from any context) take
@@ -289,6 +292,7 @@ struct vs_port {
 	unsigned int rx_nspare;
 	unsigned long rx_map_failed;
 	struct delayed_work rx_retry;
+	unsigned long rx_retry_delay;
 
 	spinlock_t outvq_lock;		/* irq-safe; see above */
 	struct virtqueue *out_vq;
@@ -425,7 +429,7 @@ struct vs_dev {
  * @bytes_discarded: bytes dropped without being read
  * @tx_inflight: bytes handed to the device and not yet returned
  * @tx_map_failed: transmit buffers that could not be DMA-mapped
- * @rx_map_failed: receive buffers that could not be DMA-mapped
+ * @rx_map_failed: receive posts that failed for want of a DMA mapping
  * @tx_cached: bytes of used transmit pages kept for the next writes
  * @rx_bytes: bytes received and not yet read
  */
@@ -478,6 +482,7 @@ struct vs_buf *vs_buf_alloc_user(struct iov_iter *from, unsigned int max_pages,
 				 size_t max_seg, ssize_t *got);
 void vs_buf_free(struct vs_buf *buf);
 void vs_buf_free_used(struct vs_buf *buf);
+bool vs_add_unmapped(struct virtqueue *vq, int err);
 void vs_buf_drain_used(struct virtqueue *vq);
 void vs_vq_free_all(struct virtqueue *vq);
 struct vs_zc *vs_zc_alloc(struct vs_port *port);

@@ -36,10 +36,15 @@ static void vs_rx_kick_locked(struct vs_port *port)
 		virtqueue_notify(port->in_vq);
 }
 
-#define RX_RETRY_DELAY	(HZ / 20)
+#define RX_RETRY_MIN	(HZ / 20)
+#define RX_RETRY_MAX	HZ
 
-/* inbuf_lock held; returns whether @buf went to the device. */
-static bool vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
+/*
+ * inbuf_lock held.  Gives @buf to the device: 0; or, when it cannot be
+ * DMA-mapped now, keeps it on @rx_spare and arms @rx_retry: -EAGAIN; or
+ * frees it (the queue is gone or broken): another negative error.
+ */
+static int vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
 {
 	int err = -ENODEV;
 
@@ -48,22 +53,22 @@ static bool vs_rx_post_locked(struct vs_port *port, struct vs_buf *buf)
 	if (port->in_vq)
 		err = virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf, GFP_ATOMIC);
 	if (!err)
-		return true;	/* the virtqueue owns @buf now */
-	if (err == -ENOMEM) {	/* not mapped: the port keeps it for later */
-		list_add_tail(&buf->list, &port->rx_spare);
+		return 0;	/* the virtqueue owns @buf now */
+	if (port->in_vq && vs_add_unmapped(port->in_vq, err)) {
+		list_add_tail(&buf->list, &port->rx_spare);	/* the port's */
 		port->rx_nspare++;
 		port->rx_map_failed++;
-		schedule_delayed_work(&port->rx_retry, RX_RETRY_DELAY);
-		return false;
+		schedule_delayed_work(&port->rx_retry, port->rx_retry_delay);
+		return -EAGAIN;
 	}
 	vs_buf_free(buf);
-	return false;
+	return err;
 }
 
 /*
- * inbuf_lock held; posts what it can of @rx_spare, oldest first, and
- * returns whether any went to the device.  A failure puts that buffer
- * back at the tail and arms @rx_retry again.
+ * inbuf_lock held; posts what it can of @rx_spare and returns whether any
+ * went to the device.  The first that cannot be mapped goes back on the
+ * list (vs_rx_post_locked()), and the rest wait with it.
  */
 static bool vs_rx_post_spares_locked(struct vs_port *port)
 {
@@ -75,7 +80,7 @@ static bool vs_rx_post_spares_locked(struct vs_port *port)
 		buf = list_first_entry(&port->rx_spare, struct vs_buf, list);
 		list_del_init(&buf->list);	/* ours until posted */
 		port->rx_nspare--;
-		if (!vs_rx_post_locked(port, buf))
+		if (vs_rx_post_locked(port, buf))
 			break;
 		kick = true;
 	}
@@ -93,8 +98,15 @@ static void vs_rx_retry_work(struct work_struct *work)
 	 * vs_rx_intr()), whose reader re-posts, so a kick is all it takes.
 	 */
 	spin_lock_irqsave(&port->inbuf_lock, flags);
-	if (vs_rx_post_spares_locked(port))
-		vs_rx_kick_locked(port);
+	if (port->rx_nspare) {
+		/* Spares left over re-arm it: wait longer the next time. */
+		port->rx_retry_delay = min(port->rx_retry_delay * 2,
+					   (unsigned long)RX_RETRY_MAX);
+		if (vs_rx_post_spares_locked(port))
+			vs_rx_kick_locked(port);
+		if (!port->rx_nspare)
+			port->rx_retry_delay = RX_RETRY_MIN;
+	}
 	spin_unlock_irqrestore(&port->inbuf_lock, flags);
 }
 
@@ -116,6 +128,7 @@ void vs_rx_init(struct vs_port *port)
 	INIT_LIST_HEAD(&port->rxq);
 	INIT_LIST_HEAD(&port->rx_spare);
 	INIT_DELAYED_WORK(&port->rx_retry, vs_rx_retry_work);
+	port->rx_retry_delay = RX_RETRY_MIN;
 }
 
 /*
@@ -181,7 +194,7 @@ bool vs_rx_intr(struct vs_port *port)
 		if (vs_rx_used_locked(port, buf, used, &bad))
 			got = true;
 		else
-			kick |= vs_rx_post_locked(port, buf);
+			kick |= !vs_rx_post_locked(port, buf);
 	}
 	/* A buffer came back: it may have given back its bounce space. */
 	if (port->rx_nspare)
@@ -220,11 +233,11 @@ static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
 	if (list_empty(done))
 		return false;
 	spin_lock_irqsave(&port->inbuf_lock, flags);
-	if (port->rx_nspare)	/* older than @done: they go first */
+	if (port->rx_nspare)
 		kick |= vs_rx_post_spares_locked(port);
 	list_for_each_entry_safe(buf, tmp, done, list) {
 		list_del_init(&buf->list);
-		kick |= vs_rx_post_locked(port, buf);
+		kick |= !vs_rx_post_locked(port, buf);
 	}
 	if (kick)
 		vs_rx_kick_locked(port);
@@ -242,22 +255,23 @@ static bool vs_rx_repost(struct vs_port *port, struct list_head *done)
  * @arrived: set if buffers used before (the port that had this id before
  *	may have left interrupts off on the shared queue) were collected
  *
- * A port holds at most one ring of receive buffers: buffers still on
- * @rxq (kept across a freeze, or unread) or @rx_spare count against the
- * ring, and are
- * re-posted as they are read.  Posting a full ring beside them let each
- * freeze/restore of a port nobody read add one more ring of the host's
- * data to the guest's memory.
+ * A port holds about one ring of receive buffers: buffers still on @rxq
+ * (kept across a freeze, or unread) or @rx_spare count against the ring,
+ * and are re-posted as they are read.  Posting a full ring beside them
+ * let each freeze/restore of a port nobody read add one more ring of the
+ * host's data to the guest's memory.  (Not exactly one: what the device
+ * fills while this runs, and what a reader holds, is not counted.)  A
+ * buffer that cannot be DMA-mapped now waits on @rx_spare, as at re-post.
  *
  * Context: process (with GFP_KERNEL).
- * Return: 0 if at least one buffer is posted or none is wanted, else a
- * negative error.
+ * Return: 0 if at least one buffer is posted or kept for the device, or
+ * none is wanted, else a negative error.
  */
 int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 {
 	struct vs_buf *buf;
 	unsigned long flags;
-	bool posted = false, more = false;
+	bool posted = false, kept = false, more = false;
 	unsigned int room = 0;
 	int err = 0;
 
@@ -283,21 +297,16 @@ int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 			err = -ENOMEM;
 			break;
 		}
+		/* The device's or, if it cannot be mapped now, @rx_spare's. */
 		spin_lock_irqsave(&port->inbuf_lock, flags);
-		err = port->in_vq ?
-		      virtqueue_add_inbuf(port->in_vq, buf->sg, 1, buf,
-					  GFP_ATOMIC) : -ENODEV;
-		if (!err) {
-			posted = true;	/* the virtqueue owns @buf */
-			buf = NULL;
-		}
+		err = vs_rx_post_locked(port, buf);
 		spin_unlock_irqrestore(&port->inbuf_lock, flags);
-		if (buf) {
-			vs_buf_free(buf);
+		if (err && err != -EAGAIN)
 			break;
-		}
+		posted |= !err;
+		kept |= err == -EAGAIN;
 	}
-	if (posted) {
+	if (posted || kept) {
 		spin_lock_irqsave(&port->inbuf_lock, flags);
 		vs_rx_kick_locked(port);
 		/* Receive interrupts on, as the port starts receiving. */
@@ -307,7 +316,7 @@ int vs_rx_fill(struct vs_port *port, gfp_t gfp, bool *arrived)
 	}
 	if (more)
 		*arrived = vs_rx_intr(port);
-	if (posted || err == -ENOSPC)
+	if (posted || kept || err == -ENOSPC)
 		return 0;
 	return err;
 }

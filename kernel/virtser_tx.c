@@ -168,7 +168,7 @@ int vs_tx_queue(struct vs_port *port, struct vs_buf *buf, unsigned int flags)
 			port->bytes_sent += buf->len;
 			if (flags & VS_TX_KICK)
 				vs_tx_kick_locked(port);
-		} else if (err == -ENOMEM) {
+		} else if (vs_add_unmapped(port->out_vq, err)) {
 			err = vs_tx_map_failed_locked(port);
 		}
 		port->outvq_full = err == -ENOSPC || !port->out_vq->num_free;

@@ -22,7 +22,8 @@
 #      hot-plug cycles under traffic (no splat, no slab growth), freeze and
 #      restore, coexistence with the in-tree driver, a panic's output
 #      through emergency write (multiport and single-port devices), and
-#      writes through a small forced swiotlb pool (make vmtest-bounce)
+#      I/O through a small forced swiotlb pool (make vmtest-bounce), with
+#      split and with packed virtqueues
 #   6b. the debug kernel lane: the debug guest kernel built once per machine
 #      (scripts/debug-kernel.sh, cached in /var/cache/virtser), the module
 #      against it, the VM suite, the stress run and the hostile suite for
@@ -313,6 +314,9 @@ if [ "${CHECK_SKIP_VM:-0}" != 1 ] && [[ " $drivers " == *" ours "* ]]; then
 		# Its tests skip on the in-tree driver, which has no zero-copy.
 		vm_run "writes through a small swiotlb bounce pool: KERNEL=$k" bounce-$k \
 			make -s vmtest-bounce KERNEL=$k DRIVER=ours B="$B"
+		# Packed rings report a failed mapping as -EIO, not -ENOMEM.
+		vm_run "the same with packed virtqueues: KERNEL=$k" bounce-packed-$k \
+			make -s vmtest-bounce KERNEL=$k DRIVER=ours B="$B" PACKED=1
 
 		step "coexistence with the in-tree driver: KERNEL=$k"
 		sh selftests/vm/coexist.sh $k "$B" > "$B/coexist-$k.log" 2>&1

@@ -47,6 +47,7 @@
 #define STATE_MS	10000
 /* VIRTIO_F_ACCESS_PLATFORM: the guest maps buffers with the DMA API. */
 #define F_ACCESS_PLATFORM 33
+#define F_RING_PACKED	34
 
 static bool is_virtser(void)
 {
@@ -55,8 +56,8 @@ static bool is_virtser(void)
 	return stat("/sys/module/virtser", &st) == 0;
 }
 
-/* The console device negotiated ACCESS_PLATFORM (iommu_platform=on). */
-static bool device_maps_buffers(void)
+/* The console device negotiated feature @bit. */
+static bool device_has(unsigned int bit)
 {
 	char path[PATH_MAX], val[128];
 	struct dirent *de;
@@ -77,19 +78,29 @@ static bool device_maps_buffers(void)
 			 de->d_name);
 		/* One '0' or '1' per feature bit, bit 0 first. */
 		yes = vt_read_file(path, val, sizeof(val)) >= 0 &&
-		      strlen(val) > F_ACCESS_PLATFORM &&
-		      val[F_ACCESS_PLATFORM] == '1';
+		      strlen(val) > bit && val[bit] == '1';
 	}
 	closedir(d);
 	return yes;
 }
 
-static bool bounce_forced(void)
+/* ACCESS_PLATFORM (iommu_platform=on): the guest maps buffers. */
+static bool device_maps_buffers(void)
+{
+	return device_has(F_ACCESS_PLATFORM);
+}
+
+static bool cmdline_has(const char *word)
 {
 	char cmdline[4096];
 
 	return vt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) >= 0 &&
-	       strstr(cmdline, "swiotlb=") && strstr(cmdline, ",force");
+	       strstr(cmdline, word);
+}
+
+static bool bounce_forced(void)
+{
+	return cmdline_has("swiotlb=") && cmdline_has(",force");
 }
 
 /* Slots of the bounce pool in use, of *total; -1 if debugfs lacks them. */
@@ -136,6 +147,9 @@ FIXTURE_SETUP(bounce)
 	/* The harness runs the test body after a SKIP here: it checks again. */
 	if (cannot_run())
 		SKIP(return, "%s", cannot_run());
+	/* run.sh --packed says vt.packed=1: the rings must be packed then. */
+	if (cmdline_has("vt.packed=1"))
+		ASSERT_TRUE(device_has(F_RING_PACKED));
 	ASSERT_EQ(0, vt_read_file(ZC_PARAM, v, sizeof(v)) < 0);
 	self->saved = v[0];
 	ASSERT_EQ(0, zc_param("1"));

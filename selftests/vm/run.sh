@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh --kernel 6.1|6.12 --driver intree|ours [--build DIR] [--timeout S]
 #        [--tests "PROG..."] [--tag NAME] [--append "KERNEL ARGS"] [--daemon]
-#        [--bounce SLABS]
+#        [--bounce SLABS] [--packed]
 #
 # --daemon adds a port whose host end is virtserd (build/host/virtserd),
 # for the end-to-end tests of the daemon with a real guest.
@@ -13,6 +13,9 @@
 # modern-only, disable-legacy=on) and the guest swiotlb=SLABS,force, a pool
 # of SLABS 2 KiB slots (a multiple of 128) that every mapping is copied
 # through.  A small pool makes mapping failures happen.
+#
+# --packed gives the virtio-serial device packed virtqueues (packed=on)
+# instead of split ones; they report a failed DMA mapping differently.
 #
 # --vtdev leaves QEMU's virtio-serial device out and loads vtdev.ko
 # (build/vtdev/<kernel>/, selftests/vtdev/) after the driver instead: the
@@ -36,6 +39,7 @@ extra=
 daemon=
 vtdev=
 bounce=
+packed=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--daemon) daemon=1; shift ;;
 	--vtdev) vtdev=1; shift ;;
 	--bounce) bounce=$2; shift 2 ;;
+	--packed) packed=1; shift ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -120,6 +125,10 @@ vser=virtio-serial-pci,id=vser0
 if [ -n "$bounce" ]; then
 	vser="$vser,iommu_platform=on,disable-legacy=on"
 	append="$append swiotlb=$bounce,force"
+fi
+if [ -n "$packed" ]; then
+	vser="$vser,packed=on"
+	append="$append vt.packed=1"	# the guest checks it got them
 fi
 # A built-in virtio_console (6.12) must not bind the device when we test ours.
 kconfig=/boot/config-$kver
