@@ -175,6 +175,7 @@ static int plug(unsigned int id, char *node, size_t len)
 
 /* Where the last plug_cycle() failed, for the test's log. */
 static const char *cycle_step = "";
+static char cycle_err[PATH_MAX + 64];
 
 /*
  * One cycle: plug, open, traffic both ways, unplug while open and busy.
@@ -185,7 +186,7 @@ static const char *cycle_step = "";
 static int plug_cycle(unsigned int id)
 {
 	static unsigned char buf[65536];
-	char node[PATH_MAX], reply[256];
+	char node[PATH_MAX], attr[PATH_MAX], reply[256];
 	ssize_t r;
 	int fd, ret = -1;
 
@@ -194,8 +195,11 @@ static int plug_cycle(unsigned int id)
 		return -1;
 	cycle_step = "open";
 	fd = open(node, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(cycle_err, sizeof(cycle_err), "open %s: %s", node, strerror(errno));
+		cycle_step = cycle_err;
 		goto out_unplug;
+	}
 	cycle_step = "host connect";
 	if (vt_host(reply, sizeof(reply), "connect %u", id) ||
 	    vt_wait_host(fd, true, STATE_MS))
@@ -227,6 +231,16 @@ static int plug_cycle(unsigned int id)
 	}
 	ret = errno == ENODEV ? 0 : -1;
 	close(fd);
+	/*
+	 * The reads fail as soon as the unplug begins; its class device goes
+	 * later.  The next plug() finds the port by that entry, so it would
+	 * take the old one's, whose open() fails: wait until it is gone.
+	 */
+	snprintf(attr, sizeof(attr), "/sys/class/virtio-ports/%s", node + strlen("/dev/"));
+	if (!ret && vt_wait_path(attr, true, STATE_MS)) {
+		cycle_step = "unplug (the class device stayed)";
+		ret = -1;
+	}
 	return ret;
 out:
 	close(fd);
