@@ -356,7 +356,7 @@ if [ -n "$dk_pid" ]; then
 		if [[ " $drivers " == *" ours "* ]]; then
 			vm_run "virtser.ko stress, PM and memory runs: KERNEL=6.1-debug" stress-6.1-debug \
 				bash selftests/vm/run.sh --kernel 6.1-debug --driver ours --build "$B" \
-				--tests virtser_stress --tag stress --append "vs.load=20 vs.plug=200"
+				--tests virtser_stress --tag stress --append "vs.load=10 vs.plug=100"
 			vm_run "hostile-device suite: KERNEL=6.1-debug DRIVER=ours" hostile-6.1-debug-ours \
 				make -s hostile KERNEL=6.1-debug DRIVER=ours B="$B"
 			vm_run "paced console input: KERNEL=6.1-debug DRIVER=ours" console-6.1-debug-ours \
