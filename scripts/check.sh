@@ -359,11 +359,11 @@ if [ -n "$dk_pid" ]; then
 				--tests virtser_stress --tag stress --append "vs.load=10 vs.plug=100"
 			vm_run "hostile-device suite: KERNEL=6.1-debug DRIVER=ours" hostile-6.1-debug-ours \
 				make -s hostile KERNEL=6.1-debug DRIVER=ours B="$B"
-			# 10 s of typing, not 20: the debug guest's tty layer
+			# 5 s of typing, not 20: the debug guest's tty layer
 			# takes minutes to drain it through getty, echo and cat.
 			vm_run "paced console input: KERNEL=6.1-debug DRIVER=ours" console-6.1-debug-ours \
 				bash selftests/vm/run.sh --kernel 6.1-debug --driver ours --build "$B" \
-				--tests console_flow --tag console --append "vt.paced_ms=10000"
+				--tests console_flow --tag console --append "vt.paced_ms=5000"
 		fi
 	fi
 fi
