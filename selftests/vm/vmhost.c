@@ -1638,6 +1638,7 @@ struct prog {
 	int status;		/* the shell's $? */
 	int plan;		/* its own "1..N", -1 if it printed none */
 	unsigned int results, failed;
+	uint64_t start_ms;	/* monotonic, at its @@PROG */
 };
 
 static struct prog progs[MAX_PROGS];
@@ -1649,6 +1650,7 @@ static uint64_t prog_deadline;		/* monotonic ms */
 static char cur_test[128];		/* the harness test running, "" between */
 static unsigned int cur_test_to;	/* its own timeout, s */
 static uint64_t test_start, test_deadline;
+static uint64_t boot_start;		/* when vmhost began waiting for the guest */
 static unsigned int plan_fails;
 static struct {
 	char prog[64], test[128];
@@ -1723,6 +1725,17 @@ static void load_plan(const char *file, const char *programs)
 	have_plan = true;
 }
 
+/*
+ * Where a run's time goes, in its log only ("# time:", which check.sh does
+ * not echo): each program, and each test of 5 s or more.
+ */
+static void time_line(const char *prog, const char *test, uint64_t ms)
+{
+	printf("# time: %s%s%s %llu.%llu s\n", prog, test ? " " : "", test ? test : "",
+	       (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
+	fflush(stdout);
+}
+
 static void prog_start(const char *name)
 {
 	unsigned int i;
@@ -1742,7 +1755,12 @@ static void prog_start(const char *name)
 		return;
 	}
 	cur_prog->started = true;
-	prog_deadline = now_ms() + (uint64_t)cur_prog->deadline_s * 1000;
+	cur_prog->start_ms = now_ms();
+	if (boot_start) {
+		time_line("boot", NULL, cur_prog->start_ms - boot_start);
+		boot_start = 0;
+	}
+	prog_deadline = cur_prog->start_ms + (uint64_t)cur_prog->deadline_s * 1000;
 }
 
 static const char *exit_words(int st)
@@ -1770,6 +1788,7 @@ static void prog_exit(const char *rest)
 		return;		/* not in the list: prog_start() said so */
 	p->exited = true;
 	p->status = st;
+	time_line(p->name, NULL, now_ms() - p->start_ms);
 	if (p->want < 0) {
 		plan_fail("%s: not a test program of this build (%s)", p->name, exit_words(st));
 		return;
@@ -1809,6 +1828,8 @@ static void guest_tap_line(const char *line)
 		if (cur_test[0] && took > (uint64_t)cur_test_to * 500)
 			note("%s: %s took %llu s of its %u s timeout", cur_prog->name, cur_test,
 			     (unsigned long long)(took / 1000), cur_test_to);
+		if (cur_test[0] && took >= 5000)
+			time_line(cur_prog->name, cur_test, took);
 		cur_test[0] = 0;
 	} else if (sscanf(line, "1..%d", &n) == 1) {
 		cur_prog->plan = n;
@@ -2277,7 +2298,8 @@ int main(int argc, char **argv)
 	 * its timers): nothing of the code under test ran.  Say so and exit
 	 * 75, so run.sh can boot it again, instead of waiting for --timeout.
 	 */
-	boot_deadline = now_ms() + (uint64_t)boot_secs * 1000;
+	boot_start = now_ms();
+	boot_deadline = boot_start + (uint64_t)boot_secs * 1000;
 
 	for (;;) {
 		struct pollfd pfd[MAX_PORTS + 1];
