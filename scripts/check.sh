@@ -129,7 +129,7 @@ vm_run() {	# vm_run "HEADING" NAME COMMAND...
 
 cd "$top" || exit 1
 
-# The debug guest kernel takes about 10 minutes to build the first time on
+# The debug guest kernel takes about 8 minutes to build the first time on
 # a machine; build it at low priority beside the steps that do not boot a
 # guest, and wait for it when its lane comes.  It ends with make check.
 dk_pid=
@@ -165,7 +165,7 @@ grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/san.log"
 add_automake "$B/san.log" "sanitizer unit tests"
 
 step "unit tests under valgrind"
-make -C "$B" check LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+make -C "$B" -j2 check LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	> "$B/valgrind.log" 2>&1
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind.log"
 add_automake "$B/valgrind.log" "valgrind unit tests"
@@ -173,7 +173,7 @@ add_automake "$B/valgrind.log" "valgrind unit tests"
 step "virtserd integration tests with the daemon under valgrind"
 # The shell tests start the daemon through $VS_WRAP.
 VS_WRAP="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite" \
-	make -C "$B" check TESTS='$(HOST_SHTESTS)' \
+	make -C "$B" -j2 check TESTS='$(HOST_SHTESTS)' \
 	> "$B/valgrind-daemon.log" 2>&1
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind-daemon.log"
 add_automake "$B/valgrind-daemon.log" "virtserd under valgrind"
@@ -247,7 +247,7 @@ add_script "$B/dkms-check.log" $? "dkms-check"
 
 step "packaging: make distcheck"
 t0=$(date +%s)
-make -C "$B" distcheck > "$B/distcheck.log" 2>&1
+make -C "$B" -j2 distcheck > "$B/distcheck.log" 2>&1
 st=$?
 [ $st = 0 ] || grep -E '^(FAIL|ERROR)|Error|ERROR|fatal:' "$B/distcheck.log" | tail -n 10
 count "make distcheck ($(( $(date +%s) - t0 )) s)" $st
