@@ -57,14 +57,18 @@ log=$out/build.log
 	make -s olddefconfig
 } > "$log" 2>&1 || { echo "debug-kernel: configuration failed, see $log" >&2; exit 1; }
 # merge_config only warns when Kconfig overrides a request: check that
-# every line of debug.config holds in the result.
+# every line of debug.config holds in the result.  An option switched off
+# must be there as "is not set", which also proves that this kernel has it
+# (a misspelt or renamed one would otherwise pass as absent).
 bad=0
 while IFS= read -r line; do
 	case $line in
-	CONFIG_*=n) opt=${line%=n}
-		grep -q "^$opt=" .config && { echo "debug-kernel: $opt is set" >&2; bad=1; } ;;
+	''|'#'*) ;;
+	CONFIG_*=n) grep -qxF "# ${line%=n} is not set" .config ||
+		{ echo "debug-kernel: ${line%=n} is not off (or unknown) after merging" >&2; bad=1; } ;;
 	CONFIG_*=*) grep -qxF "$line" .config ||
 		{ echo "debug-kernel: not $line after merging" >&2; bad=1; } ;;
+	*) echo "debug-kernel: debug.config: not an option line: $line" >&2; bad=1 ;;
 	esac
 done < "$frag"
 [ $bad = 0 ] || exit 1
