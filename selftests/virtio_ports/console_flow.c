@@ -139,7 +139,9 @@ static void log_console_state(struct __test_metadata *_metadata, unsigned int id
  * the console input path in the kernel's function tracer (hvc, the tty
  * flip buffer and n_tty, and both drivers' console hooks), and a stall
  * prints the last events before it and what still runs during it: the
- * means to tell which layer stopped passing the bytes on.
+ * means to tell which layer stopped passing the bytes on.  The production
+ * kernels have the tracer; the rig's debug kernel does not (debug.config
+ * leaves tracing out), and there the option records nothing.
  */
 #define TRACE_DIR	"/sys/kernel/debug/tracing"
 
