@@ -23,7 +23,7 @@ host_tests_test_ring_LDADD = $(HOST_TESTLIBS)
 host_tests_test_qmp_SOURCES = host/tests/test-qmp.c
 host_tests_test_qmp_LDADD = $(HOST_TESTLIBS)
 
-TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp \
+UNIT_TESTS += host/tests/test-config host/tests/test-telnet host/tests/test-ring host/tests/test-qmp \
 	host/tests/test-lvxml
 
 EXTRA_DIST += host/tests/data/libvirt.in.xml host/tests/data/libvirt.out.xml \
@@ -67,7 +67,6 @@ HOST_SHTESTS = host/tests/relay-unix.sh host/tests/relay-multi.sh \
 	host/tests/ctl.sh host/tests/qemu-reconnect.sh host/tests/own.sh \
 	host/tests/notify.sh host/tests/vm-resend.sh host/tests/callgraph.sh \
 	host/tests/stop-pending.sh host/tests/qmp.sh host/tests/lvevents.sh
-TESTS += $(HOST_SHTESTS)
 EXTRA_DIST += $(HOST_SHTESTS) host/tests/lib.sh scripts/callgraph.sh
 
 dist_man_MANS += host/man/virtserd.8 host/man/virtserctl.1 host/man/virtserd.xml.5

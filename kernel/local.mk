@@ -25,13 +25,13 @@ kernel_proto_sources = kernel/proto/virtser_proto.c \
 
 check_PROGRAMS += kernel/tests/test_proto
 kernel_tests_test_proto_SOURCES = kernel/tests/test_proto.c $(kernel_proto_sources)
-TESTS += kernel/tests/test_proto
+UNIT_TESTS += kernel/tests/test_proto
 
 kernel_model_sources = kernel/tests/port_model.c kernel/tests/port_model.h
 check_PROGRAMS += kernel/tests/test_state
 kernel_tests_test_state_SOURCES = kernel/tests/test_state.c \
 	$(kernel_model_sources) $(kernel_proto_sources)
-TESTS += kernel/tests/test_state
+UNIT_TESTS += kernel/tests/test_state
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += kernel/tests/fuzz_proto

@@ -164,8 +164,10 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/san.log"
 add_automake "$B/san.log" "sanitizer unit tests"
 
+# The C unit tests: the shell tests would run here as they did above,
+# not under valgrind (that is the next step, through VS_WRAP).
 step "unit tests under valgrind"
-make -C "$B" -j2 check LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+make -C "$B" -j2 check TESTS='$(UNIT_TESTS)' LOG_COMPILER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	> "$B/valgrind.log" 2>&1
 grep -E '^(FAIL|ERROR):|^# (TOTAL|PASS|FAIL|ERROR)' "$B/valgrind.log"
 add_automake "$B/valgrind.log" "valgrind unit tests"

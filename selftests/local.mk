@@ -6,4 +6,4 @@ check_PROGRAMS += selftests/lib/test_lib
 selftests_lib_test_lib_SOURCES = selftests/lib/test_lib.c selftests/lib/sha256.c \
 	selftests/lib/sha256.h selftests/lib/stream.h
 selftests_lib_test_lib_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/selftests/lib
-TESTS += selftests/lib/test_lib
+UNIT_TESTS += selftests/lib/test_lib
