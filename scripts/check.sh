@@ -189,12 +189,14 @@ mkdir -p "$B/fuzz"
 if [ ! -f "$B/fuzz/config.status" ]; then
 	(cd "$B/fuzz" && "$top/configure" CC=clang --enable-fuzzing) >>"$log" 2>&1
 fi
-make -C "$B/fuzz" -j2 kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
-	host/tests/fuzz-lvxml >>"$log" 2>&1
+fuzzers=(kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet
+	 host/tests/fuzz-qmp host/tests/fuzz-lvxml)
+make -C "$B/fuzz" -j2 "${fuzzers[@]}" >>"$log" 2>&1
 count "fuzzers build" $?
-for f in kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config host/tests/fuzz-telnet host/tests/fuzz-qmp \
-	host/tests/fuzz-lvxml; do
-	corpus=$B/fuzz/corpus-${f##*/}
+# One fuzzer: its seed corpus, then FUZZ_SECS of fuzzing; its exit status
+# goes to BUILDDIR/fuzz/NAME.st.
+fuzz_one() {
+	local f=$1 corpus=$B/fuzz/corpus-${1##*/}
 	mkdir -p "$corpus"
 	case $f in
 	*/fuzz-config) cp host/tests/data/*.in.xml host/virtserd.xml "$corpus"/ ;;
@@ -207,9 +209,24 @@ for f in kernel/tests/fuzz_proto kernel/tests/fuzz_state host/tests/fuzz-config 
 	esac
 	(cd "$B/fuzz" && ./$f -max_total_time="${FUZZ_SECS:-20}" -rss_limit_mb=2048 \
 		-artifact_prefix="$B/fuzz/${f##*/}-" "$corpus") > "$B/fuzz/${f##*/}.log" 2>&1
-	st=$?
-	[ $st = 0 ] || grep -E 'ERROR|SUMMARY|artifact' "$B/fuzz/${f##*/}.log" | head -n 5
-	count "fuzz ${f##*/}: $(grep -o 'Done [0-9]* runs' "$B/fuzz/${f##*/}.log" || echo 'no run')" $st
+	echo $? > "$B/fuzz/${f##*/}.st"
+}
+# Two at a time: each is one process on one core.  (Waiting on their pids
+# only: the debug kernel's build is a child of this shell too.)
+for ((i = 0; i < ${#fuzzers[@]}; i += 2)); do
+	pids=()
+	for f in "${fuzzers[i]}" "${fuzzers[i + 1]:-}"; do
+		[ -n "$f" ] || continue
+		rm -f "$B/fuzz/${f##*/}.st"
+		fuzz_one "$f" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+done
+for f in "${fuzzers[@]}"; do
+	st=$(cat "$B/fuzz/${f##*/}.st" 2>/dev/null) || st=1
+	[ "$st" = 0 ] || grep -E 'ERROR|SUMMARY|artifact' "$B/fuzz/${f##*/}.log" | head -n 5
+	count "fuzz ${f##*/}: $(grep -o 'Done [0-9]* runs' "$B/fuzz/${f##*/}.log" || echo 'no run')" "$st"
 done
 
 # A make target built with W=1 (and FLAGS): it must build, and print
