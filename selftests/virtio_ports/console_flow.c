@@ -2,10 +2,11 @@
 /*
  * console_flow.c - console input at line rate: the host writes 16 to 64
  * bytes into the virtconsole's socket every half millisecond for a while
- * (vt.paced_ms on the kernel command line, 20 s by default), as typing,
- * a paste or a serial-style feed would, rather than one burst.  Once a raw
- * reader on hvc0 and once a shell logged in through getty (canonical mode,
- * with echo) must take every byte, and the guest must stay alive.
+ * (vt.paced_tick_us and vt.paced_ms on the kernel command line; 20 s by
+ * default), as typing, a paste or a serial-style feed would, rather than
+ * one burst.  Once a raw reader on hvc0 and once a shell logged in
+ * through getty (canonical mode, with echo) must take every byte, and the
+ * guest must stay alive.
  *
  * This is what found the console driver re-entering hvc from get_chars:
  * with the receive queue drained while the device was filling the next
@@ -38,20 +39,21 @@
 #include "vt_util.h"
 
 #define PACED_MS_DEFAULT	20000
+#define PACED_TICK_US_DEFAULT	500
 /* The getty variant's text stream, which a stall regenerates (log_gaps). */
 #define PACED_TEXT_SEED		4243
 /* Upper bound for the guest to take what is still queued once input ends. */
 #define DRAIN_IDLE_MS		60000
 
-/* vt.paced_ms=N from the kernel command line, else the default. */
-static unsigned long paced_ms(void)
+/* KEY=N (KEY ends in '=') from the kernel command line, else def. */
+static unsigned long cmdline_ul(const char *key, unsigned long def)
 {
 	char buf[4096], *v;
 
 	if (vt_read_file("/proc/cmdline", buf, sizeof(buf)) < 0)
-		return PACED_MS_DEFAULT;
-	v = strstr(buf, "vt.paced_ms=");
-	return v ? strtoul(v + strlen("vt.paced_ms="), NULL, 10) : PACED_MS_DEFAULT;
+		return def;
+	v = strstr(buf, key);
+	return v ? strtoul(v + strlen(key), NULL, 10) : def;
 }
 
 struct paced_result {
@@ -259,7 +261,7 @@ static void trace_stop(void)
 
 FIXTURE(paced) {
 	struct vt_port c;
-	unsigned long ms;
+	unsigned long ms, tick_us;
 	pid_t getty;
 };
 
@@ -267,7 +269,8 @@ FIXTURE_SETUP(paced)
 {
 	self->getty = -1;
 	ASSERT_EQ(0, vt_console_port(&self->c));
-	self->ms = paced_ms();
+	self->ms = cmdline_ul("vt.paced_ms=", PACED_MS_DEFAULT);
+	self->tick_us = cmdline_ul("vt.paced_tick_us=", PACED_TICK_US_DEFAULT);
 	vt_host(NULL, 0, "reset %u", self->c.id);
 	ASSERT_EQ(0, vt_host(NULL, 0, "connect %u", self->c.id));
 }
@@ -324,8 +327,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
 	}
 
 	sha256_init(&h);
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu bin 4242",
-			     self->c.id, self->ms)) {
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu bin 4242 %lu",
+			     self->c.id, self->ms, self->tick_us)) {
 		TH_LOG("paced: %s", reply);
 	}
 	last_progress = vt_now_ms();
@@ -357,8 +360,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_raw, 600)
 		}
 	}
 	sha256_final_hex(&h, sha);
-	TH_LOG("%llu bytes in %lu ms, host socket full on %llu ticks", got, self->ms,
-	       res.late);
+	TH_LOG("%llu bytes in %lu ms (a write every %lu us), host socket full on %llu ticks",
+	       got, self->ms, self->tick_us, res.late);
 	EXPECT_LT(0, got);
 	EXPECT_EQ(res.sent, got);
 	EXPECT_STREQ(res.sha, sha);
@@ -599,8 +602,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 1200)
 		TH_LOG("the shell did not start cat: %s", reply);
 	}
 
-	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu text %u",
-			     self->c.id, self->ms, PACED_TEXT_SEED)) {
+	ASSERT_EQ(0, vt_host(reply, sizeof(reply), "paced %u %lu text %u %lu",
+			     self->c.id, self->ms, PACED_TEXT_SEED, self->tick_us)) {
 		TH_LOG("paced: %s", reply);
 	}
 	while (!done) {
@@ -632,8 +635,8 @@ TEST_F_TIMEOUT(paced, console_paced_input_getty, 1200)
 		usleep(100000);
 	}
 	size = hash_file(out, sha);
-	TH_LOG("%lld bytes in %lu ms, %llu echoed back, host socket full on %llu ticks",
-	       size, self->ms, res.echoed, res.late);
+	TH_LOG("%lld bytes in %lu ms (a write every %lu us), %llu echoed back, host socket full on %llu ticks",
+	       size, self->ms, self->tick_us, res.echoed, res.late);
 	EXPECT_LT(0, size);
 	EXPECT_EQ((long long)res.sent, size);
 	EXPECT_STREQ(res.sha, sha);

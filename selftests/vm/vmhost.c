@@ -757,9 +757,10 @@ static void cmd_afterstatus(unsigned long seq, const char *arg)
 /* Paced input: small writes at a steady rate, like typing or a paste  */
 
 /*
- * "paced PORT MS MODE SEED" writes 16 to 64 bytes every PACED_TICK_US for
- * MS milliseconds, in a thread of its own: the poll loop's millisecond
- * timeouts cannot hold a half-millisecond rhythm.  MODE "bin" sends any
+ * "paced PORT MS MODE SEED [TICK_US]" writes 16 to 64 bytes every TICK_US
+ * (PACED_TICK_US if not given) for MS milliseconds, in a thread of its own:
+ * the poll loop's millisecond timeouts cannot hold a half-millisecond
+ * rhythm.  MODE "bin" sends any
  * byte value (for a raw reader), "text" lines of [a-z0-9] ending in '\n'
  * (for a shell in canonical mode; the last line is completed).  While it
  * runs the thread owns the port's fd: it also reads and counts whatever
@@ -778,6 +779,7 @@ struct paced {
 	int fd;			/* the port's fd, owned by the thread meanwhile */
 	struct vt_paced_gen gen;	/* the stream (selftests/lib/paced.h) */
 	uint64_t ms;
+	unsigned int tick_us;	/* between two writes, 100 us to 1 s */
 	volatile bool stop;	/* set by the loop to end the thread early */
 	volatile bool done;	/* set by the thread as it ends */
 	volatile uint64_t sent;
@@ -851,7 +853,7 @@ static void *paced_thread(void *arg)
 		paced_drain(pc);
 		if (last)
 			break;
-		next.tv_nsec += PACED_TICK_US * 1000;
+		next.tv_nsec += (long)pc->tick_us * 1000;
 		if (next.tv_nsec >= 1000000000) {
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
@@ -884,15 +886,20 @@ static void cmd_paced(unsigned long seq, int id, char **args)
 	struct paced *pc = &paced[id];
 	struct port *p = &ports[id];
 
+	unsigned long tick = args[4] ? strtoul(args[4], NULL, 10) : PACED_TICK_US;
+
 	if (p->fd < 0 || p->job != JOB_NONE || !args[1] || !args[2] || !args[3] ||
-	    (strcmp(args[2], "bin") && strcmp(args[2], "text"))) {
-		reply(seq, false, "usage: paced PORT MS bin|text SEED (connected, no job)");
+	    (strcmp(args[2], "bin") && strcmp(args[2], "text")) ||
+	    tick < 100 || tick > 1000000) {
+		reply(seq, false,
+		      "usage: paced PORT MS bin|text SEED [TICK_US 100-1000000] (connected, no job)");
 		return;
 	}
 	paced_stop(id);
 	memset(pc, 0, sizeof(*pc));
 	pc->fd = p->fd;
 	pc->ms = strtoull(args[1], NULL, 10);
+	pc->tick_us = (unsigned int)tick;
 	vt_paced_seed(&pc->gen, strtoull(args[3], NULL, 10), !strcmp(args[2], "text"));
 	sha256_init(&pc->sha);
 	if (pthread_create(&pc->thread, NULL, paced_thread, pc)) {
@@ -946,7 +953,7 @@ enum cmd_port {
 	CMD_CONNECTED,	/* ... whose host end is connected */
 };
 
-#define CMD_ARGS	4
+#define CMD_ARGS	5
 
 struct command {
 	const char *name;
@@ -1344,7 +1351,7 @@ static const struct command commands[] = {
 	{ "kill_qemu",	 CMD_ANY,	0, "kill_qemu",				do_kill_qemu },
 	{ "hotplug_add", CMD_ANY,	2, "hotplug_add NEWPORT NAME",		do_hotplug_add },
 	{ "hotplug_del", CMD_PORT,	0, "hotplug_del PORT",			do_hotplug_del },
-	{ "paced",	 CMD_PORT,	0, "paced PORT MS bin|text SEED",	do_paced },
+	{ "paced",	 CMD_PORT,	0, "paced PORT MS bin|text SEED [TICK_US]", do_paced },
 	{ "pacedstatus", CMD_PORT,	0, "pacedstatus PORT",			do_pacedstatus },
 	{ "afterstatus", CMD_ANY,	0, "afterstatus N",			do_afterstatus },
 	{ "jobend",	 CMD_PORT,	0, "jobend PORT [N]",			do_jobend },
