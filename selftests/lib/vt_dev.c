@@ -223,11 +223,7 @@ void vt_dev_pattern(uint8_t *pat, uint64_t seed)
 
 int vt_klog_start(void)
 {
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
+	return vt_kmsg_open(true);
 }
 
 static const char *const splat_words[] = {

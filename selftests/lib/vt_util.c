@@ -22,6 +22,15 @@
 /* Even a late check gets a moment for a node udev is still creating. */
 #define STATE_WAIT_FLOOR_MS 100
 
+int vt_kmsg_open(bool at_end)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && at_end)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
 ssize_t vt_kmsg_next(int fd, char *rec, size_t len)
 {
 	ssize_t n;

@@ -20,6 +20,8 @@ short vt_poll(int fd, short events, int ms);
  * Its length, or 0 when none is left.
  */
 ssize_t vt_kmsg_next(int fd, char *rec, size_t len);
+/* /dev/kmsg for vt_kmsg_next(): from its oldest record, or (at_end) from now on. */
+int vt_kmsg_open(bool at_end);
 
 /*
  * Wait until the port's poll bits say the host end is (dis)connected:

@@ -545,16 +545,6 @@ TEST_F_TIMEOUT(st, freeze_cycles_hold_one_ring, 300)
 #define AIM_MIN_MS	50
 #define FROZEN_TRIES	5
 
-/* The kernel log from now on, read through /dev/kmsg. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
 /*
  * Read the records logged since the last call; print the suspend/resume
  * ones (the guest's view of the frozen window) and return a bit for each
@@ -704,7 +694,7 @@ TEST_F_TIMEOUT(pm, port_hotplugged_while_frozen_appears, 300)
 	ASSERT_NE(0, vt_port_node(FROZEN_ID, node, sizeof(node))) {
 		TH_LOG("port %u exists before the test", FROZEN_ID);
 	}
-	kfd = kmsg_open();
+	kfd = vt_kmsg_open(true);
 	ASSERT_LE(0, kfd);
 	ASSERT_EQ(0, vt_write_file("/sys/power/pm_test", "devices"));
 	for (try = 1; try <= FROZEN_TRIES; try++) {

@@ -360,16 +360,6 @@ static void watch_stop(struct watch *w)
 #define DEVICE_LOST "the machine's ACPI was too slow for the device's hot-plug " \
 	"(AE_AML_LOOP_TIMEOUT in the kernel log)"
 
-/* /dev/kmsg from its oldest record, or (at_end) from now on; -1 on error. */
-static int kmsg_open(bool at_end)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0 && at_end)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
 /* Whether ACPICA's loop timeout is among fd's next records, within ms. */
 static bool acpi_loop_timed_out(int fd, int ms)
 {
@@ -442,11 +432,11 @@ FIXTURE_SETUP(dev)
 	 * An earlier test's device came back without its interrupt.  The
 	 * harness runs the body after a SKIP here: self->lost tells it.
 	 */
-	self->kmsg = kmsg_open(false);
+	self->kmsg = vt_kmsg_open(false);
 	self->lost = !ports_present(self->p) && acpi_loop_timed_out(self->kmsg, 0);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
-	self->kmsg = kmsg_open(true);
+	self->kmsg = vt_kmsg_open(true);
 	if (self->lost)
 		SKIP(return, DEVICE_LOST);
 	ASSERT_EQ(0, three_ports(self->p));
